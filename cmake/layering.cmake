@@ -1,0 +1,47 @@
+# moesim_forbid_links(TARGET FORBIDDEN...): fail the configure step if TARGET reaches any
+# FORBIDDEN target through its link closure. Together with per-module include roots
+# (each module exposes only <module>/include), this makes a wrong-way dependency
+# impossible to build: the header is not on the path and the link is refused here.
+function(_moesim_link_closure target out_var)
+  set(seen "")
+  set(todo ${target})
+  while(todo)
+    list(POP_FRONT todo current)
+    if(current IN_LIST seen OR NOT TARGET ${current})
+      continue()
+    endif()
+    list(APPEND seen ${current})
+    get_target_property(libs ${current} LINK_LIBRARIES)
+    get_target_property(ilibs ${current} INTERFACE_LINK_LIBRARIES)
+    foreach(lib IN LISTS libs ilibs)
+      if(lib AND NOT lib MATCHES "-NOTFOUND$")
+        list(APPEND todo ${lib})
+      endif()
+    endforeach()
+  endwhile()
+  set(${out_var} ${seen} PARENT_SCOPE)
+endfunction()
+
+function(moesim_forbid_links target)
+  _moesim_link_closure(${target} closure)
+  foreach(bad IN LISTS ARGN)
+    if(bad IN_LIST closure)
+      message(FATAL_ERROR "layering: ${target} must not depend on ${bad} (DESIGN.md §2)")
+    endif()
+  endforeach()
+endfunction()
+
+# moesim_module(TARGET LIBS...): a library made of this directory's src/*.cpp, exposing
+# only include/ (so a module cannot include what it does not link), linked to LIBS.
+function(moesim_module target)
+  file(GLOB sources CONFIGURE_DEPENDS ${CMAKE_CURRENT_SOURCE_DIR}/src/*.cpp)
+  if(sources)
+    add_library(${target} STATIC ${sources})
+    target_include_directories(${target} PUBLIC ${CMAKE_CURRENT_SOURCE_DIR}/include)
+    target_link_libraries(${target} PUBLIC ${ARGN})
+  else()
+    add_library(${target} INTERFACE)
+    target_include_directories(${target} INTERFACE ${CMAKE_CURRENT_SOURCE_DIR}/include)
+    target_link_libraries(${target} INTERFACE ${ARGN})
+  endif()
+endfunction()

@@ -1,0 +1,20 @@
+#!/usr/bin/env bash
+# Installs the Debian packages moesim needs, only those that are missing.
+# Uses sudo when not root. Safe to run again.
+set -euo pipefail
+packages=(g++ cmake ninja-build libboost-graph-dev libboost-program-options-dev
+          libsqlite3-dev nlohmann-json3-dev catch2 sqlite3)
+missing=()
+for p in "${packages[@]}"; do
+  if ! dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed"; then
+    missing+=("$p")
+  fi
+done
+if [ ${#missing[@]} -eq 0 ]; then
+  exit 0
+fi
+echo "moesim: installing missing Debian packages: ${missing[*]}"
+sudo=""
+if [ "$(id -u)" -ne 0 ]; then sudo="sudo"; fi
+$sudo apt-get update -qq
+DEBIAN_FRONTEND=noninteractive $sudo apt-get install -y -qq --no-install-recommends "${missing[@]}"

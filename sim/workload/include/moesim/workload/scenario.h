@@ -1,0 +1,169 @@
+#pragma once
+// Scenario schema 1 (DESIGN.md §3): one typed struct per section. Parsed by
+// parse_scenario() with j.at(), explicit defaults, unknown keys rejected; every error is a
+// ScenarioError naming the file and the JSON path. Units live in the member names.
+#include <cstdint>
+#include <optional>
+#include <string>
+#include <vector>
+
+#include <nlohmann/json.hpp>
+
+namespace moesim::workload {
+
+// Enums start with an Invalid value that the parser refuses (STYLE.md 5).
+enum class Mode { Invalid, Training, Inference };
+enum class Topology { Invalid, RailOptimized, FatTree, SingleSwitch };
+enum class Schedule { Invalid, GPipe, OneFOneB, Interleaved1F1B, ZB1P, DualPipe, DualPipeV };
+enum class Recompute { Invalid, None, Selective, Full };
+enum class Precision { Invalid, BF16, FP8 };
+enum class ExpertLoadKind { Invalid, Uniform, Zipf, Dirichlet, Trace };
+enum class Deployment { Invalid, Disaggregated, Colocated };
+enum class Arrival { Invalid, Poisson, Trace };
+enum class LengthDist { Invalid, Lognormal, Fixed, Uniform };
+
+struct Network {
+    Topology topology = Topology::RailOptimized;
+    int nics_per_node = 8;
+    double nic_Gbps = 400.0;
+    double oversubscription = 1.0;  // core over edge bandwidth ratio, >= 1
+};
+
+struct Cluster {
+    std::string gpu = "H800";        // built-in name or path to a GPU spec JSON
+    int nodes = 1;
+    int gpus_per_node = 8;
+    Network network;
+    nlohmann::json gpu_overrides = nlohmann::json::object();  // any GPU spec field
+    std::string calibration;         // empty = the bundled default profile
+    double gpu_hour_usd = 2.0;
+    int gpus() const { return nodes * gpus_per_node; }
+};
+
+struct Parallelism {
+    int tp = 1, pp = 1, dp = 1, ep = 1;
+    int zero_stage = 1;               // 0..3
+    Schedule schedule = Schedule::OneFOneB;
+    int virtual_stages = 1;
+    std::optional<std::vector<int>> stage_layers;  // one layer count per stage
+    int micro_batch_size = 1;
+    int comm_sms = 0;                 // SMs reserved for communication kernels
+    Recompute recompute = Recompute::None;
+};
+
+struct ExpertLoad {
+    ExpertLoadKind kind = ExpertLoadKind::Uniform;
+    double alpha = 1.0;               // zipf
+    double concentration = 1.0;       // dirichlet
+    std::string file;                 // trace
+};
+
+struct Moe {
+    int max_nodes_per_token = 0;      // 0 = unlimited
+    ExpertLoad expert_load;
+    int redundant_experts = 0;
+};
+
+struct Training {
+    int seq_len = 4096;
+    std::int64_t global_batch_size = 1;  // sequences per optimizer step
+    double total_tokens = 0;             // tokens of the whole run (for GPU-hours and $)
+    Precision precision = Precision::BF16;
+    Moe moe;
+    int steps = 2;
+};
+
+struct InferencePrecision {
+    Precision weights = Precision::FP8;
+    Precision kv_cache = Precision::BF16;
+    Precision activations = Precision::FP8;
+};
+
+struct Mtp {
+    int draft_tokens = 0;
+    double acceptance = 0.0;          // probability in [0, 1]
+};
+
+struct PrefillPool {
+    int instances = 1, nodes = 1, attn_tp = 1, ep = 1;
+    std::int64_t max_batch_tokens = 16384;
+    int micro_batches = 1;
+};
+
+struct DecodePool {
+    int instances = 1, nodes = 1, attn_tp = 1, ep = 1;
+    int max_batch_per_gpu = 256;
+    int micro_batches = 1;
+    Mtp mtp;
+};
+
+struct LengthDistribution {
+    LengthDist dist = LengthDist::Lognormal;
+    double mean = 1000;
+    double sigma = 1.0;               // lognormal shape
+};
+
+struct Traffic {
+    Arrival arrival = Arrival::Poisson;
+    double requests_per_s = 1.0;
+    double duration_s = 60.0;
+    std::string trace_file;           // arrival = trace: CSV arrival_s,input_tokens,output_tokens,cached_tokens
+    LengthDistribution input_tokens{LengthDist::Lognormal, 2000, 1.0};
+    LengthDistribution output_tokens{LengthDist::Lognormal, 500, 0.8};
+    double prefix_cache_hit_rate = 0.0;
+};
+
+struct Slo {
+    double ttft_p99_ms = 2000;
+    double tpot_p99_ms = 50;
+};
+
+struct Inference {
+    Deployment deployment = Deployment::Disaggregated;
+    InferencePrecision precision;
+    PrefillPool prefill;
+    DecodePool decode;
+    Traffic traffic;
+    Slo slo;
+};
+
+struct Scenario {
+    int schema = 1;
+    std::string name;
+    Mode mode = Mode::Training;
+    std::string model;                 // built-in name or path to an HF-style config.json
+    Cluster cluster;
+    Parallelism parallelism;
+    Training training;                 // meaningful when mode == Training
+    Inference inference;               // meaningful when mode == Inference
+    std::uint64_t seed = 1;
+
+    std::string source_file;           // where it was read from (for error messages)
+    std::string source_dir;            // relative paths inside resolve against this first
+};
+
+// Parse and validate a scenario document. `file` only names the source in errors.
+// Throws ScenarioError("file", "/json/path", "what is wrong").
+Scenario parse_scenario(const nlohmann::json& doc, const std::string& file);
+
+// Read FILE (malformed JSON is reported with line and column), apply --set overrides
+// ("/json/pointer=value"; the value is parsed as JSON, or taken as a string if it is not
+// JSON), then parse. Throws ScenarioError.
+Scenario load_scenario(const std::string& file, const std::vector<std::string>& overrides = {});
+
+// The scenario with every default filled in, as schema-1 JSON (for --explain and for the
+// `runs.scenario_json` column). parse_scenario(to_json(s)) == s.
+nlohmann::json to_json(const Scenario& s);
+
+// Enum names as they appear in JSON ("dualpipe", "rail-optimized", …).
+std::string to_string(Mode);
+std::string to_string(Topology);
+std::string to_string(Schedule);
+std::string to_string(Recompute);
+std::string to_string(Precision);
+std::string to_string(ExpertLoadKind);
+std::string to_string(Deployment);
+std::string to_string(Arrival);
+std::string to_string(LengthDist);
+
+}  // namespace moesim::workload
