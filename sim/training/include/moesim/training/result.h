@@ -1,0 +1,39 @@
+#pragma once
+// The typed result of one training simulation (DESIGN.md §4, §6). Field names match the
+// SQLite columns and the `--json` keys.
+#include <string>
+#include <vector>
+
+namespace moesim::training {
+
+struct BreakdownEntry {
+    std::string phase;     // "forward", "backward", "optimizer", "idle", …
+    std::string category;  // "attention", "ep_all_to_all", "bubble", …
+    double seconds = 0;    // per optimizer step, on the critical rank
+};
+
+struct ExposedComm {
+    double ep_s = 0, pp_s = 0, dp_s = 0, tp_s = 0;
+};
+
+struct TrainingResult {
+    std::string fidelity;            // "analytic" (closed form) or "event" (engine)
+    double step_time_s = 0;
+    double tokens_per_step = 0;
+    double tokens_per_s = 0;
+    double tokens_per_s_per_gpu = 0;
+    double model_flops_per_token = 0;  // 6 × active params + causal attention (DESIGN §6)
+    double mfu = 0;                    // against the dense BF16 peak, whatever the precision
+    double fp8_utilization = 0;        // against the dense FP8 peak (0 for BF16 runs)
+    double bubble_fraction = 0;
+    ExposedComm exposed_comm;
+    double peak_memory_GB = 0;
+    double gpu_hours = 0;              // for training.total_tokens
+    double cost_usd = 0;
+    double usd_per_million_tokens = 0;
+    double wall_days = 0;
+    std::vector<BreakdownEntry> breakdown;
+    std::vector<std::string> assumptions;  // named in the output (issue 2, item 6)
+};
+
+}  // namespace moesim::training
