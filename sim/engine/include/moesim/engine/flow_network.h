@@ -1,0 +1,106 @@
+#pragma once
+// Flows of bytes over links that share bandwidth max-min fairly, in simulated time.
+//
+// A link has a capacity (bytes/s) and a latency; a flow has a size and a route (links).
+// A flow first waits the sum of its route's latencies, then shares bandwidth: it is a
+// variable of the MaxMinSolver whose constraints are its links (after SimGrid's cm02
+// network model). Its rate holds until the next re-solve, so its finish time is known and
+// kept in a heap; a re-solve touches only the components that changed, and only flows
+// whose rate moved get a new finish time.
+//
+// The owner drives it, like any model of the engine loop:
+//   next_event_time()          when a latency ends or a flow is due to finish;
+//   advance_to(now, finished)  enters flows whose latency ended, reports finished ones;
+//   start_flow(now, ...)       any number of times at `now`;
+//   update_rates(now)          once per time step, after all starts and finishes at
+//                              `now`: simultaneous changes cost one re-solve.
+#include <cstdint>
+#include <span>
+#include <vector>
+
+#include "moesim/engine/detail/indexed_heap.h"
+#include "moesim/engine/maxmin.h"
+#include "moesim/engine/types.h"
+
+namespace moesim::engine {
+
+using FlowId = std::uint32_t;
+
+struct FlowNetworkOptions {
+    // Flows due within this much after the earliest one finish with it. Symmetric flows
+    // whose finish times differ only by rounding then finish in one step and cost one
+    // re-solve. The default, 1 ns, is SimGrid's precision/timing.
+    Picoseconds completion_slack_ps = 1000;
+    // Re-solve every component at each update, not just the changed ones: slow, for
+    // checking the incremental solve against.
+    bool resolve_everything = false;
+};
+
+class FlowNetwork {
+public:
+    explicit FlowNetwork(FlowNetworkOptions options = {}) : options_(options) {}
+
+    LinkId add_link(double capacity_Bps, Picoseconds latency_ps = 0);
+    std::size_t link_count() const { return links_.size(); }
+    double link_capacity_Bps(LinkId link) const { return solver_.capacity(link); }
+    Picoseconds link_latency_ps(LinkId link) const { return links_[link].latency_ps; }
+    Picoseconds route_latency_ps(std::span<const LinkId> route) const;
+    // Σ rate of the flows now crossing `link`.
+    double link_load_Bps(LinkId link) const { return solver_.load(link); }
+
+    // Starts a flow at `now`; `tag` comes back when it finishes. The id is valid until then.
+    FlowId start_flow(Picoseconds now, double size_bytes, std::span<const LinkId> route,
+                      std::uint64_t tag = 0, double max_rate_Bps = kUnbounded);
+
+    // The earliest time a latency ends or a flow is due; kNever if none.
+    Picoseconds next_event_time() const;
+    // Moves to `now`: enters flows whose latency ended, finishes flows due by now (within
+    // the slack) and appends their tags to `finished_tags`.
+    void advance_to(Picoseconds now, std::vector<std::uint64_t>& finished_tags);
+    // Re-solves what changed since the last call and reschedules flows whose rate moved.
+    void update_rates(Picoseconds now);
+
+    double rate_Bps(FlowId flow) const { return flows_[flow].rate_Bps; }
+    std::size_t active_flow_count() const { return active_flows_; }
+    const MaxMinSolver& solver() const { return solver_; }
+
+private:
+    struct Link {
+        Picoseconds latency_ps = 0;
+    };
+    struct Flow {
+        double remaining_bytes = 0;
+        double rate_Bps = 0;
+        double max_rate_Bps = kUnbounded;
+        Picoseconds updated_ps = 0;   // remaining_bytes is as of this time
+        std::uint64_t tag = 0;
+        std::uint64_t sequence = 0;   // start order: breaks ties between equal finish times
+        VariableId variable = 0;
+        bool sharing = false;         // past its latency, a variable of the solver
+        std::vector<LinkId> route;    // the slot keeps its capacity for the next flow
+    };
+    struct Entry {  // a flow waiting out its latency
+        Picoseconds time;
+        std::uint64_t sequence;
+        FlowId flow;
+    };
+    static bool enters_later(const Entry& a, const Entry& b);
+
+    void enter(FlowId flow, std::vector<std::uint64_t>& finished_tags);
+    void finish(FlowId flow, std::vector<std::uint64_t>& finished_tags);
+    void reschedule(FlowId flow);
+
+    FlowNetworkOptions options_;
+    std::vector<Link> links_;
+    MaxMinSolver solver_;
+    std::vector<Flow> flows_;
+    std::vector<FlowId> free_flows_;
+    std::vector<FlowId> flow_of_variable_;
+    std::vector<Entry> entering_;  // a min-heap by (time, sequence)
+    detail::IndexedHeap finishing_;  // flow -> (finish time, sequence)
+    std::uint64_t next_sequence_ = 0;
+    std::size_t active_flows_ = 0;
+    Picoseconds now_ = 0;
+};
+
+}  // namespace moesim::engine

@@ -1,0 +1,120 @@
+#pragma once
+// Max-min fair sharing by progressive filling, after SimGrid's lmm "maxmin" solver
+// (src/kernel/lmm/maxmin.cpp). It knows variables and constraints only.
+//
+// The system. Variables x_i ≥ 0 (a flow's rate), each with an optional bound B_i (≤ ∞).
+// Constraints c with capacity C_c (a link); variable i either uses c or not:
+//
+//     Σ_{i uses c} x_i ≤ C_c   for every constraint c,        x_i ≤ B_i   for every i.
+//
+// The solution is the max-min fair allocation: no x_i can grow without shrinking some
+// x_j ≤ x_i. Progressive filling reaches it. Raise one common level λ for all variables
+// not yet fixed. With R_c = C_c − Σ(fixed x_i on c) and n_c = the count of unfixed
+// variables on c, constraint c saturates when n_c·λ = R_c, at level λ_c = R_c / n_c.
+// Take the smallest pending λ_c (or bound B_i); fix each unfixed variable on that
+// constraint at x_i = λ_c (or the one variable at B_i), subtract it from R_d and n_d of its
+// other constraints d, and repeat until every variable is fixed. Levels only rise: fixing
+// x = λ ≤ λ_d on d gives (R_d − λ)/(n_d − 1) ≥ R_d / n_d. So the pending λ_c sit in a heap
+// with lazy updates (a popped key that has risen is pushed back), and one solve costs
+// O((E + C) log C) for E variable–constraint memberships and C constraints.
+// Ties pop in (level, bound-before-constraint, index) order: results are bit-for-bit
+// reproducible.
+//
+// Incremental solving. The allocation splits along the connected components of the
+// bipartite variable–constraint graph. Adding or removing a variable, or changing a
+// capacity, marks its constraints dirty; solve() re-solves only the components that
+// hold a dirty constraint and lists the variables it recomputed in last_solved().
+//
+// Identifiers are slots: a removed variable's id is reused by a later add_variable().
+#include <cstdint>
+#include <limits>
+#include <span>
+#include <vector>
+
+namespace moesim::engine {
+
+using VariableId = std::uint32_t;
+using ConstraintId = std::uint32_t;
+
+inline constexpr double kUnbounded = std::numeric_limits<double>::infinity();
+
+class MaxMinSolver {
+public:
+    ConstraintId add_constraint(double capacity);
+    void set_capacity(ConstraintId constraint, double capacity);
+    double capacity(ConstraintId constraint) const { return constraints_[constraint].capacity; }
+    std::size_t constraint_count() const { return constraints_.size(); }
+
+    // A variable using each of `constraints` (no repeats), at most `bound`.
+    VariableId add_variable(std::span<const ConstraintId> constraints, double bound = kUnbounded);
+    void remove_variable(VariableId variable);
+    std::size_t variable_count() const { return live_variables_; }
+
+    // Re-solves the components that changed since the last solve.
+    void solve();
+    // Re-solves every component (for checks and tests).
+    void solve_all();
+
+    // The value of a live variable after the last solve() that reached it.
+    double value(VariableId variable) const { return variables_[variable].value; }
+    // Variables recomputed by the last solve (their value may be unchanged).
+    std::span<const VariableId> last_solved() const { return component_variables_; }
+
+    // Σ values of the variables on a constraint (its current load).
+    double load(ConstraintId constraint) const;
+
+private:
+    struct Membership {  // variable -> constraint, and where the variable sits in its list
+        ConstraintId constraint;
+        std::uint32_t position;
+    };
+    struct Member {  // constraint -> variable, and which of the variable's memberships
+        VariableId variable;
+        std::uint32_t membership;
+    };
+    struct Variable {
+        double bound = kUnbounded;
+        double value = 0;
+        std::uint32_t first = 0;     // memberships_[first, first + count)
+        std::uint32_t count = 0;
+        std::uint32_t reserved = 0;  // room kept at `first` for reuse of the slot
+        std::uint32_t visited = 0;   // solve epoch that reached it
+        bool live = false;
+        bool fixed = false;
+    };
+    struct Constraint {
+        double capacity = 0;
+        std::vector<Member> members;
+        double remaining = 0;        // R_c during a solve
+        std::uint32_t unfixed = 0;   // n_c during a solve
+        std::uint32_t visited = 0;
+        bool dirty = false;
+    };
+    struct Pending {  // a level at which a constraint (or a variable's bound) saturates
+        double level;
+        std::uint32_t index;
+        bool is_bound;
+    };
+
+    static bool later(const Pending& a, const Pending& b);
+    void mark_dirty(ConstraintId constraint);
+    void collect_component(ConstraintId seed);
+    void fill();
+    void fix(VariableId variable, double value);
+    void push_pending(Pending pending);
+    Pending pop_pending();
+
+    std::vector<Variable> variables_;
+    std::vector<Membership> memberships_;
+    std::vector<Constraint> constraints_;
+    std::vector<VariableId> free_variables_;
+    std::size_t live_variables_ = 0;
+
+    std::vector<ConstraintId> dirty_;
+    std::uint32_t epoch_ = 0;
+    std::vector<ConstraintId> component_constraints_;
+    std::vector<VariableId> component_variables_;
+    std::vector<Pending> pending_;  // a binary min-heap
+};
+
+}  // namespace moesim::engine

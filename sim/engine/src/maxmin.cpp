@@ -1,0 +1,192 @@
+#include "moesim/engine/maxmin.h"
+
+#include <algorithm>
+#include <cmath>
+
+#include "moesim/common/error.h"
+#include "moesim/engine/detail/slots.h"
+
+namespace moesim::engine {
+
+// Heap order: lower level first; at equal level a bound before a constraint, then index.
+bool MaxMinSolver::later(const Pending& a, const Pending& b) {
+    if (a.level != b.level) return a.level > b.level;
+    if (a.is_bound != b.is_bound) return b.is_bound;
+    return a.index > b.index;
+}
+
+ConstraintId MaxMinSolver::add_constraint(double capacity) {
+    MOESIM_CHECK(capacity >= 0, "constraint capacity must be non-negative");
+    constraints_.push_back(Constraint{});
+    constraints_.back().capacity = capacity;
+    return static_cast<ConstraintId>(constraints_.size() - 1);
+}
+
+void MaxMinSolver::set_capacity(ConstraintId constraint, double capacity) {
+    MOESIM_CHECK(constraint < constraints_.size(), "unknown constraint");
+    MOESIM_CHECK(capacity >= 0, "constraint capacity must be non-negative");
+    constraints_[constraint].capacity = capacity;
+    mark_dirty(constraint);
+}
+
+VariableId MaxMinSolver::add_variable(std::span<const ConstraintId> constraints, double bound) {
+    MOESIM_CHECK(bound >= 0, "variable bound must be non-negative");
+    const auto count = static_cast<std::uint32_t>(constraints.size());
+    const VariableId id = detail::take_slot(free_variables_, variables_);
+    Variable& variable = variables_[id];
+    if (count > variable.reserved) {  // the slot's old room is too small: take new room
+        variable.first = static_cast<std::uint32_t>(memberships_.size());
+        variable.reserved = count;
+        memberships_.resize(memberships_.size() + count);
+    }
+    variable.count = count;
+    variable.bound = bound;
+    variable.value = 0;
+    variable.live = true;
+    for (std::uint32_t k = 0; k < count; ++k) {
+        const ConstraintId c = constraints[k];
+        MOESIM_CHECK(c < constraints_.size(), "unknown constraint");
+        for (std::uint32_t j = 0; j < k; ++j) {
+            MOESIM_CHECK(constraints[j] != c, "a variable uses a constraint twice");
+        }
+        auto& members = constraints_[c].members;
+        memberships_[variable.first + k] = Membership{c, static_cast<std::uint32_t>(members.size())};
+        members.push_back(Member{id, k});
+        mark_dirty(c);
+    }
+    if (count == 0) variable.value = bound;  // nothing shares it: it takes its bound
+    ++live_variables_;
+    return id;
+}
+
+void MaxMinSolver::remove_variable(VariableId id) {
+    MOESIM_CHECK(id < variables_.size() && variables_[id].live, "unknown variable");
+    Variable& variable = variables_[id];
+    for (std::uint32_t k = 0; k < variable.count; ++k) {
+        const Membership m = memberships_[variable.first + k];
+        auto& members = constraints_[m.constraint].members;
+        // Swap-remove, and tell the moved member where it now sits.
+        const Member moved = members.back();
+        members[m.position] = moved;
+        memberships_[variables_[moved.variable].first + moved.membership].position = m.position;
+        members.pop_back();
+        mark_dirty(m.constraint);
+    }
+    variable.live = false;
+    variable.count = 0;
+    free_variables_.push_back(id);
+    --live_variables_;
+}
+
+double MaxMinSolver::load(ConstraintId constraint) const {
+    double sum = 0;
+    for (const Member& m : constraints_[constraint].members) sum += variables_[m.variable].value;
+    return sum;
+}
+
+void MaxMinSolver::mark_dirty(ConstraintId constraint) {
+    if (constraints_[constraint].dirty) return;
+    constraints_[constraint].dirty = true;
+    dirty_.push_back(constraint);
+}
+
+void MaxMinSolver::solve() {
+    ++epoch_;
+    component_constraints_.clear();
+    component_variables_.clear();
+    for (const ConstraintId c : dirty_) {
+        constraints_[c].dirty = false;
+        if (constraints_[c].visited != epoch_) collect_component(c);
+    }
+    dirty_.clear();
+    fill();
+}
+
+void MaxMinSolver::solve_all() {
+    for (ConstraintId c = 0; c < constraints_.size(); ++c) mark_dirty(c);
+    solve();
+}
+
+// Breadth-first over constraint -> its variables -> their constraints; the lists double
+// as the queue.
+void MaxMinSolver::collect_component(ConstraintId seed) {
+    std::size_t next = component_constraints_.size();
+    constraints_[seed].visited = epoch_;
+    component_constraints_.push_back(seed);
+    while (next < component_constraints_.size()) {
+        const ConstraintId c = component_constraints_[next++];
+        for (const Member& member : constraints_[c].members) {
+            Variable& variable = variables_[member.variable];
+            if (variable.visited == epoch_) continue;
+            variable.visited = epoch_;
+            component_variables_.push_back(member.variable);
+            for (std::uint32_t k = 0; k < variable.count; ++k) {
+                const ConstraintId d = memberships_[variable.first + k].constraint;
+                if (constraints_[d].visited == epoch_) continue;
+                constraints_[d].visited = epoch_;
+                component_constraints_.push_back(d);
+            }
+        }
+    }
+}
+
+void MaxMinSolver::push_pending(Pending pending) {
+    pending_.push_back(pending);
+    std::push_heap(pending_.begin(), pending_.end(), later);
+}
+
+MaxMinSolver::Pending MaxMinSolver::pop_pending() {
+    std::pop_heap(pending_.begin(), pending_.end(), later);
+    const Pending top = pending_.back();
+    pending_.pop_back();
+    return top;
+}
+
+void MaxMinSolver::fix(VariableId id, double value) {
+    Variable& variable = variables_[id];
+    variable.fixed = true;
+    variable.value = value;
+    for (std::uint32_t k = 0; k < variable.count; ++k) {
+        Constraint& c = constraints_[memberships_[variable.first + k].constraint];
+        c.remaining = std::max(0.0, c.remaining - value);  // rounding must not go below 0
+        --c.unfixed;
+    }
+}
+
+// Progressive filling over the collected components (see the header for the maths).
+void MaxMinSolver::fill() {
+    pending_.clear();
+    for (const ConstraintId c : component_constraints_) {
+        Constraint& constraint = constraints_[c];
+        constraint.remaining = constraint.capacity;
+        constraint.unfixed = static_cast<std::uint32_t>(constraint.members.size());
+        if (constraint.unfixed > 0) {
+            pending_.push_back(Pending{constraint.remaining / constraint.unfixed, c, false});
+        }
+    }
+    for (const VariableId v : component_variables_) {
+        variables_[v].fixed = false;
+        if (variables_[v].bound != kUnbounded) pending_.push_back(Pending{variables_[v].bound, v, true});
+    }
+    std::make_heap(pending_.begin(), pending_.end(), later);
+
+    while (!pending_.empty()) {
+        const Pending top = pop_pending();
+        if (top.is_bound) {
+            if (!variables_[top.index].fixed) fix(top.index, top.level);
+            continue;
+        }
+        Constraint& constraint = constraints_[top.index];
+        if (constraint.unfixed == 0) continue;
+        const double level = constraint.remaining / constraint.unfixed;
+        if (level > top.level) {  // others were fixed below it since it was pushed: its level rose
+            push_pending(Pending{level, top.index, false});
+            continue;
+        }
+        for (const Member& member : constraint.members) {
+            if (!variables_[member.variable].fixed) fix(member.variable, level);
+        }
+    }
+}
+
+}  // namespace moesim::engine
