@@ -27,6 +27,8 @@ struct Network {
     int nics_per_node = 8;
     double nic_Gbps = 400.0;
     double oversubscription = 1.0;  // core over edge bandwidth ratio, >= 1
+
+    friend bool operator==(const Network&, const Network&) = default;
 };
 
 struct Cluster {
@@ -38,6 +40,8 @@ struct Cluster {
     std::string calibration;         // empty = the bundled default profile
     double gpu_hour_usd = 2.0;
     int gpus() const { return nodes * gpus_per_node; }
+
+    friend bool operator==(const Cluster&, const Cluster&) = default;
 };
 
 struct Parallelism {
@@ -49,6 +53,8 @@ struct Parallelism {
     int micro_batch_size = 1;
     int comm_sms = 0;                 // SMs reserved for communication kernels
     Recompute recompute = Recompute::None;
+
+    friend bool operator==(const Parallelism&, const Parallelism&) = default;
 };
 
 struct ExpertLoad {
@@ -56,12 +62,16 @@ struct ExpertLoad {
     double alpha = 1.0;               // zipf
     double concentration = 1.0;       // dirichlet
     std::string file;                 // trace
+
+    friend bool operator==(const ExpertLoad&, const ExpertLoad&) = default;
 };
 
 struct Moe {
     int max_nodes_per_token = 0;      // 0 = unlimited
     ExpertLoad expert_load;
     int redundant_experts = 0;
+
+    friend bool operator==(const Moe&, const Moe&) = default;
 };
 
 struct Training {
@@ -71,23 +81,31 @@ struct Training {
     Precision precision = Precision::BF16;
     Moe moe;
     int steps = 2;
+
+    friend bool operator==(const Training&, const Training&) = default;
 };
 
 struct InferencePrecision {
     Precision weights = Precision::FP8;
     Precision kv_cache = Precision::BF16;
     Precision activations = Precision::FP8;
+
+    friend bool operator==(const InferencePrecision&, const InferencePrecision&) = default;
 };
 
 struct Mtp {
     int draft_tokens = 0;
     double acceptance = 0.0;          // probability in [0, 1]
+
+    friend bool operator==(const Mtp&, const Mtp&) = default;
 };
 
 struct PrefillPool {
     int instances = 1, nodes = 1, attn_tp = 1, ep = 1;
     std::int64_t max_batch_tokens = 16384;
     int micro_batches = 1;
+
+    friend bool operator==(const PrefillPool&, const PrefillPool&) = default;
 };
 
 struct DecodePool {
@@ -95,12 +113,17 @@ struct DecodePool {
     int max_batch_per_gpu = 256;
     int micro_batches = 1;
     Mtp mtp;
+
+    friend bool operator==(const DecodePool&, const DecodePool&) = default;
 };
 
 struct LengthDistribution {
     LengthDist dist = LengthDist::Lognormal;
     double mean = 1000;
     double sigma = 1.0;               // lognormal shape
+    double min = 0, max = 0;          // uniform: bounds in tokens (mean = (min + max) / 2)
+
+    friend bool operator==(const LengthDistribution&, const LengthDistribution&) = default;
 };
 
 struct Traffic {
@@ -111,11 +134,15 @@ struct Traffic {
     LengthDistribution input_tokens{LengthDist::Lognormal, 2000, 1.0};
     LengthDistribution output_tokens{LengthDist::Lognormal, 500, 0.8};
     double prefix_cache_hit_rate = 0.0;
+
+    friend bool operator==(const Traffic&, const Traffic&) = default;
 };
 
 struct Slo {
     double ttft_p99_ms = 2000;
     double tpot_p99_ms = 50;
+
+    friend bool operator==(const Slo&, const Slo&) = default;
 };
 
 struct Inference {
@@ -125,6 +152,8 @@ struct Inference {
     DecodePool decode;
     Traffic traffic;
     Slo slo;
+
+    friend bool operator==(const Inference&, const Inference&) = default;
 };
 
 struct Scenario {
@@ -140,6 +169,13 @@ struct Scenario {
 
     std::string source_file;           // where it was read from (for error messages)
     std::string source_dir;            // relative paths inside resolve against this first
+
+    // Micro-batches per data-parallel rank and optimizer step (validated to be whole).
+    std::int64_t micro_batches() const {
+        return training.global_batch_size / (std::int64_t{parallelism.dp} * parallelism.micro_batch_size);
+    }
+
+    friend bool operator==(const Scenario&, const Scenario&) = default;
 };
 
 // Parse and validate a scenario document. `file` only names the source in errors.

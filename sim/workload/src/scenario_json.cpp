@@ -1,0 +1,126 @@
+// to_json(): the scenario with every default filled in, as schema-1 JSON. It writes exactly
+// the keys the parser accepts for the kinds chosen (e.g. `alpha` only for a zipf load), so
+// parse_scenario(to_json(s)) == s.
+#include "scenario_internal.h"
+
+namespace moesim::workload {
+
+namespace {
+
+using nlohmann::json;
+
+json length_json(const LengthDistribution& l) {
+    json j{{"dist", to_string(l.dist)}};
+    if (l.dist == LengthDist::Uniform) {
+        j["min"] = l.min;
+        j["max"] = l.max;
+        return j;
+    }
+    j["mean"] = l.mean;
+    if (l.dist == LengthDist::Lognormal) j["sigma"] = l.sigma;
+    return j;
+}
+
+json traffic_json(const Traffic& t) {
+    json j{{"arrival", to_string(t.arrival)}, {"duration_s", t.duration_s}};
+    if (t.arrival == Arrival::Trace) {
+        j["trace_file"] = t.trace_file;
+        return j;
+    }
+    j["requests_per_s"] = t.requests_per_s;
+    j["input_tokens"] = length_json(t.input_tokens);
+    j["output_tokens"] = length_json(t.output_tokens);
+    j["prefix_cache_hit_rate"] = t.prefix_cache_hit_rate;
+    return j;
+}
+
+template <class Pool>
+json pool_json(const Pool& p) {
+    return json{{"instances", p.instances},
+                {"nodes", p.nodes},
+                {"attn_tp", p.attn_tp},
+                {"ep", p.ep},
+                {"micro_batches", p.micro_batches}};
+}
+
+json inference_json(const Inference& i) {
+    json prefill = pool_json(i.prefill);
+    prefill["max_batch_tokens"] = i.prefill.max_batch_tokens;
+    json decode = pool_json(i.decode);
+    decode["max_batch_per_gpu"] = i.decode.max_batch_per_gpu;
+    decode["mtp"] = {{"draft_tokens", i.decode.mtp.draft_tokens}, {"acceptance", i.decode.mtp.acceptance}};
+    return json{{"deployment", to_string(i.deployment)},
+                {"precision",
+                 {{"weights", to_string(i.precision.weights)},
+                  {"kv_cache", to_string(i.precision.kv_cache)},
+                  {"activations", to_string(i.precision.activations)}}},
+                {"prefill", prefill},
+                {"decode", decode},
+                {"traffic", traffic_json(i.traffic)},
+                {"slo", {{"ttft_p99_ms", i.slo.ttft_p99_ms}, {"tpot_p99_ms", i.slo.tpot_p99_ms}}}};
+}
+
+json expert_load_json(const ExpertLoad& e) {
+    json j{{"kind", to_string(e.kind)}};
+    if (e.kind == ExpertLoadKind::Zipf) j["alpha"] = e.alpha;
+    if (e.kind == ExpertLoadKind::Dirichlet) j["concentration"] = e.concentration;
+    if (e.kind == ExpertLoadKind::Trace) j["file"] = e.file;
+    return j;
+}
+
+json training_json(const Training& t) {
+    return json{{"seq_len", t.seq_len},
+                {"global_batch_size", t.global_batch_size},
+                {"total_tokens", t.total_tokens},
+                {"precision", to_string(t.precision)},
+                {"moe",
+                 {{"max_nodes_per_token", t.moe.max_nodes_per_token},
+                  {"expert_load", expert_load_json(t.moe.expert_load)},
+                  {"redundant_experts", t.moe.redundant_experts}}},
+                {"steps", t.steps}};
+}
+
+json parallelism_json(const Parallelism& p) {
+    return json{{"tp", p.tp},
+                {"pp", p.pp},
+                {"dp", p.dp},
+                {"ep", p.ep},
+                {"zero_stage", p.zero_stage},
+                {"schedule", to_string(p.schedule)},
+                {"virtual_stages", p.virtual_stages},
+                {"stage_layers", p.stage_layers ? json(*p.stage_layers) : json(nullptr)},
+                {"micro_batch_size", p.micro_batch_size},
+                {"comm_sms", p.comm_sms},
+                {"recompute", to_string(p.recompute)}};
+}
+
+json cluster_json(const Cluster& c) {
+    return json{{"gpu", c.gpu},
+                {"nodes", c.nodes},
+                {"gpus_per_node", c.gpus_per_node},
+                {"network",
+                 {{"topology", to_string(c.network.topology)},
+                  {"nics_per_node", c.network.nics_per_node},
+                  {"nic_Gbps", c.network.nic_Gbps},
+                  {"oversubscription", c.network.oversubscription}}},
+                {"gpu_overrides", c.gpu_overrides},
+                {"calibration", c.calibration.empty() ? json(nullptr) : json(c.calibration)},
+                {"gpu_hour_usd", c.gpu_hour_usd}};
+}
+
+}  // namespace
+
+json to_json(const Scenario& s) {
+    json j{{"schema", s.schema}, {"name", s.name}, {"mode", to_string(s.mode)},
+           {"model", s.model},   {"seed", s.seed}, {"cluster", cluster_json(s.cluster)}};
+    // The section of the other mode is written only when it carries something: the parser
+    // validates it whenever it is present.
+    if (s.mode == Mode::Training || s.training != Training{} || s.parallelism != Parallelism{}) {
+        j["parallelism"] = parallelism_json(s.parallelism);
+        j["training"] = training_json(s.training);
+    }
+    if (s.mode == Mode::Inference || s.inference != Inference{}) j["inference"] = inference_json(s.inference);
+    return j;
+}
+
+}  // namespace moesim::workload

@@ -1,0 +1,79 @@
+// Checks that relate several values of a parsed scenario: the training layout against the
+// cluster and the batch, the pipeline schedule's needs, the serving pools against the nodes.
+// Every message shows the numbers it compared.
+#include <algorithm>
+#include <string>
+
+#include "scenario_internal.h"
+
+namespace moesim::workload::detail {
+
+namespace {
+
+std::string str(std::int64_t v) {
+    return std::to_string(v);
+}
+
+}  // namespace
+
+void validate_training(const Scenario& s, const std::string& file) {
+    const Parallelism& p = s.parallelism;
+    const Training& t = s.training;
+    const std::int64_t gpus = std::int64_t{s.cluster.nodes} * s.cluster.gpus_per_node;
+    const std::int64_t layout = std::int64_t{p.tp} * p.pp * p.dp;
+    if (layout != gpus)
+        fail_at(file, "/parallelism",
+                "tp*pp*dp = " + str(p.tp) + "*" + str(p.pp) + "*" + str(p.dp) + " = " + str(layout) +
+                    " does not match the cluster's nodes*gpus_per_node = " + str(s.cluster.nodes) + "*" +
+                    str(s.cluster.gpus_per_node) + " = " + str(gpus) + " GPUs");
+    const std::int64_t tp_dp = std::int64_t{p.tp} * p.dp;
+    if (tp_dp % p.ep != 0) fail_at(file, "/parallelism/ep", str(p.ep) + " does not divide tp*dp = " + str(tp_dp));
+
+    const std::int64_t per_step = std::int64_t{p.dp} * p.micro_batch_size;
+    if (t.global_batch_size % per_step != 0)
+        fail_at(file, "/training/global_batch_size",
+                str(t.global_batch_size) + " is not divisible by dp*micro_batch_size = " + str(p.dp) + "*" +
+                    str(p.micro_batch_size) + " = " + str(per_step) + " (micro-batches must be whole)");
+    const std::int64_t micro_batches = t.global_batch_size / per_step;
+    const std::string got = ", but global_batch_size / (dp*micro_batch_size) = " + str(t.global_batch_size) + " / " +
+                            str(per_step) + " = " + str(micro_batches);
+    const std::string schedule = "schedule \"" + to_string(p.schedule) + "\"";
+    if (p.schedule == Schedule::DualPipe && p.pp % 2 != 0)
+        fail_at(file, "/parallelism/pp", schedule + " needs an even pp, got " + str(p.pp));
+    if ((p.schedule == Schedule::DualPipe || p.schedule == Schedule::DualPipeV) && micro_batches < 2 * p.pp)
+        fail_at(file, "/training/global_batch_size",
+                schedule + " with pp = " + str(p.pp) + " needs at least 2*pp = " + str(2 * p.pp) +
+                    " micro-batches per data-parallel rank" + got);
+    // DualPipe feeds micro-batches from both ends of the pipeline, half from each.
+    if (p.schedule == Schedule::DualPipe && micro_batches % 2 != 0)
+        fail_at(file, "/training/global_batch_size",
+                schedule + " needs an even number of micro-batches per data-parallel rank" + got);
+}
+
+void validate_inference(const Scenario& s, const std::string& file) {
+    const Inference& inf = s.inference;
+    const auto check_pool = [&](const std::string& name, int nodes, int attn_tp, int ep) {
+        const std::int64_t gpus = std::int64_t{nodes} * s.cluster.gpus_per_node;
+        const std::string of = " does not divide the " + str(gpus) + " GPUs of a " + name +
+                               " instance (nodes*gpus_per_node = " + str(nodes) + "*" + str(s.cluster.gpus_per_node) +
+                               ")";
+        if (gpus % attn_tp != 0) fail_at(file, "/inference/" + name + "/attn_tp", str(attn_tp) + of);
+        if (gpus % ep != 0) fail_at(file, "/inference/" + name + "/ep", str(ep) + of);
+    };
+    check_pool("prefill", inf.prefill.nodes, inf.prefill.attn_tp, inf.prefill.ep);
+    check_pool("decode", inf.decode.nodes, inf.decode.attn_tp, inf.decode.ep);
+
+    const std::int64_t prefill = std::int64_t{inf.prefill.nodes} * inf.prefill.instances;
+    const std::int64_t decode = std::int64_t{inf.decode.nodes} * inf.decode.instances;
+    const bool disaggregated = inf.deployment == Deployment::Disaggregated;
+    const std::int64_t needed = disaggregated ? prefill + decode : std::max(prefill, decode);
+    if (needed > s.cluster.nodes)
+        fail_at(file, "/inference",
+                std::string(disaggregated ? "disaggregated prefill and decode pools need " : "colocated pools need ") +
+                    (disaggregated ? "" : "max(") + str(inf.prefill.nodes) + "*" + str(inf.prefill.instances) +
+                    (disaggregated ? " + " : ", ") + str(inf.decode.nodes) + "*" + str(inf.decode.instances) +
+                    (disaggregated ? "" : ")") + " = " + str(needed) +
+                    " nodes (nodes*instances), but the cluster has " + str(s.cluster.nodes));
+}
+
+}  // namespace moesim::workload::detail
