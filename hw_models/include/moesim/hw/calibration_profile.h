@@ -1,0 +1,216 @@
+#pragma once
+// Calibration profile, format 1: achieved efficiency as a function of shape (DESIGN.md 5,
+// STYLE.md 9). Versioned JSON, read only by hw_models; `moesim calibrate` writes measured
+// ones, calibrations/h800-published.json is built from published measurements.
+//
+// Document (keys with units; every table point carries its own "source" citation):
+//   format      1 (a larger number: "written by a newer moesim" -> CalibrationError)
+//   name, gpu, created, source       provenance strings
+//   kind        "published" | "measured"; measured profiles also need
+//   versions    {"driver", "cuda", "nccl"}  (strings)
+//   notes       optional array of strings
+//   reference   {"bf16_dense_TFLOPS", "fp8_dense_TFLOPS", "hbm_GBps", "nvlink_GBps", "nic_GBps",
+//                "note"?}: the peaks every efficiency below is a fraction of
+//   gemm        [{m, n, k, dtype, efficiency, TFLOPS?, source}]       efficiency = TFLOPS / peak(dtype)
+//   grouped_gemm[{groups, m_per_group, n, k, dtype, layout?, efficiency, TFLOPS?, source}]
+//   attention   [{phase: "prefill"|"decode"|"backward", compute_efficiency,
+//                 memory_efficiency (decode only), TFLOPS?, GBps?, source}]
+//   memory_bound[{size_bytes, efficiency, GBps?, source}]            efficiency = GBps / hbm_GBps
+//   collectives [{kind: "any"|"all_reduce"|…|"p2p", span: "intranode"|"internode",
+//                 size_bytes, efficiency, latency_us, source}]        efficiency of the link peak
+//   deepep_normal      [{scope: "intranode"|"internode", ep, gpus_per_node, tokens, hidden,
+//                        top_k, max_nodes_per_token, num_experts, dispatch_GBps, combine_GBps, source}]
+//   deepep_low_latency [{ep, gpus_per_node, tokens, hidden, top_k, num_experts,
+//                        dispatch_us, combine_us, source}]
+//   held_out    optional {"gemm": [...], "grouped_gemm": [...], "deepep_normal": [...],
+//                "deepep_low_latency": [...]}: published points deliberately NOT used by any
+//                lookup or fit; tests predict them to measure the model's error.
+// Validation (CalibrationError naming file and JSON path): a missing table, unknown keys,
+// non-positive or non-finite numbers, an efficiency > 1 (or a TFLOPS/GBps that disagrees by
+// more than 1% with efficiency x reference peak), and a size axis that is not strictly
+// increasing within its series, in file order.
+//
+// Interpolation rules (all clamped at the ends of a series, never extrapolated):
+//  * GEMM: points form series keyed by (dtype, N, K). Take the series of the requested dtype
+//    whose (N, K) is nearest in (log2 N, log2 K) Euclidean distance (first in file order on a
+//    tie), then interpolate efficiency piecewise-linearly in log2(M). If the profile has no
+//    point of the requested dtype, the other dtype's series are used and their efficiency
+//    (a fraction of *their* peak) is applied to the requested dtype's peak: e.g. a BF16 GEMM
+//    with only FP8 points runs at the FP8 fraction of the BF16 peak, on the ground that the
+//    same tensor cores at half the rate are no harder to feed.
+//  * Grouped GEMM: the same, keyed by (dtype, N, K), along log2(m_per_group).
+//  * Memory-bound: piecewise-linear in log2(size_bytes).
+//  * Collectives: the series (kind, span) if present, else (any, span); piecewise-linear in
+//    log2(size_bytes) for efficiency and latency.
+//  * Attention: one point per phase; "backward" falls back to "prefill" when absent.
+//  * DeepEP: fitted once at load from the points (see DeepEpNormalRates / DeepEpLowLatencyRates).
+#include <array>
+#include <string>
+#include <vector>
+
+#include <nlohmann/json.hpp>
+
+#include "moesim/hw/types.h"
+
+namespace moesim::hw {
+
+inline constexpr int kProfileFormat = 1;
+
+struct ProfileReference {
+    double bf16_dense_TFLOPS = 0;
+    double fp8_dense_TFLOPS = 0;
+    double hbm_GBps = 0;
+    double nvlink_GBps = 0;  // per GPU, per direction
+    double nic_GBps = 0;     // per GPU, per direction
+    std::string note;
+};
+
+struct GemmPoint {
+    double m = 0, n = 0, k = 0;
+    Dtype dtype = Dtype::Invalid;
+    double efficiency = 0;
+    double TFLOPS = 0;  // 0 when the document gives only the efficiency
+    std::string source;
+};
+
+struct GroupedGemmPoint {
+    double groups = 0, m_per_group = 0, n = 0, k = 0;
+    Dtype dtype = Dtype::Invalid;
+    std::string layout;
+    double efficiency = 0;
+    double TFLOPS = 0;
+    std::string source;
+};
+
+struct AttentionPoint {
+    AttentionPhase phase = AttentionPhase::Invalid;
+    double compute_efficiency = 0;  // of the BF16 dense peak
+    double memory_efficiency = 0;   // of hbm_GBps (decode); 0 = not given
+    std::string source;
+};
+
+struct MemoryPoint {
+    double size_bytes = 0;
+    double efficiency = 0;
+    std::string source;
+};
+
+struct CollectivePoint {
+    CollectiveKind kind = CollectiveKind::Invalid;  // Invalid = "any"
+    Span span = Span::Invalid;
+    double size_bytes = 0;
+    double efficiency = 0;
+    double latency_s = 0;
+    std::string source;
+};
+
+struct DeepEpNormalPoint {
+    Span scope = Span::Invalid;
+    EpGroup group;  // link bandwidths unused (the reference's apply)
+    DeepEpShape shape;
+    double dispatch_GBps = 0;  // DeepEP's "bottleneck bandwidth": NVL bytes (intranode) or
+    double combine_GBps = 0;   // all-target-node RDMA bytes (internode) per second
+    std::string source;
+};
+
+struct DeepEpLowLatencyPoint {
+    EpGroup group;
+    DeepEpShape shape;
+    double dispatch_us = 0;
+    double combine_us = 0;
+    std::string source;
+};
+
+// Achieved rates of DeepEP's normal kernels, fitted from the deepep_normal points. Each
+// point's traffic (deepep_traffic in costs.h) gives the rate it implies on every link it
+// uses; a link's capacity is the largest rate any point of its regime implies (a point
+// bound elsewhere implies less than the capacity). Regimes: intranode kernel (NVLink only)
+// and internode kernel (RDMA + NVLink forwarding). GB/s of the reference links.
+struct DeepEpNormalRates {
+    double intranode_nvlink_GBps = 0;
+    double internode_rdma_GBps = 0;
+    double internode_nvlink_GBps = 0;
+};
+
+// Low-latency kernels: time = latency + max(f·X / nvlink, (1−f)·X / rdma), X = bytes sent,
+// f = min(1, gpus_per_node / ep) the share of copies that stay in the node. Fitted from the
+// deepep_low_latency points: a least-squares line t = latency + (1−f)·X / rdma through the
+// internode points (ep > gpus_per_node; needs two distinct X), then nvlink = X / (t − latency)
+// averaged over the intranode points.
+struct DeepEpLowLatencyRates {
+    double latency_s = 0;
+    double nvlink_GBps = 0;
+    double rdma_GBps = 0;
+};
+
+struct CollectiveEfficiency {
+    double efficiency = 0;
+    double latency_s = 0;
+};
+
+struct HeldOutPoints {
+    std::vector<GemmPoint> gemm;
+    std::vector<GroupedGemmPoint> grouped_gemm;
+    std::vector<DeepEpNormalPoint> deepep_normal;
+    std::vector<DeepEpLowLatencyPoint> deepep_low_latency;
+};
+
+class CalibrationProfile {
+public:
+    // Parse and validate; `file` names the document in errors. Throws CalibrationError.
+    static CalibrationProfile from_json(const nlohmann::json& j, const std::string& file);
+
+    const std::string& name() const { return name_; }
+    const std::string& gpu() const { return gpu_; }
+    const std::string& kind() const { return kind_; }
+    const std::string& source() const { return source_; }
+    const std::string& created() const { return created_; }
+    const std::string& driver_version() const { return driver_; }
+    const std::string& cuda_version() const { return cuda_; }
+    const std::string& nccl_version() const { return nccl_; }
+    const ProfileReference& reference() const { return reference_; }
+    const std::vector<GemmPoint>& gemm_points() const { return gemm_; }
+    const std::vector<GroupedGemmPoint>& grouped_gemm_points() const { return grouped_; }
+    const std::vector<MemoryPoint>& memory_points() const { return memory_; }
+    const std::vector<CollectivePoint>& collective_points() const { return collectives_; }
+    const std::vector<DeepEpNormalPoint>& deepep_normal_points() const { return deepep_normal_; }
+    const std::vector<DeepEpLowLatencyPoint>& deepep_low_latency_points() const { return deepep_ll_; }
+    const HeldOutPoints& held_out() const { return held_out_; }
+
+    // Lookups (rules in the file comment). Efficiencies are fractions in (0, 1].
+    double gemm_efficiency(const GemmShape& shape, Dtype dtype) const;
+    double grouped_gemm_efficiency(const GroupedGemmShape& shape, Dtype dtype) const;
+    const AttentionPoint& attention(AttentionPhase phase) const;
+    double memory_efficiency(double size_bytes) const;
+    CollectiveEfficiency collective(CollectiveKind kind, Span span, double size_bytes) const;
+    const DeepEpNormalRates& deepep_normal_rates(DeepEpOp op) const;
+    const DeepEpLowLatencyRates& deepep_low_latency_rates(DeepEpOp op) const;
+
+private:
+    std::string name_, gpu_, kind_, source_, created_, driver_, cuda_, nccl_;
+    ProfileReference reference_;
+    std::vector<GemmPoint> gemm_;
+    std::vector<GroupedGemmPoint> grouped_;
+    std::vector<AttentionPoint> attention_;
+    std::vector<MemoryPoint> memory_;
+    std::vector<CollectivePoint> collectives_;
+    std::vector<DeepEpNormalPoint> deepep_normal_;
+    std::vector<DeepEpLowLatencyPoint> deepep_ll_;
+    HeldOutPoints held_out_;
+    std::array<DeepEpNormalRates, 2> normal_rates_{};    // [Dispatch, Combine]
+    std::array<DeepEpLowLatencyRates, 2> ll_rates_{};    // [Dispatch, Combine]
+};
+
+// Built-in profile names (embedded calibrations/*.json without ".json"), sorted.
+std::vector<std::string> builtin_profile_names();
+
+// A built-in profile by name ("h800-published", with or without ".json"), or a profile file:
+// a path resolved against `base_dir` when relative. A path that does not exist but whose
+// file name is a built-in's (e.g. "calibrations/h800-published.json" from another
+// directory) loads the built-in. Throws CalibrationError.
+CalibrationProfile load_profile(const std::string& name_or_path, const std::string& base_dir);
+
+// The embedded h800-published profile.
+const CalibrationProfile& default_profile();
+
+}  // namespace moesim::hw

@@ -1,0 +1,154 @@
+#pragma once
+// Pure cost functions (STYLE.md 4): no globals, no engine. Each returns seconds for one GPU
+// (or one member of a collective) and writes its formula here. Units: bytes, seconds, GB/s
+// (1 GB = 1e9 B), TFLOPS (1e12 FLOP/s).
+#include "moesim/hw/calibration_profile.h"
+#include "moesim/hw/gpu_spec.h"
+#include "moesim/hw/types.h"
+
+namespace moesim::hw {
+
+// ---------------------------------------------------------------------------------------
+// Compute and memory
+// ---------------------------------------------------------------------------------------
+
+// FLOPs of one GEMM shape: 2·m·n·k·count.
+double gemm_flops(const GemmShape& s);
+// HBM bytes of one GEMM shape (DeepGEMM's convention, PUBLISHED.md E):
+// count·(m·k·b + n·k·b + m·n·2), b = dtype_bytes(dtype); output in BF16.
+double gemm_bytes(const GemmShape& s, Dtype dtype);
+
+// gemm_time_s = max( flops / (peak(dtype)·1e12 · eff_gemm(shape, dtype)),
+//                    bytes / (hbm_GBps·1e9 · eff_mem(bytes)) )
+// peak(dtype) = gpu.fp8_dense_TFLOPS or gpu.bf16_dense_TFLOPS; eff_gemm from the profile's
+// GEMM table (per GEMM of the batch); the memory roofline is a floor.
+double gemm_time_s(const GemmShape& s, Dtype dtype, const GpuSpec& gpu, const CalibrationProfile& profile);
+
+// Grouped GEMM (MoE experts in one launch), same form with the grouped-GEMM table:
+// flops = 2·groups·m_per_group·n·k; bytes = groups·(m_per_group·k·b + n·k·b + m_per_group·n·2).
+double grouped_gemm_flops(const GroupedGemmShape& s);
+double grouped_gemm_bytes(const GroupedGemmShape& s, Dtype dtype);
+double grouped_gemm_time_s(const GroupedGemmShape& s, Dtype dtype, const GpuSpec& gpu,
+                           const CalibrationProfile& profile);
+
+// memory_bound_time_s = bytes / (hbm_GBps·1e9 · eff_mem(bytes)).
+double memory_bound_time_s(double bytes, const GpuSpec& gpu, const CalibrationProfile& profile);
+
+// Attention FLOPs (FlashMLA / FlashAttention convention, PUBLISHED.md E):
+//   pairs = q_len·kv_len                              (causal = false)
+//         = q_len·kv_len − q_len·(q_len − 1)/2        (causal: the q_len new tokens are the
+//                                                      last ones of the kv_len context)
+//   forward  = 2·batch·heads_q·(qk_head_dim + v_head_dim)·pairs
+//   backward = 2.5 × forward (dQ, dK, dV, and the recomputed scores: 5 matmuls vs 2).
+double attention_flops(const AttentionShape& s);
+// Decode bytes = batch·kv_len·kv_bytes_per_token + 2·batch·q_len·heads_q·(qk_head_dim + v_head_dim)
+// (KV cache read + Q read + O write in BF16; FlashMLA's metric with kv_bytes_per_token = 576·2).
+double attention_bytes(const AttentionShape& s);
+// Prefill / Backward: flops / (bf16_dense_TFLOPS·1e12 · compute_eff(phase)).
+// Decode: max(flops / (bf16 peak · compute_eff(decode)), bytes / (hbm_GBps·1e9 · memory_eff(decode)))
+// — FlashMLA's roofline (compute-bound when heads_q·q_len ≳ 128 on H800).
+double attention_time_s(const AttentionShape& s, const GpuSpec& gpu, const CalibrationProfile& profile);
+
+// ---------------------------------------------------------------------------------------
+// Collectives: closed forms (α–β model), nccl-tests conventions.
+// S = size_bytes as nccl-tests counts it: all-reduce S = the buffer on each rank;
+// all-gather S = the gathered output (each rank contributes S/n); reduce-scatter S = the
+// input on each rank (each keeps S/n); all-to-all S = each rank's send buffer (S/n to each
+// peer, itself included); p2p S = bytes sent. algbw = S / t; busbw = algbw · factor with
+// factor = 2(n−1)/n (all-reduce), (n−1)/n (all-gather, reduce-scatter, all-to-all), 1 (p2p),
+// so that busbw compares with the link bandwidth B whatever n is.
+// B (GB/s) is an achieved per-GPU per-direction bandwidth; α (s) a per-step latency.
+// ---------------------------------------------------------------------------------------
+
+// Ring all-reduce: 2(n−1)·α + 2(n−1)/n · S / B.
+double ring_all_reduce_time_s(double size_bytes, int n, double B_GBps, double latency_s);
+// Ring all-gather / reduce-scatter: (n−1)·α + (n−1)/n · S / B.
+double ring_all_gather_time_s(double size_bytes, int n, double B_GBps, double latency_s);
+double ring_reduce_scatter_time_s(double size_bytes, int n, double B_GBps, double latency_s);
+// Pairwise all-to-all on a flat link: (n−1)·α + (n−1)/n · S / B.
+double all_to_all_time_s(double size_bytes, int n, double B_GBps, double latency_s);
+// Point-to-point: α + S / B.
+double p2p_time_s(double size_bytes, double B_GBps, double latency_s);
+
+// Two-level variants over g = gpus_per_node GPUs in each of N = nodes nodes (n = N·g), one
+// NIC path per GPU (rail-optimized): intranode steps at B_nvl (α_nvl), internode at B_nic (α_nic).
+//  all-reduce:     RS intranode (g−1)/g·S/B_nvl + AR internode of S/g: 2(N−1)/N·(S/g)/B_nic
+//                  + AG intranode (g−1)/g·S/B_nvl; latency 2(g−1)·α_nvl + 2(N−1)·α_nic
+//  all-gather:     AG internode of S/g: (N−1)/N·(S/g)/B_nic + AG intranode (g−1)/g·S/B_nvl;
+//                  latency (N−1)·α_nic + (g−1)·α_nvl
+//  reduce-scatter: the mirror of all-gather (same time)
+//  all-to-all:     the intranode share (g−1)/n·S over NVLink and the internode share
+//                  (n−g)/n·S over the NIC run concurrently:
+//                  max((g−1)/n·S/B_nvl, (n−g)/n·S/B_nic) + (g−1)·α_nvl + (n−g)·α_nic
+// With N = 1 each reduces to its flat NVLink form; with g = 1 to its flat NIC form.
+struct TwoLevelLinks {
+    int gpus_per_node = 0;
+    int nodes = 0;
+    double nvlink_GBps = 0, nic_GBps = 0;
+    double nvlink_latency_s = 0, nic_latency_s = 0;
+};
+double hierarchical_all_reduce_time_s(double size_bytes, const TwoLevelLinks& l);
+double hierarchical_all_gather_time_s(double size_bytes, const TwoLevelLinks& l);
+double hierarchical_reduce_scatter_time_s(double size_bytes, const TwoLevelLinks& l);
+double hierarchical_all_to_all_time_s(double size_bytes, const TwoLevelLinks& l);
+
+// A collective on `group` with the profile's efficiencies and latencies:
+// B_nvl = group.nvlink_GBps · eff(kind, intranode, S), B_nic = group.nic_GBps · eff(kind, internode, S);
+// α = the profile's latency for the span (group.*_latency_s when positive, overriding it).
+// One node: the flat ring / pairwise form over NVLink. Several nodes: the two-level form
+// (p2p: α_nic + S / B_nic).
+double collective_time_s(CollectiveKind kind, double size_bytes, const CommGroup& group,
+                         const CalibrationProfile& profile);
+
+// ---------------------------------------------------------------------------------------
+// DeepEP-style expert-parallel dispatch / combine
+// ---------------------------------------------------------------------------------------
+
+// Expected traffic of one GPU's tokens under node-limited routing, with N = ep/g nodes,
+// g = min(gpus_per_node, ep), E = num_experts, e = E/ep experts per GPU,
+// M = min(max_nodes_per_token, N) (0 = N), and P(total, part) = the probability that `part`
+// of `total` experts get none of the top_k picks = Π_{i<k} (total−part−i)/(total−i)
+// (with E = 0: (1 − part/total)^k).
+//  * limited (M < N): the M chosen nodes each receive ≥ 1 expert (their group score comes
+//    from their best experts): k_nodes = min(M, k); local = k_nodes / N;
+//    ranks = M·g·(1 − P(M·E/N, e)).
+//  * unlimited (M = N): k_nodes = N·(1 − P(E, E/N)); local = 1 − P(E, E/N);
+//    ranks = ep·(1 − P(E, e)).
+// Bytes per token copy b: dispatch (FP8 + one FP32 scale per 128) hidden + hidden/128·4;
+// combine (BF16) hidden·2.
+//  counted_rdma_bytes = tokens·k_nodes·b   (DeepEP's metric: every target node, local included)
+//  rdma_bytes         = tokens·(k_nodes − local)·b   (what crosses the NIC: each token at most
+//                                                     once per remote node)
+//  nvlink_bytes       = tokens·ranks·b     (NVLink delivery/forwarding to the target GPUs)
+//  low_latency_bytes  = tokens·top_k·b     (LL kernels send one copy per expert)
+struct DeepEpTraffic {
+    double k_nodes = 0;
+    double local_nodes = 0;
+    double ranks = 0;
+    double bytes_per_copy = 0;
+    double counted_rdma_bytes = 0;
+    double rdma_bytes = 0;
+    double nvlink_bytes = 0;
+    double low_latency_bytes = 0;
+};
+DeepEpTraffic deepep_traffic(const DeepEpShape& s, const EpGroup& g, DeepEpOp op);
+
+// Time of one dispatch or combine of `s.tokens` tokens per GPU.
+// Link rates are the profile's fitted rates scaled by the group's links over the profile's
+// reference links: r_nvl = rate·group.nvlink_GBps/ref.nvlink_GBps, r_rdma = rate·group.nic_GBps/ref.nic_GBps.
+//  Normal, one node:     nvlink_bytes / r_nvl(intranode)
+//  Normal, several:      max(rdma_bytes / r_rdma, nvlink_bytes / r_nvl(internode))
+//  LowLatency:           latency + max(f·X / r_nvl, (1−f)·X / r_rdma), X = low_latency_bytes,
+//                        f = min(1, g/ep)
+double deepep_time_s(DeepEpOp op, DeepEpMode mode, const DeepEpShape& s, const EpGroup& g,
+                     const CalibrationProfile& profile);
+double deepep_dispatch_time_s(const DeepEpShape& s, const EpGroup& g, DeepEpMode mode,
+                              const CalibrationProfile& profile);
+double deepep_combine_time_s(const DeepEpShape& s, const EpGroup& g, DeepEpMode mode,
+                             const CalibrationProfile& profile);
+// DeepEP's reported "bottleneck bandwidth" of the normal kernels for the modelled time:
+// nvlink_bytes / t (one node) or counted_rdma_bytes / t (several nodes), in GB/s.
+double deepep_normal_reported_GBps(DeepEpOp op, const DeepEpShape& s, const EpGroup& g,
+                                   const CalibrationProfile& profile);
+
+}  // namespace moesim::hw

@@ -1,0 +1,254 @@
+#include "moesim/hw/costs.h"
+
+#include <algorithm>
+#include <cmath>
+
+#include "moesim/common/error.h"
+
+namespace moesim::hw {
+
+namespace {
+
+constexpr double kGB = 1e9;
+constexpr double kTera = 1e12;
+
+// max(compute time at `efficiency` of the dense peak, HBM floor).
+double roofline_time_s(double flops, double bytes, double peak_TFLOPS, double efficiency, const GpuSpec& gpu,
+                       const CalibrationProfile& profile) {
+    MOESIM_CHECK(peak_TFLOPS > 0 && efficiency > 0, "roofline inputs");
+    const double compute_s = flops / (peak_TFLOPS * kTera * efficiency);
+    return std::max(compute_s, memory_bound_time_s(bytes, gpu, profile));
+}
+
+}  // namespace
+
+// ----- compute and memory ---------------------------------------------------------------
+
+double gemm_flops(const GemmShape& s) { return 2.0 * s.m * s.n * s.k * s.count; }
+
+double gemm_bytes(const GemmShape& s, Dtype dtype) {
+    const double b = dtype_bytes(dtype);
+    return s.count * (s.m * s.k * b + s.n * s.k * b + s.m * s.n * 2.0);
+}
+
+double gemm_time_s(const GemmShape& s, Dtype dtype, const GpuSpec& gpu, const CalibrationProfile& profile) {
+    MOESIM_CHECK(dtype != Dtype::Invalid, "GEMM dtype");
+    if (s.m <= 0 || s.n <= 0 || s.k <= 0 || s.count <= 0) return 0.0;
+    return roofline_time_s(gemm_flops(s), gemm_bytes(s, dtype), dense_peak_TFLOPS(gpu, dtype),
+                           profile.gemm_efficiency(s, dtype), gpu, profile);
+}
+
+double grouped_gemm_flops(const GroupedGemmShape& s) { return 2.0 * s.groups * s.m_per_group * s.n * s.k; }
+
+double grouped_gemm_bytes(const GroupedGemmShape& s, Dtype dtype) {
+    const double b = dtype_bytes(dtype);
+    return s.groups * (s.m_per_group * s.k * b + s.n * s.k * b + s.m_per_group * s.n * 2.0);
+}
+
+double grouped_gemm_time_s(const GroupedGemmShape& s, Dtype dtype, const GpuSpec& gpu,
+                           const CalibrationProfile& profile) {
+    MOESIM_CHECK(dtype != Dtype::Invalid, "grouped GEMM dtype");
+    if (s.groups <= 0 || s.m_per_group <= 0 || s.n <= 0 || s.k <= 0) return 0.0;
+    return roofline_time_s(grouped_gemm_flops(s), grouped_gemm_bytes(s, dtype), dense_peak_TFLOPS(gpu, dtype),
+                           profile.grouped_gemm_efficiency(s, dtype), gpu, profile);
+}
+
+double memory_bound_time_s(double bytes, const GpuSpec& gpu, const CalibrationProfile& profile) {
+    if (bytes <= 0) return 0.0;
+    return bytes / (gpu.hbm_GBps * kGB * profile.memory_efficiency(bytes));
+}
+
+double attention_flops(const AttentionShape& s) {
+    const double pairs = s.causal ? s.q_len * s.kv_len - s.q_len * (s.q_len - 1) / 2.0 : s.q_len * s.kv_len;
+    const double forward = 2.0 * s.batch * s.heads_q * (s.qk_head_dim + s.v_head_dim) * pairs;
+    return s.phase == AttentionPhase::Backward ? 2.5 * forward : forward;
+}
+
+double attention_bytes(const AttentionShape& s) {
+    return s.batch * s.kv_len * s.kv_bytes_per_token + 2.0 * s.batch * s.q_len * s.heads_q * (s.qk_head_dim + s.v_head_dim);
+}
+
+double attention_time_s(const AttentionShape& s, const GpuSpec& gpu, const CalibrationProfile& profile) {
+    MOESIM_CHECK(s.phase != AttentionPhase::Invalid, "attention phase");
+    MOESIM_CHECK(!s.causal || s.kv_len >= s.q_len, "causal attention needs kv_len >= q_len");
+    if (s.batch <= 0 || s.q_len <= 0 || s.kv_len <= 0) return 0.0;
+    const AttentionPoint& eff = profile.attention(s.phase);
+    const double compute_s = attention_flops(s) / (gpu.bf16_dense_TFLOPS * kTera * eff.compute_efficiency);
+    if (s.phase != AttentionPhase::Decode) return compute_s;
+    const double memory_s = attention_bytes(s) / (gpu.hbm_GBps * kGB * eff.memory_efficiency);
+    return std::max(compute_s, memory_s);
+}
+
+// ----- collectives: closed forms ---------------------------------------------------------
+
+double ring_all_reduce_time_s(double S, int n, double B_GBps, double latency_s) {
+    MOESIM_CHECK(n >= 1 && B_GBps > 0, "all-reduce group");
+    if (n == 1 || S <= 0) return 0.0;
+    return 2.0 * (n - 1) * latency_s + 2.0 * (n - 1) / n * S / (B_GBps * kGB);
+}
+
+double ring_all_gather_time_s(double S, int n, double B_GBps, double latency_s) {
+    MOESIM_CHECK(n >= 1 && B_GBps > 0, "all-gather group");
+    if (n == 1 || S <= 0) return 0.0;
+    return (n - 1) * latency_s + static_cast<double>(n - 1) / n * S / (B_GBps * kGB);
+}
+
+double ring_reduce_scatter_time_s(double S, int n, double B_GBps, double latency_s) {
+    return ring_all_gather_time_s(S, n, B_GBps, latency_s);
+}
+
+double all_to_all_time_s(double S, int n, double B_GBps, double latency_s) {
+    return ring_all_gather_time_s(S, n, B_GBps, latency_s);
+}
+
+double p2p_time_s(double S, double B_GBps, double latency_s) {
+    MOESIM_CHECK(B_GBps > 0, "p2p bandwidth");
+    if (S <= 0) return 0.0;
+    return latency_s + S / (B_GBps * kGB);
+}
+
+double hierarchical_all_reduce_time_s(double S, const TwoLevelLinks& l) {
+    const int g = l.gpus_per_node, N = l.nodes;
+    MOESIM_CHECK(g >= 1 && N >= 1, "two-level group");
+    if (S <= 0 || g * N == 1) return 0.0;
+    const double intra = g > 1 ? 2.0 * ring_reduce_scatter_time_s(S, g, l.nvlink_GBps, l.nvlink_latency_s) : 0.0;
+    const double inter = N > 1 ? ring_all_reduce_time_s(S / g, N, l.nic_GBps, l.nic_latency_s) : 0.0;
+    return intra + inter;
+}
+
+double hierarchical_all_gather_time_s(double S, const TwoLevelLinks& l) {
+    const int g = l.gpus_per_node, N = l.nodes;
+    MOESIM_CHECK(g >= 1 && N >= 1, "two-level group");
+    if (S <= 0 || g * N == 1) return 0.0;
+    const double inter = N > 1 ? ring_all_gather_time_s(S / g, N, l.nic_GBps, l.nic_latency_s) : 0.0;
+    const double intra = g > 1 ? ring_all_gather_time_s(S, g, l.nvlink_GBps, l.nvlink_latency_s) : 0.0;
+    return inter + intra;
+}
+
+double hierarchical_reduce_scatter_time_s(double S, const TwoLevelLinks& l) { return hierarchical_all_gather_time_s(S, l); }
+
+double hierarchical_all_to_all_time_s(double S, const TwoLevelLinks& l) {
+    const int g = l.gpus_per_node, N = l.nodes, n = g * N;
+    MOESIM_CHECK(g >= 1 && N >= 1, "two-level group");
+    if (S <= 0 || n == 1) return 0.0;
+    const double intra_s = g > 1 ? (g - 1.0) / n * S / (l.nvlink_GBps * kGB) : 0.0;
+    const double inter_s = N > 1 ? static_cast<double>(n - g) / n * S / (l.nic_GBps * kGB) : 0.0;
+    return std::max(intra_s, inter_s) + (g - 1) * l.nvlink_latency_s + (n - g) * l.nic_latency_s;
+}
+
+double collective_time_s(CollectiveKind kind, double S, const CommGroup& group, const CalibrationProfile& profile) {
+    MOESIM_CHECK(kind != CollectiveKind::Invalid, "collective kind");
+    MOESIM_CHECK(group.size >= 1 && group.gpus_per_node >= 1, "collective group");
+    if (S <= 0 || group.size == 1) return 0.0;
+    const CollectiveEfficiency intra = profile.collective(kind, Span::Intranode, S);
+    const CollectiveEfficiency inter = profile.collective(kind, Span::Internode, S);
+    TwoLevelLinks l;
+    l.gpus_per_node = std::min(group.gpus_per_node, group.size);
+    l.nodes = group.nodes();
+    MOESIM_CHECK(l.nodes * l.gpus_per_node == group.size, "group size must be nodes x gpus_per_node");
+    l.nvlink_GBps = group.nvlink_GBps * intra.efficiency;
+    l.nic_GBps = group.nic_GBps * inter.efficiency;
+    l.nvlink_latency_s = group.nvlink_latency_s > 0 ? group.nvlink_latency_s : intra.latency_s;
+    l.nic_latency_s = group.nic_latency_s > 0 ? group.nic_latency_s : inter.latency_s;
+    MOESIM_CHECK(l.nvlink_GBps > 0 && (l.nodes == 1 || l.nic_GBps > 0), "collective link bandwidths");
+    switch (kind) {
+        case CollectiveKind::AllReduce: return hierarchical_all_reduce_time_s(S, l);
+        case CollectiveKind::AllGather: return hierarchical_all_gather_time_s(S, l);
+        case CollectiveKind::ReduceScatter: return hierarchical_reduce_scatter_time_s(S, l);
+        case CollectiveKind::AllToAll: return hierarchical_all_to_all_time_s(S, l);
+        case CollectiveKind::PointToPoint:
+            return l.nodes == 1 ? p2p_time_s(S, l.nvlink_GBps, l.nvlink_latency_s) : p2p_time_s(S, l.nic_GBps, l.nic_latency_s);
+        default: break;
+    }
+    MOESIM_CHECK(false, "unreachable collective kind");
+    return 0.0;
+}
+
+// ----- DeepEP -----------------------------------------------------------------------------
+
+namespace {
+
+// Probability that `part` of `total` experts receive none of k picks without replacement
+// (total_experts > 0), or with replacement (fractions, when the expert count is unknown).
+double p_none(double total, double part, int k, bool exact) {
+    if (!exact) return std::pow(1.0 - part / total, k);
+    double p = 1.0;
+    for (int i = 0; i < k; ++i) {
+        const double num = total - part - i;
+        if (num <= 0) return 0.0;
+        p *= num / (total - i);
+    }
+    return p;
+}
+
+}  // namespace
+
+DeepEpTraffic deepep_traffic(const DeepEpShape& s, const EpGroup& grp, DeepEpOp op) {
+    MOESIM_CHECK(grp.ep_size >= 1 && grp.gpus_per_node >= 1 && s.top_k >= 1 && s.hidden >= 1, "DeepEP shape");
+    MOESIM_CHECK(op != DeepEpOp::Invalid, "DeepEP op");
+    const int g = std::min(grp.gpus_per_node, grp.ep_size);
+    MOESIM_CHECK(grp.ep_size % g == 0, "ep must be a multiple of gpus_per_node");
+    const int N = grp.ep_size / g;
+    const int M = s.max_nodes_per_token <= 0 ? N : std::min(s.max_nodes_per_token, N);
+    const bool exact = s.num_experts > 0;
+    // Expert counts; with an unknown count, work in fractions of the whole (total = 1).
+    const double E = exact ? s.num_experts : 1.0;
+    const double per_node = E / N, per_rank = E / grp.ep_size;
+    const int k = s.top_k;
+
+    DeepEpTraffic t;
+    if (M < N) {
+        t.k_nodes = std::min(M, k);
+        t.local_nodes = t.k_nodes / N;
+        t.ranks = static_cast<double>(M) * g * (1.0 - p_none(M * per_node, per_rank, k, exact));
+    } else {
+        const double none = p_none(E, per_node, k, exact);
+        t.k_nodes = N * (1.0 - none);
+        t.local_nodes = 1.0 - none;
+        t.ranks = grp.ep_size * (1.0 - p_none(E, per_rank, k, exact));
+    }
+    t.bytes_per_copy = op == DeepEpOp::Dispatch ? s.hidden + s.hidden / 128.0 * 4.0 : s.hidden * 2.0;
+    t.counted_rdma_bytes = s.tokens * t.k_nodes * t.bytes_per_copy;
+    t.rdma_bytes = N > 1 ? s.tokens * (t.k_nodes - t.local_nodes) * t.bytes_per_copy : 0.0;
+    t.nvlink_bytes = s.tokens * t.ranks * t.bytes_per_copy;
+    t.low_latency_bytes = s.tokens * k * t.bytes_per_copy;
+    return t;
+}
+
+double deepep_time_s(DeepEpOp op, DeepEpMode mode, const DeepEpShape& s, const EpGroup& grp,
+                     const CalibrationProfile& profile) {
+    MOESIM_CHECK(mode != DeepEpMode::Invalid, "DeepEP mode");
+    MOESIM_CHECK(grp.nvlink_GBps > 0 && grp.nic_GBps > 0, "DeepEP group links");
+    if (s.tokens <= 0 || grp.ep_size <= 1) return 0.0;
+    const DeepEpTraffic t = deepep_traffic(s, grp, op);
+    const ProfileReference& ref = profile.reference();
+    const double nvl_scale = grp.nvlink_GBps / ref.nvlink_GBps, nic_scale = grp.nic_GBps / ref.nic_GBps;
+    const bool one_node = grp.ep_size <= grp.gpus_per_node;
+    if (mode == DeepEpMode::Normal) {
+        const DeepEpNormalRates& r = profile.deepep_normal_rates(op);
+        if (one_node) return t.nvlink_bytes / (r.intranode_nvlink_GBps * nvl_scale * kGB);
+        return std::max(t.rdma_bytes / (r.internode_rdma_GBps * nic_scale * kGB),
+                        t.nvlink_bytes / (r.internode_nvlink_GBps * nvl_scale * kGB));
+    }
+    const DeepEpLowLatencyRates& r = profile.deepep_low_latency_rates(op);
+    const double f = std::min(1.0, static_cast<double>(grp.gpus_per_node) / grp.ep_size);
+    const double X = t.low_latency_bytes;
+    return r.latency_s + std::max(f * X / (r.nvlink_GBps * nvl_scale * kGB), (1 - f) * X / (r.rdma_GBps * nic_scale * kGB));
+}
+
+double deepep_dispatch_time_s(const DeepEpShape& s, const EpGroup& g, DeepEpMode mode, const CalibrationProfile& profile) {
+    return deepep_time_s(DeepEpOp::Dispatch, mode, s, g, profile);
+}
+
+double deepep_combine_time_s(const DeepEpShape& s, const EpGroup& g, DeepEpMode mode, const CalibrationProfile& profile) {
+    return deepep_time_s(DeepEpOp::Combine, mode, s, g, profile);
+}
+
+double deepep_normal_reported_GBps(DeepEpOp op, const DeepEpShape& s, const EpGroup& g, const CalibrationProfile& profile) {
+    const double t_s = deepep_time_s(op, DeepEpMode::Normal, s, g, profile);
+    const DeepEpTraffic tr = deepep_traffic(s, g, op);
+    const bool one_node = g.ep_size <= g.gpus_per_node;
+    return (one_node ? tr.nvlink_bytes : tr.counted_rdma_bytes) / t_s / kGB;
+}
+
+}  // namespace moesim::hw

@@ -1,0 +1,159 @@
+// Cost functions against their closed forms, and held-out published kernel measurements.
+#include <catch2/catch.hpp>
+
+#include <cmath>
+#include <cstdio>
+
+#include "moesim/hw/costs.h"
+
+using namespace moesim::hw;
+using nlohmann::json;
+
+namespace {
+const GpuSpec& h800() {
+    static const GpuSpec g = load_gpu("H800", "", json());
+    return g;
+}
+const CalibrationProfile& profile() { return default_profile(); }
+}  // namespace
+
+TEST_CASE("GEMM time at a known efficiency", "[hw]") {
+    // DeepGEMM o_proj shape: 1520 TFLOPS measured -> 2·4096·7168·16384 / 1520e12 = 633 µs (PUBLISHED.md E).
+    const GemmShape s{4096, 7168, 16384};
+    CHECK(gemm_flops(s) == 2.0 * 4096 * 7168 * 16384);
+    CHECK(gemm_time_s(s, Dtype::FP8, h800(), profile()) == Approx(gemm_flops(s) / 1520e12).epsilon(1e-5));
+    CHECK(gemm_time_s(s, Dtype::FP8, h800(), profile()) == Approx(633e-6).epsilon(1e-3));
+    // `count` identical GEMMs take `count` times as long.
+    const GemmShape batch{4096, 7168, 16384, 3};
+    CHECK(gemm_time_s(batch, Dtype::FP8, h800(), profile()) == Approx(3 * gemm_time_s(s, Dtype::FP8, h800(), profile())));
+    // Bytes: DeepGEMM's (M·K + N·K + 2·M·N) for FP8 inputs.
+    CHECK(gemm_bytes(s, Dtype::FP8) == 4096.0 * 16384 + 7168.0 * 16384 + 2.0 * 4096 * 7168);
+    CHECK(gemm_bytes(s, Dtype::BF16) == 2 * 4096.0 * 16384 + 2 * 7168.0 * 16384 + 2.0 * 4096 * 7168);
+}
+
+TEST_CASE("every published GEMM point is reproduced (the HBM floor binds at none)", "[hw]") {
+    for (const auto& g : profile().gemm_points()) {
+        const GemmShape s{g.m, g.n, g.k};
+        const double tflops = gemm_flops(s) / gemm_time_s(s, g.dtype, h800(), profile()) / 1e12;
+        INFO(g.source);
+        CHECK(tflops == Approx(g.efficiency * dense_peak_TFLOPS(h800(), g.dtype)).epsilon(1e-6));
+    }
+}
+
+TEST_CASE("the HBM roofline is a floor under GEMM time", "[hw]") {
+    // A BF16 GEMV-like shape: 1 × 16384 × 16384 is all weight traffic.
+    const GemmShape s{1, 16384, 16384};
+    const double floor_s = gemm_bytes(s, Dtype::BF16) / (3350e9 * 3000.0 / 3350);
+    CHECK(gemm_time_s(s, Dtype::BF16, h800(), profile()) == Approx(floor_s).epsilon(1e-5));
+    CHECK(memory_bound_time_s(3e9, h800(), profile()) == Approx(1e-3).epsilon(1e-5));  // 3 GB at 3000 GB/s
+    CHECK(memory_bound_time_s(0, h800(), profile()) == 0);
+}
+
+TEST_CASE("held-out dense GEMM shape N=7168 K=2048 is predicted within 8%", "[hw]") {
+    // Nearest published (N, K) in log space is 24576 × 1536 (q_b); its efficiency along M
+    // predicts the expert down-projection shape that the profile does not contain.
+    const auto& held = profile().held_out().gemm;
+    REQUIRE(held.size() == 3);
+    for (const auto& g : held) {
+        const GemmShape s{g.m, g.n, g.k};
+        const double tflops = gemm_flops(s) / gemm_time_s(s, g.dtype, h800(), profile()) / 1e12;
+        INFO("M=" << g.m << " predicted " << tflops << " published " << g.TFLOPS);
+        CHECK(tflops == Approx(g.TFLOPS).epsilon(0.08));
+    }
+}
+
+TEST_CASE("grouped GEMM time and the held-out masked 2x512 point", "[hw]") {
+    const GroupedGemmShape s{4, 8192, 4096, 7168};
+    CHECK(grouped_gemm_flops(s) == 2.0 * 4 * 8192 * 4096 * 7168);
+    CHECK(grouped_gemm_time_s(s, Dtype::FP8, h800(), profile()) == Approx(grouped_gemm_flops(s) / 1346e12).epsilon(1e-5));
+    CHECK(grouped_gemm_bytes(s, Dtype::FP8) == 4 * (8192.0 * 7168 + 4096.0 * 7168 + 2.0 * 8192 * 4096));
+    const auto& held = profile().held_out().grouped_gemm;
+    REQUIRE(held.size() == 1);
+    const auto& g = held.front();
+    const GroupedGemmShape hs{g.groups, g.m_per_group, g.n, g.k};
+    const double tflops = grouped_gemm_flops(hs) / grouped_gemm_time_s(hs, g.dtype, h800(), profile()) / 1e12;
+    INFO("predicted " << tflops << " published " << g.TFLOPS);
+    CHECK(tflops == Approx(g.TFLOPS).epsilon(0.08));
+}
+
+TEST_CASE("BF16 GEMM on H100 at the MAMF shape", "[hw]") {
+    const GpuSpec h100 = load_gpu("H100", "", json());
+    const GemmShape s{2048, 2048, 13312};
+    const double tflops = gemm_flops(s) / gemm_time_s(s, Dtype::BF16, h100, profile()) / 1e12;
+    // Efficiency 794.5/989 applied to H100's 989.4 peak.
+    CHECK(tflops == Approx(794.5 / 989 * 989.4).epsilon(1e-5));
+}
+
+TEST_CASE("attention: FLOPs, bytes and the decode roofline", "[hw]") {
+    // FlashMLA benchmark shape: b=128, s_k=4096, h_q=128, s_q=1, d_k 576, d_v 512.
+    AttentionShape d{AttentionPhase::Decode, 128, 1, 4096, 128, 576, 512, 576 * 2, false};
+    CHECK(attention_flops(d) == 2.0 * 1 * (128 * 4096) * 128 * (576 + 512));
+    CHECK(attention_bytes(d) == 2.0 * (128.0 * 4096 * 576 + 128.0 * 1 * 128 * (576 + 512)));
+    const double compute_s = attention_flops(d) / 660e12;
+    const double memory_s = attention_bytes(d) / 3000e9;
+    CHECK(attention_time_s(d, h800(), profile()) == Approx(std::max(compute_s, memory_s)).epsilon(1e-5));
+    d.heads_q = 16;  // TP8: memory-bound
+    CHECK(attention_time_s(d, h800(), profile()) == Approx(attention_bytes(d) / 3000e9).epsilon(1e-5));
+
+    // Causal prefill: q_len = kv_len = L gives L(L+1)/2 pairs.
+    AttentionShape p{AttentionPhase::Prefill, 2, 4096, 4096, 128, 192, 128, 0, true};
+    CHECK(attention_flops(p) == Approx(2.0 * 2 * 128 * (192 + 128) * (4096.0 * 4097 / 2)));
+    CHECK(attention_time_s(p, h800(), profile()) == Approx(attention_flops(p) / 660e12).epsilon(1e-5));
+    // Chunked prefill: 1024 new tokens after 3072 cached ones.
+    AttentionShape c = p;
+    c.q_len = 1024;
+    CHECK(attention_flops(c) == Approx(2.0 * 2 * 128 * 320 * (1024.0 * 4096 - 1024.0 * 1023 / 2)));
+    AttentionShape b = p;
+    b.phase = AttentionPhase::Backward;
+    CHECK(attention_time_s(b, h800(), profile()) == Approx(2.5 * attention_time_s(p, h800(), profile())));
+}
+
+TEST_CASE("ring and pairwise collectives: closed forms", "[hw]") {
+    const double S = 1e9, B = 100, a = 1e-6;
+    CHECK(ring_all_reduce_time_s(S, 8, B, 0) == Approx(2.0 * 7 / 8 * S / 100e9));
+    CHECK(ring_all_reduce_time_s(S, 8, B, a) == Approx(2.0 * 7 / 8 * S / 100e9 + 14 * a));
+    CHECK(ring_all_gather_time_s(S, 8, B, a) == Approx(7.0 / 8 * S / 100e9 + 7 * a));
+    CHECK(ring_reduce_scatter_time_s(S, 8, B, a) == Approx(7.0 / 8 * S / 100e9 + 7 * a));
+    CHECK(all_to_all_time_s(S, 16, B, 0) == Approx(15.0 / 16 * S / 100e9));
+    CHECK(p2p_time_s(S, B, a) == Approx(S / 100e9 + a));
+    CHECK(ring_all_reduce_time_s(S, 1, B, a) == 0);
+    // nccl-tests: busbw = algbw · 2(n−1)/n equals the link bandwidth B for any n.
+    for (int n : {2, 8, 64}) {
+        const double algbw = S / ring_all_reduce_time_s(S, n, B, 0) / 1e9;
+        CHECK(algbw * 2.0 * (n - 1) / n == Approx(B));
+    }
+}
+
+TEST_CASE("two-level collectives", "[hw]") {
+    const double S = 1e9;
+    TwoLevelLinks l{8, 4, 160, 40, 0, 0};
+    CHECK(hierarchical_all_reduce_time_s(S, l) == Approx(2 * (7.0 / 8 * S / 160e9) + 2.0 * 3 / 4 * (S / 8) / 40e9));
+    CHECK(hierarchical_all_gather_time_s(S, l) == Approx(3.0 / 4 * (S / 8) / 40e9 + 7.0 / 8 * S / 160e9));
+    CHECK(hierarchical_reduce_scatter_time_s(S, l) == Approx(hierarchical_all_gather_time_s(S, l)));
+    CHECK(hierarchical_all_to_all_time_s(S, l) == Approx(std::max(7.0 / 32 * S / 160e9, 24.0 / 32 * S / 40e9)));
+    // One node: the flat NVLink ring. One GPU per node: the flat NIC ring.
+    TwoLevelLinks one_node{8, 1, 160, 40, 2e-6, 3e-6};
+    CHECK(hierarchical_all_reduce_time_s(S, one_node) == Approx(ring_all_reduce_time_s(S, 8, 160, 2e-6)));
+    TwoLevelLinks one_gpu{1, 16, 160, 40, 2e-6, 3e-6};
+    CHECK(hierarchical_all_reduce_time_s(S, one_gpu) == Approx(ring_all_reduce_time_s(S, 16, 40, 3e-6)));
+    CHECK(hierarchical_all_gather_time_s(S, one_gpu) == Approx(ring_all_gather_time_s(S, 16, 40, 3e-6)));
+    CHECK(hierarchical_all_to_all_time_s(S, one_gpu) == Approx(all_to_all_time_s(S, 16, 40, 3e-6)));
+}
+
+TEST_CASE("collective_time_s applies the profile's efficiency and latency", "[hw]") {
+    const double S = 256e6;
+    CommGroup node{8, 8, 200, 50, 0, 0};
+    // 0.8 of 200 GB/s NVLink, 3.33 µs per step (PUBLISHED.md B).
+    CHECK(collective_time_s(CollectiveKind::AllReduce, S, node, profile()) ==
+          Approx(ring_all_reduce_time_s(S, 8, 160, 3.33e-6)));
+    CommGroup dp{64, 8, 200, 50, 0, 0};
+    TwoLevelLinks l{8, 8, 160, 40, 3.33e-6, 3.7e-6};
+    CHECK(collective_time_s(CollectiveKind::AllReduce, S, dp, profile()) == Approx(hierarchical_all_reduce_time_s(S, l)));
+    CHECK(collective_time_s(CollectiveKind::AllToAll, S, dp, profile()) == Approx(hierarchical_all_to_all_time_s(S, l)));
+    // Pipeline send across nodes.
+    CommGroup pp{2, 1, 200, 50, 0, 0};
+    CHECK(collective_time_s(CollectiveKind::PointToPoint, S, pp, profile()) == Approx(p2p_time_s(S, 40, 3.7e-6)));
+    // A latency given with the group overrides the profile's.
+    CommGroup fixed{8, 8, 200, 50, 1e-6, 0};
+    CHECK(collective_time_s(CollectiveKind::AllGather, S, fixed, profile()) == Approx(ring_all_gather_time_s(S, 8, 160, 1e-6)));
+}
