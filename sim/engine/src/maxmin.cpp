@@ -9,7 +9,7 @@
 namespace moesim::engine {
 
 // Heap order: lower level first; at equal level a bound before a constraint, then index.
-bool MaxMinSolver::later(const Pending& a, const Pending& b) {
+bool MaxMinSolver::Later::operator()(const Pending& a, const Pending& b) const {
     if (a.level != b.level) return a.level > b.level;
     if (a.is_bound != b.is_bound) return b.is_bound;
     return a.index > b.index;
@@ -17,9 +17,12 @@ bool MaxMinSolver::later(const Pending& a, const Pending& b) {
 
 ConstraintId MaxMinSolver::add_constraint(double capacity) {
     MOESIM_CHECK(capacity >= 0, "constraint capacity must be non-negative");
+    const auto id = static_cast<ConstraintId>(constraints_.size());
     constraints_.push_back(Constraint{});
     constraints_.back().capacity = capacity;
-    return static_cast<ConstraintId>(constraints_.size() - 1);
+    parent_.push_back(id);
+    component_of_root_.push_back({id});
+    return id;
 }
 
 void MaxMinSolver::set_capacity(ConstraintId constraint, double capacity) {
@@ -52,6 +55,8 @@ VariableId MaxMinSolver::add_variable(std::span<const ConstraintId> constraints,
         auto& members = constraints_[c].members;
         memberships_[variable.first + k] = Membership{c, static_cast<std::uint32_t>(members.size())};
         members.push_back(Member{id, k});
+        if (bound != kUnbounded) ++constraints_[c].bounded;
+        if (k > 0) join(constraints[0], c);
         mark_dirty(c);
     }
     if (count == 0) variable.value = bound;  // nothing shares it: it takes its bound
@@ -70,8 +75,10 @@ void MaxMinSolver::remove_variable(VariableId id) {
         members[m.position] = moved;
         memberships_[variables_[moved.variable].first + moved.membership].position = m.position;
         members.pop_back();
+        if (variable.bound != kUnbounded) --constraints_[m.constraint].bounded;
         mark_dirty(m.constraint);
     }
+    ++removals_since_rebuild_;
     variable.live = false;
     variable.count = 0;
     free_variables_.push_back(id);
@@ -91,12 +98,17 @@ void MaxMinSolver::mark_dirty(ConstraintId constraint) {
 }
 
 void MaxMinSolver::solve() {
+    if (removals_since_rebuild_ > live_variables_ + constraints_.size()) rebuild_components();
     ++epoch_;
     component_constraints_.clear();
     component_variables_.clear();
     for (const ConstraintId c : dirty_) {
         constraints_[c].dirty = false;
-        if (constraints_[c].visited != epoch_) collect_component(c);
+        const ConstraintId root = find_root(c);
+        if (constraints_[root].visited == epoch_) continue;
+        constraints_[root].visited = epoch_;
+        const auto& component = component_of_root_[root];
+        component_constraints_.insert(component_constraints_.end(), component.begin(), component.end());
     }
     dirty_.clear();
     fill();
@@ -107,36 +119,48 @@ void MaxMinSolver::solve_all() {
     solve();
 }
 
-// Breadth-first over constraint -> its variables -> their constraints; the lists double
-// as the queue.
-void MaxMinSolver::collect_component(ConstraintId seed) {
-    std::size_t next = component_constraints_.size();
-    constraints_[seed].visited = epoch_;
-    component_constraints_.push_back(seed);
-    while (next < component_constraints_.size()) {
-        const ConstraintId c = component_constraints_[next++];
-        for (const Member& member : constraints_[c].members) {
-            Variable& variable = variables_[member.variable];
-            if (variable.visited == epoch_) continue;
-            variable.visited = epoch_;
-            component_variables_.push_back(member.variable);
-            for (std::uint32_t k = 0; k < variable.count; ++k) {
-                const ConstraintId d = memberships_[variable.first + k].constraint;
-                if (constraints_[d].visited == epoch_) continue;
-                constraints_[d].visited = epoch_;
-                component_constraints_.push_back(d);
-            }
+ConstraintId MaxMinSolver::find_root(ConstraintId c) {
+    while (parent_[c] != c) {
+        parent_[c] = parent_[parent_[c]];  // path halving
+        c = parent_[c];
+    }
+    return c;
+}
+
+// Union by size: the smaller list moves into the larger.
+void MaxMinSolver::join(ConstraintId a, ConstraintId b) {
+    ConstraintId ra = find_root(a), rb = find_root(b);
+    if (ra == rb) return;
+    if (component_of_root_[ra].size() < component_of_root_[rb].size()) std::swap(ra, rb);
+    parent_[rb] = ra;
+    auto& into = component_of_root_[ra];
+    auto& from = component_of_root_[rb];
+    into.insert(into.end(), from.begin(), from.end());
+    from.clear();
+}
+
+// Splits components that removals disconnected: start from singletons, join again.
+void MaxMinSolver::rebuild_components() {
+    for (ConstraintId c = 0; c < constraints_.size(); ++c) {
+        parent_[c] = c;
+        component_of_root_[c].assign(1, c);
+    }
+    for (const Variable& variable : variables_) {
+        if (!variable.live) continue;
+        for (std::uint32_t k = 1; k < variable.count; ++k) {
+            join(memberships_[variable.first].constraint, memberships_[variable.first + k].constraint);
         }
     }
+    removals_since_rebuild_ = 0;
 }
 
 void MaxMinSolver::push_pending(Pending pending) {
     pending_.push_back(pending);
-    std::push_heap(pending_.begin(), pending_.end(), later);
+    std::push_heap(pending_.begin(), pending_.end(), Later{});
 }
 
 MaxMinSolver::Pending MaxMinSolver::pop_pending() {
-    std::pop_heap(pending_.begin(), pending_.end(), later);
+    std::pop_heap(pending_.begin(), pending_.end(), Later{});
     const Pending top = pending_.back();
     pending_.pop_back();
     return top;
@@ -144,8 +168,9 @@ MaxMinSolver::Pending MaxMinSolver::pop_pending() {
 
 void MaxMinSolver::fix(VariableId id, double value) {
     Variable& variable = variables_[id];
-    variable.fixed = true;
+    variable.fixed = epoch_;
     variable.value = value;
+    component_variables_.push_back(id);
     for (std::uint32_t k = 0; k < variable.count; ++k) {
         Constraint& c = constraints_[memberships_[variable.first + k].constraint];
         c.remaining = std::max(0.0, c.remaining - value);  // rounding must not go below 0
@@ -154,6 +179,7 @@ void MaxMinSolver::fix(VariableId id, double value) {
 }
 
 // Progressive filling over the collected components (see the header for the maths).
+// Variables are found through their constraints and listed as they are fixed.
 void MaxMinSolver::fill() {
     pending_.clear();
     for (const ConstraintId c : component_constraints_) {
@@ -163,17 +189,20 @@ void MaxMinSolver::fill() {
         if (constraint.unfixed > 0) {
             pending_.push_back(Pending{constraint.remaining / constraint.unfixed, c, false});
         }
+        if (constraint.bounded == 0) continue;
+        for (const Member& member : constraint.members) {
+            Variable& variable = variables_[member.variable];
+            if (variable.bound == kUnbounded || variable.seen == epoch_) continue;
+            variable.seen = epoch_;
+            pending_.push_back(Pending{variable.bound, member.variable, true});
+        }
     }
-    for (const VariableId v : component_variables_) {
-        variables_[v].fixed = false;
-        if (variables_[v].bound != kUnbounded) pending_.push_back(Pending{variables_[v].bound, v, true});
-    }
-    std::make_heap(pending_.begin(), pending_.end(), later);
+    std::make_heap(pending_.begin(), pending_.end(), Later{});
 
     while (!pending_.empty()) {
         const Pending top = pop_pending();
         if (top.is_bound) {
-            if (!variables_[top.index].fixed) fix(top.index, top.level);
+            if (variables_[top.index].fixed != epoch_) fix(top.index, top.level);
             continue;
         }
         Constraint& constraint = constraints_[top.index];
@@ -184,7 +213,7 @@ void MaxMinSolver::fill() {
             continue;
         }
         for (const Member& member : constraint.members) {
-            if (!variables_[member.variable].fixed) fix(member.variable, level);
+            if (variables_[member.variable].fixed != epoch_) fix(member.variable, level);
         }
     }
 }

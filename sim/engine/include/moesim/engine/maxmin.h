@@ -24,6 +24,11 @@
 // bipartite variable–constraint graph. Adding or removing a variable, or changing a
 // capacity, marks its constraints dirty; solve() re-solves only the components that
 // hold a dirty constraint and lists the variables it recomputed in last_solved().
+// Components are kept by union-find over constraints, joined as variables arrive.
+// Removals do not split them at once: solving a union of components is still exact
+// (they do not interact), only wider; a rebuild after as many removals as there are live
+// variables and constraints splits them again, so it costs O(1) per removal amortized.
+// A solve then costs O(E log C) over its components' E memberships, with no search.
 //
 // Identifiers are slots: a removed variable's id is reused by a later add_variable().
 #include <cstdint>
@@ -78,16 +83,17 @@ private:
         std::uint32_t first = 0;     // memberships_[first, first + count)
         std::uint32_t count = 0;
         std::uint32_t reserved = 0;  // room kept at `first` for reuse of the slot
-        std::uint32_t visited = 0;   // solve epoch that reached it
+        std::uint32_t fixed = 0;     // the solve epoch that fixed it
+        std::uint32_t seen = 0;      // the solve epoch that pushed its bound
         bool live = false;
-        bool fixed = false;
     };
     struct Constraint {
         double capacity = 0;
         std::vector<Member> members;
         double remaining = 0;        // R_c during a solve
         std::uint32_t unfixed = 0;   // n_c during a solve
-        std::uint32_t visited = 0;
+        std::uint32_t bounded = 0;   // members with a finite bound
+        std::uint32_t visited = 0;   // the solve epoch that took its component (roots only)
         bool dirty = false;
     };
     struct Pending {  // a level at which a constraint (or a variable's bound) saturates
@@ -96,9 +102,13 @@ private:
         bool is_bound;
     };
 
-    static bool later(const Pending& a, const Pending& b);
+    struct Later {  // heap order, as a type so the heap algorithms inline it
+        bool operator()(const Pending& a, const Pending& b) const;
+    };
     void mark_dirty(ConstraintId constraint);
-    void collect_component(ConstraintId seed);
+    ConstraintId find_root(ConstraintId constraint);
+    void join(ConstraintId a, ConstraintId b);
+    void rebuild_components();
     void fill();
     void fix(VariableId variable, double value);
     void push_pending(Pending pending);
@@ -109,6 +119,11 @@ private:
     std::vector<Constraint> constraints_;
     std::vector<VariableId> free_variables_;
     std::size_t live_variables_ = 0;
+
+    // Union-find over constraints: parent_, and each root's list of constraints.
+    std::vector<ConstraintId> parent_;
+    std::vector<std::vector<ConstraintId>> component_of_root_;
+    std::size_t removals_since_rebuild_ = 0;
 
     std::vector<ConstraintId> dirty_;
     std::uint32_t epoch_ = 0;
