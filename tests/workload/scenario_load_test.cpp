@@ -73,7 +73,7 @@ TEST_CASE("numbers too large for a double are refused", "[workload]") {
     }
 }
 
-TEST_CASE("--set overrides values by JSON pointer", "[workload]") {
+TEST_CASE("overrides (--set) change values by JSON pointer", "[workload]") {
     const std::string v3 = bundled("deepseek-v3-pretrain.json");
     const Scenario s = load_scenario(v3, {"/training/steps=5", "/cluster/gpu=H100", "/parallelism/comm_sms=24",
                                           "/training/moe/expert_load={\"kind\": \"zipf\", \"alpha\": 1.1}",
@@ -95,7 +95,7 @@ TEST_CASE("--set overrides values by JSON pointer", "[workload]") {
     CHECK(load_error(v3, {"/cluster/nodes=\"8\""}).message() == "expected an integer, got string \"8\"");
 }
 
-TEST_CASE("--set with a bad pointer names it", "[workload]") {
+TEST_CASE("an override (--set) with a bad pointer names it", "[workload]") {
     const std::string v3 = bundled("deepseek-v3-pretrain.json");
     auto e = load_error(v3, {"/parallelism/foo/bar=1"});
     CHECK(e.json_path() == "/parallelism/foo/bar");
