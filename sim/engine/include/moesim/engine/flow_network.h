@@ -14,6 +14,13 @@
 //   start_flow(now, ...)       any number of times at `now`;
 //   update_rates(now)          once per time step, after all starts and finishes at
 //                              `now`: simultaneous changes cost one re-solve.
+//
+// Cost. Each instant with a change re-solves the components it touches: O(E log L) for
+// their E flow–link memberships and L links, plus O(log F) per flow whose rate moved.
+// Flows that finish together (within the slack) cost one re-solve, so a uniform
+// all-to-all takes a handful. But when every flow finishes at its own time and all share
+// one component (an all-to-all with skewed sizes), each finish re-solves all of it:
+// O(F²) over the run, since exact max-min does change every rate at each finish.
 #include <cstdint>
 #include <span>
 #include <vector>
