@@ -4,6 +4,7 @@
 
 #include <regex>
 #include <set>
+#include <thread>
 
 #include "moesim/common/error.h"
 #include "moesim/reports/migrations.h"
@@ -432,6 +433,35 @@ TEST_CASE("a writer locked out beyond the busy timeout gets a DatabaseError", "[
         CHECK(waiter.list_runs().empty());  // readers are not blocked in WAL mode
     }
     CHECK(waiter.record_training_run(test::sample_record("a", "training"), test::sample_training()) > 0);
+}
+
+TEST_CASE("writers in parallel on one file each get their runs in", "[report]") {
+    test::TempDir dir;
+    const auto path = dir / "results.sqlite";
+    constexpr int kWriters = 4, kRunsEach = 15;
+    std::vector<std::string> failures(kWriters);
+    std::vector<std::thread> writers;
+    // Each opens the fresh file itself: the migration must run once, whoever comes first.
+    for (int w = 0; w < kWriters; ++w)
+        writers.emplace_back([&, w] {
+            try {
+                ResultsDb db(path);
+                for (int r = 0; r < kRunsEach; ++r)
+                    db.record_training_run(test::sample_record("w" + std::to_string(w), "training"),
+                                           test::sample_training());
+            } catch (const std::exception& error) {
+                failures[w] = error.what();
+            }
+        });
+    for (std::thread& writer : writers) writer.join();
+    for (const std::string& failure : failures) CHECK(failure.empty());
+    ResultsDb db(path);
+    CHECK(scalar(db.connection(), "SELECT count(*) FROM schema_version") == ResultsDb::latest_schema_version());
+    CHECK(scalar(db.connection(), "SELECT count(*) FROM prices") == 23);
+    CHECK(run_table_counts(db.connection()) ==
+          std::vector<std::int64_t>{kWriters * kRunsEach, kWriters * kRunsEach, 0, 3 * kWriters * kRunsEach,
+                                    2 * kWriters * kRunsEach});
+    CHECK(db.list_runs(0, "w0").size() == kRunsEach);
 }
 
 TEST_CASE("the published prices are seeded", "[report]") {
