@@ -1,0 +1,109 @@
+// `moesim run SCENARIO.json…`: validate every scenario first (nothing is simulated or written
+// if any is wrong), simulate each, write each run in its own transaction, then print.
+#include <chrono>
+#include <iostream>
+#include <memory>
+
+#include <nlohmann/json.hpp>
+
+#include "commands.h"
+#include "moesim/common/error.h"
+#include "moesim/reports/json_output.h"
+#include "moesim/reports/results_db.h"
+#include "moesim/training/analytic.h"
+#include "moesim/training/setup.h"
+#include "moesim/workload/scenario.h"
+#include "options.h"
+#include "summary.h"
+
+namespace moesim::cli {
+
+namespace {
+
+struct Prepared {
+    workload::Scenario scenario;
+    std::unique_ptr<training::TrainingSetup> training;
+};
+
+Prepared prepare(const std::string& file, const std::vector<std::string>& sets, bool allow_memory_overflow) {
+    Prepared p;
+    p.scenario = workload::load_scenario(file, sets);
+    if (p.scenario.mode == workload::Mode::Inference)
+        throw ScenarioError(file, "/mode",
+                            "\"inference\": serving simulation is not built yet in this version of moesim (the "
+                            "scenario itself is valid: `moesim run --explain` prints it); see the README, 'What is "
+                            "not built yet'");
+    p.training = training::prepare_training(p.scenario, allow_memory_overflow);
+    return p;
+}
+
+}  // namespace
+
+int cmd_run(const Args& args) {
+    po::options_description options("options");
+    std::vector<std::string> files, sets;
+    std::string db_path, fidelity;
+    options.add_options()
+        ("scenario", po::value(&files)->multitoken(), "scenario JSON files (positional)")
+        ("db", po::value(&db_path)->default_value("results.sqlite"), "results database to append to")
+        ("set", po::value(&sets)->composing(), "override a scenario key: /json/pointer=value (repeatable)")
+        ("fidelity", po::value(&fidelity)->default_value("analytic"), "analytic: the closed-form estimate")
+        ("explain", "print each scenario with every default filled in, then stop (nothing is simulated or written)")
+        ("json", "print {\"runs\": [...]} on stdout instead of the summary")
+        ("allow-memory-overflow", "simulate layouts that do not fit in GPU memory instead of refusing them");
+    po::positional_options_description positional;
+    positional.add("scenario", -1);
+    po::variables_map vm;
+    if (!parse_options(args, "moesim run SCENARIO.json... [options]", options, positional, vm)) return 0;
+    if (files.empty()) throw UserError("no scenario file given (usage: moesim run SCENARIO.json... [options])");
+    if (fidelity == "event")
+        throw UserError("--fidelity event: the event-driven training simulation is not built yet; use --fidelity analytic");
+    if (fidelity != "analytic") throw UserError("--fidelity " + fidelity + ": expected \"analytic\"");
+
+    // Every scenario is checked — parsed, resolved against its model and GPU, fitted in
+    // memory — before anything is simulated or written.
+    std::vector<Prepared> prepared;
+    for (const auto& f : files) prepared.push_back(prepare(f, sets, vm.count("allow-memory-overflow") > 0));
+
+    if (vm.count("explain")) {
+        for (const auto& p : prepared) std::cout << workload::to_json(p.scenario).dump(2) << "\n";
+        return 0;
+    }
+
+    report::ResultsDb db(db_path);
+    std::vector<report::PendingRun> runs;
+    for (const auto& p : prepared) {
+        const auto start = std::chrono::steady_clock::now();
+        training::TrainingResult result = training::estimate_step_analytic(*p.training);
+        const double wall_s = std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
+        report::RunRecord rec;
+        rec.name = p.scenario.name;
+        rec.mode = workload::to_string(p.scenario.mode);
+        rec.model = p.scenario.model;
+        rec.gpu = p.scenario.cluster.gpu;
+        rec.gpus = p.scenario.cluster.gpus();
+        rec.seed = static_cast<std::int64_t>(p.scenario.seed);
+        rec.sim_wall_s = wall_s;
+        rec.scenario_json = workload::to_json(p.scenario).dump();
+        rec.tool_version = MOESIM_VERSION;
+        rec.git_revision = MOESIM_GIT_REVISION;
+        rec.fidelity = result.fidelity;
+        runs.push_back({std::move(rec), std::move(result)});
+    }
+    const std::vector<std::int64_t> ids = db.write_many(runs);
+
+    if (vm.count("json")) {
+        nlohmann::json out = {{"runs", nlohmann::json::array()}};
+        for (std::size_t i = 0; i < runs.size(); ++i) out["runs"].push_back(report::run_to_json(ids[i], runs[i].record, runs[i].result));
+        std::cout << out.dump(2) << "\n";
+        return 0;
+    }
+    for (std::size_t i = 0; i < runs.size(); ++i) {
+        if (i) std::cout << "\n";
+        print_training_summary(std::cout, *prepared[i].training, std::get<training::TrainingResult>(runs[i].result));
+        std::cout << "written: run " << ids[i] << " in " << db.path() << "\n";
+    }
+    return 0;
+}
+
+}  // namespace moesim::cli

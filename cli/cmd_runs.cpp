@@ -1,0 +1,64 @@
+// `moesim runs`: what a results database holds, newest first.
+#include <filesystem>
+#include <iomanip>
+#include <iostream>
+
+#include <nlohmann/json.hpp>
+
+#include "commands.h"
+#include "format.h"
+#include "moesim/common/error.h"
+#include "moesim/reports/results_db.h"
+#include "options.h"
+
+namespace moesim::cli {
+
+int cmd_runs(const Args& args) {
+    po::options_description options("options");
+    std::string db_path, name;
+    std::size_t limit = 20;
+    options.add_options()
+        ("db", po::value(&db_path)->default_value("results.sqlite"), "results database to read")
+        ("limit", po::value(&limit)->default_value(20), "show at most this many runs (0 = all)")
+        ("name", po::value(&name), "only runs whose scenario name matches this glob")
+        ("json", "print the runs as JSON");
+    po::variables_map vm;
+    if (!parse_options(args, "moesim runs [--db PATH] [--limit N] [--name GLOB] [--json]", options, {}, vm)) return 0;
+    if (!std::filesystem::exists(db_path))
+        throw DatabaseError(db_path + ": no results database here (moesim run writes one)");
+    report::ResultsDb db(db_path);
+    const auto runs = db.list_runs(limit, name.empty() ? std::nullopt : std::optional<std::string>(name));
+    if (vm.count("json")) {
+        nlohmann::json list = nlohmann::json::array();
+        for (const auto& r : runs) {
+            nlohmann::json j = {{"run_id", r.id}, {"created_utc", r.created_utc}, {"name", r.name}, {"mode", r.mode},
+                                {"model", r.model}, {"gpu", r.gpu}, {"gpus", r.gpus}, {"fidelity", r.fidelity}};
+            if (r.gpu_hours) j["gpu_hours"] = *r.gpu_hours;
+            if (r.cost_usd) j["cost_usd"] = *r.cost_usd;
+            if (r.mfu) j["mfu"] = *r.mfu;
+            if (r.step_time_s) j["step_time_s"] = *r.step_time_s;
+            if (r.usd_per_million_output_tokens) j["usd_per_million_output_tokens"] = *r.usd_per_million_output_tokens;
+            list.push_back(j);
+        }
+        std::cout << nlohmann::json{{"runs", list}}.dump(2) << "\n";
+        return 0;
+    }
+    if (runs.empty()) {
+        std::cout << "no runs in " << db_path << "\n";
+        return 0;
+    }
+    std::cout << std::right << std::setw(5) << "id" << "  " << std::left << std::setw(25) << "created (UTC)" << std::setw(30)
+              << "name" << std::setw(16) << "model" << std::setw(13) << "GPUs" << "headline\n";
+    for (const auto& r : runs) {
+        std::cout << std::right << std::setw(5) << r.id << "  " << std::left << std::setw(25) << r.created_utc << std::setw(30)
+                  << r.name << std::setw(16) << r.model << std::setw(13) << (std::to_string(r.gpus) + " x " + r.gpu);
+        if (r.gpu_hours)
+            std::cout << thousands(*r.gpu_hours) << " GPU-h, $" << thousands(r.cost_usd.value_or(0)) << ", MFU "
+                      << percent(r.mfu.value_or(0)) << ", step " << fixed(r.step_time_s.value_or(0), 2) << " s";
+        if (r.usd_per_million_output_tokens) std::cout << "$" << fixed(*r.usd_per_million_output_tokens, 3) << " per 1M output tokens";
+        std::cout << "  [" << r.fidelity << "]\n";
+    }
+    return 0;
+}
+
+}  // namespace moesim::cli

@@ -1,0 +1,36 @@
+#pragma once
+// A training scenario resolved against its model, GPU and calibration profile: everything
+// a simulation of it needs, checked once. The checks that need the model or the GPU (the
+// parser cannot make them) live here and name the scenario's JSON path.
+#include <memory>
+
+#include "moesim/hw/calibration_profile.h"
+#include "moesim/hw/gpu_spec.h"
+#include "moesim/workload/layout.h"
+#include "moesim/workload/memory.h"
+#include "moesim/workload/model_accounting.h"
+#include "moesim/workload/scenario.h"
+
+namespace moesim::training {
+
+struct TrainingSetup {
+    workload::Scenario scenario;
+    workload::ModelAccounting model;
+    hw::GpuSpec gpu;
+    hw::CalibrationProfile profile;
+    workload::PipelineLayout layout;   // its Stage::layers point into `model`: do not copy
+    workload::MemoryEstimate memory;
+    long long micro_batches = 0;       // per pipeline per step
+    TrainingSetup() = default;
+    TrainingSetup(const TrainingSetup&) = delete;
+    TrainingSetup& operator=(const TrainingSetup&) = delete;
+};
+
+// Throws ScenarioError naming the scenario file and JSON path: unknown model or GPU, a
+// layout the model cannot take (tp not dividing the heads, ep not dividing the experts,
+// more stages than layers, comm_sms ≥ SMs), or one that does not fit in memory (unless
+// allow_oversubscribed_memory).
+std::unique_ptr<TrainingSetup> prepare_training(const workload::Scenario& s,
+                                                bool allow_oversubscribed_memory = false);
+
+}  // namespace moesim::training

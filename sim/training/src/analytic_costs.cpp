@@ -1,0 +1,245 @@
+// Per-micro-batch costs of a pipeline stage and of the data-parallel step, in closed form.
+#include <algorithm>
+
+#include "moesim/common/error.h"
+#include "moesim/hw/costs.h"
+#include "moesim/training/analytic.h"
+
+namespace moesim::training {
+
+using workload::OpKind;
+using workload::ParamPlacement;
+using workload::Precision;
+using workload::Recompute;
+
+WorkTimes& WorkTimes::operator+=(const WorkTimes& o) {
+    gemm_s += o.gemm_s;
+    experts_s += o.experts_s;
+    attention_s += o.attention_s;
+    memory_bound_s += o.memory_bound_s;
+    return *this;
+}
+WorkTimes WorkTimes::scaled(double f) const { return {gemm_s * f, experts_s * f, attention_s * f, memory_bound_s * f}; }
+
+CommTimes& CommTimes::operator+=(const CommTimes& o) {
+    ep_s += o.ep_s;
+    tp_s += o.tp_s;
+    pp_s += o.pp_s;
+    return *this;
+}
+CommTimes CommTimes::scaled(double f) const { return {ep_s * f, tp_s * f, pp_s * f}; }
+
+StageCosts& StageCosts::operator+=(const StageCosts& o) {
+    forward += o.forward;
+    backward_input += o.backward_input;
+    backward_weight += o.backward_weight;
+    recompute += o.recompute;
+    forward_comm += o.forward_comm;
+    backward_comm += o.backward_comm;
+    return *this;
+}
+StageCosts StageCosts::scaled(double f) const {
+    return {forward.scaled(f), backward_input.scaled(f), backward_weight.scaled(f), recompute.scaled(f),
+            forward_comm.scaled(f), backward_comm.scaled(f)};
+}
+
+namespace {
+
+// Per-GPU scale-out bandwidth, per direction, from the scenario's network section; an
+// oversubscribed core divides what crosses it (assumed: all inter-node traffic does).
+double nic_GBps_per_gpu(const workload::Scenario& s) {
+    const auto& n = s.cluster.network;
+    return n.nics_per_node * n.nic_Gbps / 8.0 / s.cluster.gpus_per_node / n.oversubscription;
+}
+
+// A group of `size` consecutive ranks in a dimension whose neighbours are `stride` ranks apart.
+hw::CommGroup comm_group(const TrainingSetup& st, int size, int stride) {
+    const int gpn = st.scenario.cluster.gpus_per_node;
+    hw::CommGroup g;
+    g.size = size;
+    g.gpus_per_node = std::clamp(gpn / std::max(stride, 1), 1, size);
+    g.nvlink_GBps = st.gpu.nvlink_GBps;
+    g.nic_GBps = nic_GBps_per_gpu(st.scenario);
+    return g;
+}
+
+struct OpTimes {
+    WorkTimes fwd, bwd_input, bwd_weight;
+};
+
+// The three GEMMs of a linear layer y = x·Wᵀ (W: n×k) over m rows: forward m×n×k,
+// input gradient m×k×n, weight gradient n×k×m (DeepGEMM's M is the rows of the output).
+void linear_times(const TrainingSetup& st, double m, double n, double k, double count, hw::Dtype dt, double& fwd,
+                  double& bwd_in, double& bwd_w) {
+    fwd = hw::gemm_time_s({m, n, k, count}, dt, st.gpu, st.profile);
+    bwd_in = hw::gemm_time_s({m, k, n, count}, dt, st.gpu, st.profile);
+    bwd_w = hw::gemm_time_s({n, k, m, count}, dt, st.gpu, st.profile);
+}
+
+OpTimes op_times(const TrainingSetup& st, const workload::Operator& op) {
+    const auto& s = st.scenario;
+    const auto& p = s.parallelism;
+    const auto& cfg = st.model.model;
+    const double tokens = static_cast<double>(p.micro_batch_size) * s.training.seq_len;
+    // Sequence parallelism with TP: token-wise work is split over the TP ranks.
+    const double tokens_per_rank = tokens / p.tp;
+    const bool fp8 = s.training.precision == Precision::FP8 && op.fp8_gemm;
+    const hw::Dtype dt = fp8 ? hw::Dtype::FP8 : hw::Dtype::BF16;
+    OpTimes t;
+    switch (op.kind) {
+        case OpKind::Gemm:
+        case OpKind::Router: {
+            const double n = static_cast<double>(op.gemm.n), k = static_cast<double>(op.gemm.k);
+            if (op.placement == ParamPlacement::Expert) {
+                // Uniform load: the EP group's ep·T·top-k expert rows spread evenly, so each GPU
+                // runs T·top-k rows over its local experts (slots include redundant replicas).
+                const double slots = static_cast<double>(cfg.n_routed_experts + s.training.moe.redundant_experts) / p.ep;
+                const double rows = tokens_per_rank * static_cast<double>(op.gemm.count);
+                const double m = rows / slots;
+                t.fwd.experts_s = hw::grouped_gemm_time_s({slots, m, n, k}, dt, st.gpu, st.profile);
+                t.bwd_input.experts_s = hw::grouped_gemm_time_s({slots, m, k, n}, dt, st.gpu, st.profile);
+                t.bwd_weight.experts_s = hw::grouped_gemm_time_s({slots, n, k, m}, dt, st.gpu, st.profile);
+                break;
+            }
+            const bool split = op.placement == ParamPlacement::TensorSplit || op.placement == ParamPlacement::VocabSplit;
+            const double n_rank = split ? n / p.tp : n;
+            linear_times(st, tokens, n_rank, k, static_cast<double>(op.gemm.count), dt, t.fwd.gemm_s, t.bwd_input.gemm_s,
+                         t.bwd_weight.gemm_s);
+            if (op.kind == OpKind::Router) {  // scores, top-k: memory-bound around the GEMM
+                t.fwd.memory_bound_s = hw::memory_bound_time_s(op.hbm_bytes_fwd * tokens_per_rank, st.gpu, st.profile);
+                t.bwd_input.memory_bound_s = hw::memory_bound_time_s(op.hbm_bytes_bwd * tokens_per_rank, st.gpu, st.profile);
+            }
+            break;
+        }
+        case OpKind::AttentionCore: {
+            hw::AttentionShape a;
+            a.phase = hw::AttentionPhase::Prefill;
+            a.batch = p.micro_batch_size;
+            a.q_len = a.kv_len = s.training.seq_len;
+            a.heads_q = static_cast<double>(op.attn.heads) / p.tp;
+            a.qk_head_dim = static_cast<double>(op.attn.d_qk);
+            a.v_head_dim = static_cast<double>(op.attn.d_v);
+            a.causal = op.attn.causal;
+            t.fwd.attention_s = hw::attention_time_s(a, st.gpu, st.profile);
+            a.phase = hw::AttentionPhase::Backward;
+            t.bwd_input.attention_s = hw::attention_time_s(a, st.gpu, st.profile);
+            break;
+        }
+        default:  // norms, SwiGLU, permute/unpermute, embedding lookup, loss: HBM-bound
+            t.fwd.memory_bound_s = hw::memory_bound_time_s(op.hbm_bytes_fwd * tokens_per_rank, st.gpu, st.profile);
+            t.bwd_input.memory_bound_s = hw::memory_bound_time_s(op.hbm_bytes_bwd * tokens_per_rank, st.gpu, st.profile);
+            break;
+    }
+    return t;
+}
+
+bool has_routed_experts(const workload::Layer& layer) {
+    return std::any_of(layer.ops.begin(), layer.ops.end(),
+                       [](const workload::Operator& op) { return op.placement == ParamPlacement::Expert; });
+}
+
+// EP dispatch + combine of one micro-batch through one MoE layer: forward dispatches FP8 and
+// combines BF16; backward sends the gradients both ways in BF16 (two combine-sized transfers).
+CommTimes moe_comm(const TrainingSetup& st, double& backward_s) {
+    const auto& s = st.scenario;
+    const auto& p = s.parallelism;
+    const auto& cfg = st.model.model;
+    hw::DeepEpShape shape;
+    shape.tokens = static_cast<double>(p.micro_batch_size) * s.training.seq_len / p.tp;
+    shape.hidden = static_cast<int>(cfg.hidden_size);
+    shape.top_k = static_cast<int>(cfg.experts_per_token);
+    shape.max_nodes_per_token = s.training.moe.max_nodes_per_token;
+    shape.num_experts = static_cast<int>(cfg.n_routed_experts);
+    hw::EpGroup group;
+    group.ep_size = p.ep;
+    group.gpus_per_node = std::min(s.cluster.gpus_per_node, p.ep);
+    group.nvlink_GBps = st.gpu.nvlink_GBps;
+    group.nic_GBps = nic_GBps_per_gpu(s);
+    const double dispatch = hw::deepep_dispatch_time_s(shape, group, hw::DeepEpMode::Normal, st.profile);
+    const double combine = hw::deepep_combine_time_s(shape, group, hw::DeepEpMode::Normal, st.profile);
+    backward_s = 2.0 * combine;
+    return CommTimes{dispatch + combine, 0, 0};
+}
+
+}  // namespace
+
+StageCosts stage_costs(const TrainingSetup& st, int stage_index) {
+    const auto& stage = st.layout.stages.at(static_cast<std::size_t>(stage_index));
+    const auto& s = st.scenario;
+    const auto& p = s.parallelism;
+    const double tokens = static_cast<double>(p.micro_batch_size) * s.training.seq_len;
+    const double act_bytes = tokens * static_cast<double>(st.model.model.hidden_size) * 2.0;  // BF16 layer I/O
+    StageCosts c;
+    for (const workload::Layer* layer : stage.layers) {
+        WorkTimes layer_forward;
+        for (const auto& op : layer->ops) {
+            const OpTimes t = op_times(st, op);
+            c.forward += t.fwd;
+            c.backward_input += t.bwd_input;
+            c.backward_weight += t.bwd_weight;
+            layer_forward += t.fwd;
+            if (p.recompute == Recompute::Selective && op.recomputed_by_selective) c.recompute += t.fwd;
+        }
+        if (p.recompute == Recompute::Full && layer->is_transformer()) c.recompute += layer_forward;
+        if (p.ep > 1 && has_routed_experts(*layer)) {
+            double backward = 0;
+            c.forward_comm += moe_comm(st, backward);
+            c.backward_comm.ep_s += backward;
+        }
+        if (p.tp > 1 && layer->is_transformer()) {
+            // Sequence parallelism: per pass, all-gather the layer input before attention and
+            // before the FFN, reduce-scatter after each (S = the gathered activation).
+            const auto g = comm_group(st, p.tp, 1);
+            const double pass = 2.0 * (hw::collective_time_s(hw::CollectiveKind::AllGather, act_bytes, g, st.profile) +
+                                       hw::collective_time_s(hw::CollectiveKind::ReduceScatter, act_bytes, g, st.profile));
+            c.forward_comm.tp_s += pass;
+            c.backward_comm.tp_s += pass;
+        }
+    }
+    if (p.pp > 1) {
+        // One activation to the next stage going forward, one gradient back going backward,
+        // between different nodes (a pipeline stage spans whole nodes in these layouts).
+        hw::CommGroup g = comm_group(st, 2, s.cluster.gpus_per_node);
+        g.gpus_per_node = 1;
+        const double send = hw::collective_time_s(hw::CollectiveKind::PointToPoint, act_bytes / p.tp, g, st.profile);
+        const int stages = static_cast<int>(st.layout.stages.size());
+        if (stage_index + 1 < stages) c.forward_comm.pp_s += send;
+        if (stage_index > 0) c.backward_comm.pp_s += send;
+    }
+    return c;
+}
+
+DataParallelTimes data_parallel_times(const TrainingSetup& st, int pipeline_rank) {
+    const auto& s = st.scenario;
+    const auto& p = s.parallelism;
+    const auto& rank = st.layout.ranks.at(static_cast<std::size_t>(pipeline_rank));
+    const workload::RankParams share = workload::rank_share(rank.params, p.tp, p.ep);
+    const int expert_dp = p.tp * p.dp / p.ep;  // ranks holding the same experts
+    const bool fp8 = s.training.precision == Precision::FP8;
+    // FP32 gradients are reduced (V3TR §3.3.3 keeps them in FP32; Megatron accumulates
+    // main_grad in FP32); updated BF16 parameters are gathered.
+    constexpr double kGradBytes = 4, kParamBytes = 2;
+    DataParallelTimes t;
+    auto add_group = [&](double params, int size) {
+        if (size <= 1 || params <= 0) return;
+        const auto g = comm_group(st, size, p.tp);
+        if (p.zero_stage == 0) {
+            t.reduce_scatter_s += hw::collective_time_s(hw::CollectiveKind::AllReduce, params * kGradBytes, g, st.profile);
+        } else {
+            t.reduce_scatter_s += hw::collective_time_s(hw::CollectiveKind::ReduceScatter, params * kGradBytes, g, st.profile);
+            t.all_gather_s += hw::collective_time_s(hw::CollectiveKind::AllGather, params * kParamBytes, g, st.profile);
+        }
+    };
+    add_group(share.non_expert, p.dp);
+    add_group(share.expert, expert_dp);
+    // Adam over this GPU's shard: read gradient, master weight and both moments, write the
+    // master weight, both moments and the compute copy of the weight.
+    const double moment_bytes = fp8 ? 2 : 4;  // BF16 moments in DeepSeek's recipe (V3TR §3.3.3)
+    const double weight_bytes = fp8 ? 1 : 2;
+    const double per_param = kGradBytes + 4 + 2 * moment_bytes + 4 + 2 * moment_bytes + weight_bytes;
+    const double shard = p.zero_stage >= 1 ? share.non_expert / p.dp + share.expert / std::max(expert_dp, 1) : share.total();
+    t.optimizer_s = hw::memory_bound_time_s(shard * per_param, st.gpu, st.profile);
+    return t;
+}
+
+}  // namespace moesim::training

@@ -1,0 +1,187 @@
+// The closed-form training step: per-rank work from stage_costs(), the schedule's bubble
+// from its formula (PUBLISHED.md F, DualPipe README), then throughput, MFU and dollars.
+#include <algorithm>
+#include <cmath>
+
+#include "moesim/common/error.h"
+#include "moesim/common/units.h"
+#include "moesim/training/analytic.h"
+
+namespace moesim::training {
+
+using workload::Schedule;
+
+namespace {
+
+bool overlaps_communication(Schedule s) { return s == Schedule::DualPipe || s == Schedule::DualPipeV; }
+
+// What one pipeline rank does per micro-batch of the step, and its schedule's bubble.
+struct RankStep {
+    int rank = 0;
+    StageCosts unit;          // per micro-batch, summed over the stages it runs for one
+    double chunk_forward_s = 0, chunk_backward_s = 0, chunk_weight_s = 0;  // one chunk, for the bubble
+    double compute_s = 0;     // per micro-batch
+    double comm_s = 0;        // per micro-batch
+    double busy_s = 0;        // per micro-batch, overlap applied
+    double bubble_s = 0;
+    double total_s = 0;       // micro_batches · busy + bubble
+};
+
+double work(const StageCosts& c) {
+    return c.forward.total_s() + c.backward_input.total_s() + c.backward_weight.total_s() + c.recompute.total_s();
+}
+
+RankStep rank_step(const TrainingSetup& st, int r) {
+    const auto& p = st.scenario.parallelism;
+    const auto& stages = st.layout.ranks.at(static_cast<std::size_t>(r)).stages;
+    const double m = static_cast<double>(st.micro_batches);
+    RankStep out;
+    out.rank = r;
+    for (int s : stages) out.unit += stage_costs(st, s);
+    // DualPipe sends half the micro-batches from each end, so each of a rank's two stages
+    // sees half of them: per micro-batch the rank does the mean of its stages. Every other
+    // schedule (DualPipeV's V included) takes each micro-batch through all of a rank's stages.
+    if (p.schedule == Schedule::DualPipe) out.unit = out.unit.scaled(1.0 / static_cast<double>(stages.size()));
+    const double chunks = p.schedule == Schedule::DualPipe ? 1.0 : static_cast<double>(stages.size());
+
+    out.compute_s = work(out.unit);
+    out.comm_s = out.unit.forward_comm.total_s() + out.unit.backward_comm.total_s();
+    const double F = (out.unit.forward.total_s() + out.unit.forward_comm.total_s()) / chunks;
+    const double W = out.unit.backward_weight.total_s() / chunks;
+    const double B = (out.unit.backward_input.total_s() + out.unit.recompute.total_s() + out.unit.backward_comm.total_s()) / chunks + W;
+    out.chunk_forward_s = F;
+    out.chunk_backward_s = B;
+    out.chunk_weight_s = W;
+
+    if (overlaps_communication(p.schedule)) {
+        // Overlapped forward-and-backward pairs: one chunk's all-to-all and PP transfers hide
+        // behind the other's computation, which runs on the SMs left by the comm kernels.
+        const double slowdown = static_cast<double>(st.gpu.sm_count) / (st.gpu.sm_count - p.comm_sms);
+        out.busy_s = std::max(out.compute_s * slowdown, out.comm_s);
+        const double fb = out.busy_s / chunks;
+        const double pp_half = p.schedule == Schedule::DualPipe ? p.pp / 2.0 : static_cast<double>(p.pp);
+        out.bubble_s = std::max(0.0, (pp_half - 1.0) * (fb + B - 3.0 * W));
+    } else {
+        out.busy_s = out.compute_s + out.comm_s;
+        const double pp1 = p.pp - 1.0;
+        switch (p.schedule) {
+            case Schedule::ZB1P: out.bubble_s = pp1 * (F + B - 2.0 * W); break;
+            default: out.bubble_s = pp1 * (F + B); break;  // GPipe, 1F1B, interleaved (per chunk)
+        }
+    }
+    out.total_s = m * out.busy_s + out.bubble_s;
+    return out;
+}
+
+void add(std::vector<BreakdownEntry>& b, const std::string& phase, const std::string& category, double seconds) {
+    if (seconds > 0) b.push_back({phase, category, seconds});
+}
+
+void add_work(std::vector<BreakdownEntry>& b, const std::string& phase, const WorkTimes& w) {
+    add(b, phase, "gemm", w.gemm_s);
+    add(b, phase, "moe_experts", w.experts_s);
+    add(b, phase, "attention", w.attention_s);
+    add(b, phase, "memory_bound", w.memory_bound_s);
+}
+
+std::string describe_schedule_overlap(const workload::Scenario& s) {
+    if (overlaps_communication(s.parallelism.schedule))
+        return to_string(s.parallelism.schedule) +
+               ": within each overlapped forward-and-backward chunk pair, EP, TP and PP communication hides behind "
+               "computation, which slows by SMs/(SMs - comm_sms) while they overlap";
+    return to_string(s.parallelism.schedule) + ": no overlap of computation and EP/TP/PP communication (all of it exposed)";
+}
+
+}  // namespace
+
+TrainingResult estimate_step_analytic(const TrainingSetup& st) {
+    const auto& s = st.scenario;
+    const auto& p = s.parallelism;
+    const double m = static_cast<double>(st.micro_batches);
+    MOESIM_CHECK(m >= 1, "at least one micro-batch per step");
+
+    RankStep critical;
+    for (int r = 0; r < p.pp; ++r) {
+        RankStep rs = rank_step(st, r);
+        if (r == 0 || rs.total_s > critical.total_s) critical = rs;
+    }
+    // Data parallelism after the last backward: the gradient reduce-scatter overlaps the last
+    // chunk's backward and the parameter all-gather the next step's first forward
+    // (Megatron's overlap-grad-reduce / overlap-param-gather); only the excess is exposed.
+    const DataParallelTimes dp = data_parallel_times(st, critical.rank);
+    const double dp_exposed = std::max(0.0, dp.reduce_scatter_s - critical.chunk_backward_s) +
+                              std::max(0.0, dp.all_gather_s - critical.chunk_forward_s);
+
+    TrainingResult r;
+    r.fidelity = "analytic";
+    r.step_time_s = critical.total_s + dp_exposed + dp.optimizer_s;
+    r.tokens_per_step = static_cast<double>(s.training.global_batch_size) * s.training.seq_len;
+    r.tokens_per_s = r.tokens_per_step / r.step_time_s;
+    r.tokens_per_s_per_gpu = r.tokens_per_s / s.cluster.gpus();
+    r.model_flops_per_token = workload::model_flops_per_token(st.model);
+    const double achieved_flops_per_gpu = r.model_flops_per_token * r.tokens_per_s_per_gpu;
+    r.mfu = achieved_flops_per_gpu / units::TFLOPS_to_FLOPS(st.gpu.bf16_dense_TFLOPS);
+    r.fp8_utilization = s.training.precision == workload::Precision::FP8
+                            ? achieved_flops_per_gpu / units::TFLOPS_to_FLOPS(st.gpu.fp8_dense_TFLOPS)
+                            : 0.0;
+    r.bubble_fraction = critical.bubble_s / r.step_time_s;
+    r.peak_memory_GB = st.memory.needed_bytes / units::kGB;
+    const double run_s = s.training.total_tokens / r.tokens_per_s;
+    r.gpu_hours = run_s * s.cluster.gpus() / units::kSecondsPerHour;
+    r.cost_usd = r.gpu_hours * s.cluster.gpu_hour_usd;
+    r.usd_per_million_tokens = r.cost_usd / s.training.total_tokens * 1e6;
+    r.wall_days = run_s / units::kSecondsPerDay;
+
+    // Breakdown of the critical rank's step; the entries add up to step_time_s.
+    const StageCosts& u = critical.unit;
+    add_work(r.breakdown, "forward", u.forward.scaled(m));
+    add_work(r.breakdown, "backward", u.backward_input.scaled(m));
+    add_work(r.breakdown, "backward_weight", u.backward_weight.scaled(m));
+    add(r.breakdown, "backward", "recompute", m * u.recompute.total_s());
+    CommTimes comm = u.forward_comm;
+    comm += u.backward_comm;
+    double exposed_fraction = 1.0;
+    if (overlaps_communication(p.schedule)) {
+        const double slowdown = static_cast<double>(st.gpu.sm_count) / (st.gpu.sm_count - p.comm_sms);
+        add(r.breakdown, "overlap", "comm_sm_contention", m * critical.compute_s * (slowdown - 1.0));
+        const double exposed = std::max(0.0, critical.comm_s - critical.compute_s * slowdown);
+        exposed_fraction = critical.comm_s > 0 ? exposed / critical.comm_s : 0.0;
+    }
+    r.exposed_comm.ep_s = m * comm.ep_s * exposed_fraction;
+    r.exposed_comm.tp_s = m * comm.tp_s * exposed_fraction;
+    r.exposed_comm.pp_s = m * comm.pp_s * exposed_fraction;
+    r.exposed_comm.dp_s = dp_exposed;
+    add(r.breakdown, "communication", "ep_all_to_all", r.exposed_comm.ep_s);
+    add(r.breakdown, "communication", "tp", r.exposed_comm.tp_s);
+    add(r.breakdown, "communication", "pp_send_recv", r.exposed_comm.pp_s);
+    add(r.breakdown, "communication", "dp", r.exposed_comm.dp_s);
+    add(r.breakdown, "idle", "bubble", critical.bubble_s);
+    add(r.breakdown, "optimizer", "adam_step", dp.optimizer_s);
+
+    r.assumptions = {
+        "closed-form estimate (--fidelity analytic): per-micro-batch operator times summed per pipeline rank, the "
+        "schedule's bubble from its formula (PUBLISHED.md F); the slowest of the " + std::to_string(p.pp) +
+            " pipeline ranks (rank " + std::to_string(critical.rank) + ") sets the step",
+        "efficiencies from calibration profile '" + st.profile.name() + "' (" + st.profile.kind() + ", " +
+            st.profile.gpu() + "): GEMM and grouped GEMM by shape, attention, memory-bound and collectives",
+        describe_schedule_overlap(s),
+        "MoE load perfectly uniform: each GPU runs tokens x top-k expert rows" +
+            std::string(s.training.moe.expert_load.kind != workload::ExpertLoadKind::Uniform
+                            ? " (the scenario's " + to_string(s.training.moe.expert_load.kind) +
+                                  " expert_load is not applied in analytic mode)"
+                            : ""),
+        "EP group of ep consecutive GPUs, min(gpus_per_node, ep) per node; scale-out bandwidth per GPU = "
+        "nics_per_node x nic_Gbps / gpus_per_node / oversubscription",
+        "data parallelism (ZeRO-" + std::to_string(p.zero_stage) +
+            "): FP32 gradient reduce-scatter and BF16 parameter all-gather, overlapped with one chunk's backward "
+            "and forward; Adam step memory-bound",
+        "every step at the full global batch of " + std::to_string(s.training.global_batch_size) +
+            " sequences (no batch-size warm-up); no failures, restarts or evaluation",
+    };
+    if (p.tp > 1)
+        r.assumptions.push_back("TP with sequence parallelism: per layer and pass, 2 all-gathers and 2 reduce-scatters of the "
+                                "layer's activations");
+    return r;
+}
+
+}  // namespace moesim::training

@@ -1,0 +1,82 @@
+#include "moesim/training/setup.h"
+
+#include <string>
+
+#include "moesim/common/error.h"
+
+namespace moesim::training {
+
+namespace {
+
+// Errors from loaders of referenced files name that file; errors about the scenario's own
+// values (an unknown name, an override) carry no file yet: give them the scenario's.
+[[noreturn]] void rethrow_in_scenario(const ScenarioError& e, const workload::Scenario& s,
+                                      const std::string& default_path) {
+    if (!e.file().empty()) throw e;
+    throw ScenarioError(s.source_file, e.json_path().empty() ? default_path : e.json_path(), e.message());
+}
+
+void check_layout_against_model(const workload::Scenario& s, const workload::ModelConfig& m,
+                                const hw::GpuSpec& gpu) {
+    const auto& p = s.parallelism;
+    const std::string& f = s.source_file;
+    if (m.num_heads % p.tp != 0)
+        throw ScenarioError(f, "/parallelism/tp", std::to_string(p.tp) + " does not divide the " +
+                                                      std::to_string(m.num_heads) + " attention heads of " + m.name);
+    if (m.is_moe()) {
+        const long long slots = m.n_routed_experts + s.training.moe.redundant_experts;
+        if (slots % p.ep != 0)
+            throw ScenarioError(f, "/parallelism/ep",
+                                std::to_string(p.ep) + " does not divide the " + std::to_string(m.n_routed_experts) +
+                                    " routed experts" +
+                                    (s.training.moe.redundant_experts ? " plus " + std::to_string(s.training.moe.redundant_experts) + " redundant ones" : std::string()) +
+                                    " of " + m.name);
+    } else if (p.ep != 1) {
+        throw ScenarioError(f, "/parallelism/ep", std::to_string(p.ep) + ": " + m.name + " is a dense model (no experts); use ep 1");
+    } else if (s.training.moe.redundant_experts != 0) {
+        throw ScenarioError(f, "/training/moe/redundant_experts", m.name + " is a dense model (no experts)");
+    }
+    const int stages = workload::pipeline_stage_count(p.schedule, p.pp, p.virtual_stages);
+    if (stages > m.num_layers)
+        throw ScenarioError(f, "/parallelism/pp", std::to_string(stages) + " pipeline stages for " +
+                                                      std::to_string(m.num_layers) + " layers of " + m.name);
+    if (p.comm_sms >= gpu.sm_count)
+        throw ScenarioError(f, "/parallelism/comm_sms", std::to_string(p.comm_sms) + " SMs for communication leaves none of the " +
+                                                            gpu.name + "'s " + std::to_string(gpu.sm_count) + " for computation");
+}
+
+}  // namespace
+
+std::unique_ptr<TrainingSetup> prepare_training(const workload::Scenario& s, bool allow_oversubscribed_memory) {
+    MOESIM_CHECK(s.mode == workload::Mode::Training, "prepare_training needs a training scenario");
+    auto setup = std::make_unique<TrainingSetup>();
+    setup->scenario = s;
+    try {
+        setup->model = workload::account_model(workload::load_model(s.model, s.source_dir), s.training.seq_len);
+    } catch (const ScenarioError& e) {
+        rethrow_in_scenario(e, s, "/model");
+    }
+    try {
+        setup->gpu = hw::load_gpu(s.cluster.gpu, s.source_dir, s.cluster.gpu_overrides);
+    } catch (const ScenarioError& e) {
+        rethrow_in_scenario(e, s, "/cluster/gpu");
+    }
+    try {
+        setup->profile = s.cluster.calibration.empty() ? hw::default_profile()
+                                                       : hw::load_profile(s.cluster.calibration, s.source_dir);
+    } catch (const CalibrationError& e) {
+        throw ScenarioError(s.source_file, "/cluster/calibration", e.what());
+    }
+    check_layout_against_model(s, setup->model.model, setup->gpu);
+    try {
+        setup->layout = workload::pipeline_layout(setup->model, s.parallelism);
+        setup->memory = workload::estimate_training_memory(setup->model, s, setup->gpu.hbm_bytes);
+        if (!allow_oversubscribed_memory) workload::require_memory_fits(setup->memory, setup->gpu.name);
+    } catch (const ScenarioError& e) {
+        rethrow_in_scenario(e, s, "/parallelism");
+    }
+    setup->micro_batches = s.training.global_batch_size / (static_cast<long long>(s.parallelism.dp) * s.parallelism.micro_batch_size);
+    return setup;
+}
+
+}  // namespace moesim::training
