@@ -37,6 +37,16 @@ Prepared prepare(const std::string& file, const std::vector<std::string>& sets, 
     return p;
 }
 
+// The profile a run used, stored once (the store de-duplicates identical documents).
+std::int64_t record_profile(report::ResultsDb& db, const hw::CalibrationProfile& profile) {
+    report::CalibrationRecord c;
+    c.name = profile.name();
+    c.gpu = profile.gpu();
+    c.profile_json = profile.document();
+    c.provenance = profile.kind() + ": " + profile.source() + (profile.created().empty() ? "" : " (" + profile.created() + ")");
+    return db.record_calibration(c);
+}
+
 }  // namespace
 
 int cmd_run(const Args& args) {
@@ -88,6 +98,7 @@ int cmd_run(const Args& args) {
         rec.tool_version = MOESIM_VERSION;
         rec.git_revision = MOESIM_GIT_REVISION;
         rec.fidelity = result.fidelity;
+        rec.calibration_id = record_profile(db, p.training->profile);
         runs.push_back({std::move(rec), std::move(result)});
     }
     const std::vector<std::int64_t> ids = db.write_many(runs);

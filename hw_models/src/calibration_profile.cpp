@@ -488,6 +488,7 @@ CalibrationProfile CalibrationProfile::from_json(const json& j, const std::strin
         p.normal_rates_[op_index(op)] = fit_normal(r, p.deepep_normal_, op);
         p.ll_rates_[op_index(op)] = fit_low_latency(r, p.deepep_ll_, op);
     }
+    p.document_ = j.dump();
     return p;
 }
 

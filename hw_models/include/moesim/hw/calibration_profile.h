@@ -176,6 +176,9 @@ public:
     const std::vector<DeepEpNormalPoint>& deepep_normal_points() const { return deepep_normal_; }
     const std::vector<DeepEpLowLatencyPoint>& deepep_low_latency_points() const { return deepep_ll_; }
     const HeldOutPoints& held_out() const { return held_out_; }
+    // The document this profile was read from (compact JSON), so a run can record exactly
+    // which profile it used.
+    const std::string& document() const { return document_; }
 
     // Lookups (rules in the file comment). Efficiencies are fractions in (0, 1].
     double gemm_efficiency(const GemmShape& shape, Dtype dtype) const;
@@ -197,6 +200,7 @@ private:
     std::vector<DeepEpNormalPoint> deepep_normal_;
     std::vector<DeepEpLowLatencyPoint> deepep_ll_;
     HeldOutPoints held_out_;
+    std::string document_;
     std::array<DeepEpNormalRates, 2> normal_rates_{};    // [Dispatch, Combine]
     std::array<DeepEpLowLatencyRates, 2> ll_rates_{};    // [Dispatch, Combine]
 };
