@@ -10,10 +10,14 @@ struct BreakdownEntry {
     std::string phase;     // "forward", "backward", "optimizer", "idle", …
     std::string category;  // "attention", "ep_all_to_all", "bubble", …
     double seconds = 0;    // per optimizer step, on the critical rank
+
+    friend bool operator==(const BreakdownEntry&, const BreakdownEntry&) = default;
 };
 
 struct ExposedComm {
     double ep_s = 0, pp_s = 0, dp_s = 0, tp_s = 0;
+
+    friend bool operator==(const ExposedComm&, const ExposedComm&) = default;
 };
 
 struct TrainingResult {
@@ -34,6 +38,9 @@ struct TrainingResult {
     double wall_days = 0;
     std::vector<BreakdownEntry> breakdown;
     std::vector<std::string> assumptions;  // named in the output (issue 2, item 6)
+
+    // Every field equal (doubles bit for bit, up to -0 == 0): the determinism check.
+    friend bool operator==(const TrainingResult&, const TrainingResult&) = default;
 };
 
 }  // namespace moesim::training
