@@ -1,0 +1,101 @@
+#pragma once
+// Shared by the tests/training/*_test.cpp files: small training scenarios built in code,
+// editing them by JSON pointer, resolving and estimating them, and reading the result.
+#include <catch2/catch.hpp>
+
+#include <fstream>
+#include <memory>
+#include <stdexcept>
+#include <string>
+
+#include <nlohmann/json.hpp>
+
+#include "moesim/common/error.h"
+#include "moesim/training/analytic.h"
+#include "moesim/training/setup.h"
+#include "moesim/workload/scenario.h"
+
+namespace training_test {
+
+using nlohmann::json;
+using moesim::training::StageCosts;
+using moesim::training::TrainingResult;
+using moesim::training::TrainingSetup;
+
+// Llama 3.1 8B (32 layers, 32 heads) on 2 nodes x 8 H100: tp 1, pp 4, dp 4, 1F1B, 8 layers
+// per stage, BF16. 64 sequences / (dp 4 x micro-batch 1) = 16 micro-batches per pipeline.
+inline json dense_doc() {
+    return json::parse(R"({
+      "schema": 1, "name": "dense", "mode": "training", "model": "llama-3.1-8b",
+      "cluster": { "gpu": "H100", "nodes": 2, "gpus_per_node": 8, "gpu_hour_usd": 2.5 },
+      "parallelism": { "tp": 1, "pp": 4, "dp": 4, "ep": 1, "schedule": "1f1b",
+                       "stage_layers": [8, 8, 8, 8], "micro_batch_size": 1, "recompute": "none" },
+      "training": { "seq_len": 4096, "global_batch_size": 64, "total_tokens": 1e12, "precision": "bf16" }
+    })");
+}
+
+inline const std::string kV3 = "deepseek-v3-pretrain.json";
+inline const std::string kMixtral = "mixtral-8x7b-pretrain.json";
+
+// A bundled scenario file as JSON, e.g. kV3.
+inline std::string bundled_path(const std::string& name) {
+    return std::string(MOESIM_SOURCE_DIR) + "/scenarios/" + name;
+}
+inline json bundled_doc(const std::string& name) {
+    std::ifstream in(bundled_path(name));
+    if (!in) throw std::runtime_error("cannot read " + bundled_path(name));
+    return json::parse(in);
+}
+
+// `doc` with the value at `pointer` set (parents are created).
+inline json with(json doc, const std::string& pointer, const json& value) {
+    doc[json::json_pointer(pointer)] = value;
+    return doc;
+}
+
+// Code-built scenarios are "test.json"; edited bundled ones pass their own file, so that
+// their relative paths (the calibration profile) resolve against it.
+inline moesim::workload::Scenario parse(const json& doc, const std::string& file = "test.json") {
+    return moesim::workload::parse_scenario(doc, file);
+}
+
+inline std::unique_ptr<TrainingSetup> prepare(const json& doc, bool allow_oversubscribed_memory = false,
+                                              const std::string& file = "test.json") {
+    return moesim::training::prepare_training(parse(doc, file), allow_oversubscribed_memory);
+}
+
+// A bundled scenario as it is, e.g. kMixtral.
+inline std::unique_ptr<TrainingSetup> prepare_bundled(const std::string& name) {
+    return prepare(bundled_doc(name), false, bundled_path(name));
+}
+
+inline TrainingResult estimate(const json& doc, bool allow_oversubscribed_memory = false,
+                               const std::string& file = "test.json") {
+    return moesim::training::estimate_step_analytic(*prepare(doc, allow_oversubscribed_memory, file));
+}
+
+// Seconds of the breakdown entry (phase, category); 0 when absent (entries of 0 s are left out).
+inline double breakdown_s(const TrainingResult& r, const std::string& phase, const std::string& category) {
+    double s = 0;
+    int found = 0;
+    for (const auto& e : r.breakdown)
+        if (e.phase == phase && e.category == category) {
+            s += e.seconds;
+            ++found;
+        }
+    CHECK(found <= 1);
+    return s;
+}
+
+// The error prepare_training throws for `doc` (fails the test if it accepts it).
+inline moesim::ScenarioError prepare_error(const json& doc) {
+    try {
+        prepare(doc);
+    } catch (const moesim::ScenarioError& e) {
+        return e;
+    }
+    FAIL("accepted: " << doc.dump());
+    throw std::logic_error("unreachable");
+}
+
+}  // namespace training_test
