@@ -1,5 +1,6 @@
 // Per-micro-batch costs of a pipeline stage and of the data-parallel step, in closed form.
 #include <algorithm>
+#include <string>
 
 #include "moesim/common/error.h"
 #include "moesim/hw/costs.h"
@@ -133,6 +134,13 @@ OpTimes op_times(const TrainingSetup& st, const workload::Operator& op) {
     return t;
 }
 
+int rank_of_stage(const workload::PipelineLayout& layout, int stage) {
+    for (const auto& r : layout.ranks)
+        if (std::find(r.stages.begin(), r.stages.end(), stage) != r.stages.end()) return r.rank;
+    MOESIM_CHECK(false, "stage " + std::to_string(stage) + " is on no pipeline rank");
+    return -1;
+}
+
 bool has_routed_experts(const workload::Layer& layer) {
     return std::any_of(layer.ops.begin(), layer.ops.end(),
                        [](const workload::Operator& op) { return op.placement == ParamPlacement::Expert; });
@@ -202,9 +210,11 @@ StageCosts stage_costs(const TrainingSetup& st, int stage_index) {
         hw::CommGroup g = comm_group(st, 2, s.cluster.gpus_per_node);
         g.gpus_per_node = 1;
         const double send = hw::collective_time_s(hw::CollectiveKind::PointToPoint, act_bytes / p.tp, g, st.profile);
+        // No send where the neighbouring stage is on the same rank (the turn of DualPipeV's V).
         const int stages = static_cast<int>(st.layout.stages.size());
-        if (stage_index + 1 < stages) c.forward_comm.pp_s += send;
-        if (stage_index > 0) c.backward_comm.pp_s += send;
+        const int rank = rank_of_stage(st.layout, stage_index);
+        if (stage_index + 1 < stages && rank_of_stage(st.layout, stage_index + 1) != rank) c.forward_comm.pp_s += send;
+        if (stage_index > 0 && rank_of_stage(st.layout, stage_index - 1) != rank) c.backward_comm.pp_s += send;
     }
     return c;
 }
@@ -220,9 +230,10 @@ DataParallelTimes data_parallel_times(const TrainingSetup& st, int pipeline_rank
     // main_grad in FP32); updated BF16 parameters are gathered.
     constexpr double kGradBytes = 4, kParamBytes = 2;
     DataParallelTimes t;
-    auto add_group = [&](double params, int size) {
+    // `size` ranks holding the same parameters, `stride` GPUs apart.
+    auto add_group = [&](double params, int size, int stride) {
         if (size <= 1 || params <= 0) return;
-        const auto g = comm_group(st, size, p.tp);
+        const auto g = comm_group(st, size, stride);
         if (p.zero_stage == 0) {
             t.reduce_scatter_s += hw::collective_time_s(hw::CollectiveKind::AllReduce, params * kGradBytes, g, st.profile);
         } else {
@@ -230,8 +241,10 @@ DataParallelTimes data_parallel_times(const TrainingSetup& st, int pipeline_rank
             t.all_gather_s += hw::collective_time_s(hw::CollectiveKind::AllGather, params * kParamBytes, g, st.profile);
         }
     };
-    add_group(share.non_expert, p.dp);
-    add_group(share.expert, expert_dp);
+    // Non-expert replicas are the dp ranks, tp GPUs apart; an expert's replicas sit at the
+    // same place of each EP group of ep consecutive GPUs, so ep GPUs apart.
+    add_group(share.non_expert, p.dp, p.tp);
+    add_group(share.expert, expert_dp, p.ep);
     // Adam over this GPU's shard: read gradient, master weight and both moments, write the
     // master weight, both moments and the compute copy of the weight.
     const double moment_bytes = fp8 ? 2 : 4;  // BF16 moments in DeepSeek's recipe (V3TR §3.3.3)
