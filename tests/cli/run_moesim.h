@@ -7,6 +7,7 @@
 #include <sstream>
 #include <string>
 #include <sys/wait.h>
+#include <vector>
 
 namespace moesim::test {
 
@@ -49,10 +50,9 @@ inline std::string shell_quote(const std::string& s) {
 }
 
 // `args` is appended to the binary, already split into words (each is quoted here).
-template <typename... Args>
-CommandResult run_moesim(const TempDir& tmp, const Args&... args) {
+inline CommandResult run_moesim_args(const TempDir& tmp, const std::vector<std::string>& args) {
     std::string cmd = shell_quote(MOESIM_BINARY);
-    ((cmd += " " + shell_quote(std::string(args))), ...);
+    for (const auto& a : args) cmd += " " + shell_quote(a);
     const auto out = tmp / "stdout.txt";
     const auto err = tmp / "stderr.txt";
     cmd += " >" + shell_quote(out.string()) + " 2>" + shell_quote(err.string()) + " </dev/null";
@@ -62,6 +62,11 @@ CommandResult run_moesim(const TempDir& tmp, const Args&... args) {
     r.out = read_file(out);
     r.err = read_file(err);
     return r;
+}
+
+template <typename... Args>
+CommandResult run_moesim(const TempDir& tmp, const Args&... args) {
+    return run_moesim_args(tmp, {std::string(args)...});
 }
 
 inline std::string source_path(const std::string& relative) {
