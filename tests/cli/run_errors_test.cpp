@@ -292,3 +292,10 @@ TEST_CASE("run: when the second of two scenarios is bad, neither is written", "[
         expect_rejected(tmp, {v3, serve}, {at(serve, "/mode")});
     }
 }
+
+TEST_CASE("run: an unknown --fidelity is refused before anything is written", "[cli]") {
+    TempDir tmp;
+    const auto v3 = source_path(kV3Scenario);
+    expect_rejected(tmp, {v3, "--fidelity", "fast"}, {"--fidelity fast", "analytic"});
+    expect_rejected(tmp, {v3, "--fidelity", "event"}, {"--fidelity event", "not built yet"});
+}

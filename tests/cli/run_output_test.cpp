@@ -360,7 +360,7 @@ TEST_CASE("runs lists what run wrote", "[cli]") {
     }
 }
 
-TEST_CASE("runs on a database that does not exist exits 2 and creates nothing", "[cli]") {
+TEST_CASE("runs on a database that does not exist, or is not one, exits 2 and changes nothing", "[cli]") {
     TempDir tmp;
     const auto db = (tmp / "missing.sqlite").string();
     const auto r = run_moesim(tmp, "runs", "--db", db);
@@ -368,6 +368,13 @@ TEST_CASE("runs on a database that does not exist exits 2 and creates nothing", 
     CHECK_THAT(r.err, Contains(db));
     CHECK(r.out.empty());
     CHECK_FALSE(std::filesystem::exists(db));
+
+    const std::string text = "not a database\n";
+    const auto notes = write_text(tmp, "notes.txt", text);
+    const auto on_text = run_moesim(tmp, "runs", "--db", notes);
+    CHECK(on_text.exit_status == 2);
+    CHECK_THAT(on_text.err, Contains("not a SQLite database"));
+    CHECK(read_file(notes) == text);
 }
 
 TEST_CASE("run: every bundled training scenario runs, with MFU in (0, 1)", "[cli]") {
