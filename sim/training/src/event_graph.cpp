@@ -1,0 +1,149 @@
+#include "event_graph.h"
+
+#include <utility>
+
+#include "moesim/common/error.h"
+#include "moesim/engine/simulator.h"
+#include "moesim/engine/task_graph.h"
+
+namespace moesim::training::detail {
+
+using engine::ActivityId;
+using workload::PipelineOpKind;
+using workload::OpPart;
+using workload::PipelineOp;
+
+namespace {
+
+// What a consumer on another rank waits for: the producing op's end, or its PP send.
+struct Ready {
+    ActivityId a = 0, b = 0;
+    std::uint8_t count = 0;  // 0: not produced (a bug), 1 or 2 activities
+};
+
+}  // namespace
+
+GraphRun run_schedule_graph(const workload::PipelineSchedule& s,
+                            const std::function<OpCost(int, const PipelineOp&)>& cost) {
+    engine::TaskGraph g;
+    GraphRun out;
+    std::size_t op_count = 0;
+    for (const auto& r : s.ranks) op_count += r.size();
+    g.reserve(op_count * 3, op_count * 6);
+    out.activities.reserve(op_count * 3);
+    out.compute_of.resize(s.ranks.size());
+
+    const std::size_t cells = static_cast<std::size_t>(s.micro_batches) * static_cast<std::size_t>(s.stages);
+    std::vector<Ready> forward_ready(cells), backward_ready(cells);
+    const auto cell = [&](int mb, int stage) {
+        return static_cast<std::size_t>(mb) * static_cast<std::size_t>(s.stages) + static_cast<std::size_t>(stage);
+    };
+    const auto add = [&](Picoseconds d, engine::ResourceId res, int rank, int op, ActivityKind kind) {
+        const ActivityId a = g.add_activity(d, res);
+        out.activities.push_back({rank, op, kind, 0, 0});
+        return a;
+    };
+
+    // Pass 1: every rank's activities, chained in the schedule's order.
+    for (int r = 0; r < s.pp; ++r) {
+        const auto compute_res = g.add_resource("rank " + std::to_string(r) + " compute");
+        const auto comm_res = g.add_resource("rank " + std::to_string(r) + " communication");
+        const auto& ops = s.ranks[static_cast<std::size_t>(r)];
+        auto& compute_of = out.compute_of[static_cast<std::size_t>(r)];
+        compute_of.reserve(ops.size());
+        Ready prev;  // the previous op's end
+        const auto after = [&](const Ready& before, ActivityId a) {
+            if (before.count >= 1) g.add_dependency(before.a, a);
+            if (before.count >= 2) g.add_dependency(before.b, a);
+        };
+        for (int i = 0; i < static_cast<int>(ops.size()); ++i) {
+            const PipelineOp& o = ops[static_cast<std::size_t>(i)];
+            const OpCost c = cost(r, o);
+            MOESIM_CHECK(c.compute_ps >= 0 && c.comm_ps >= 0 && c.pp_forward_ps >= 0 && c.pp_backward_ps >= 0,
+                         "event simulation: negative duration");
+            const ActivityId comp = add(c.compute_ps, compute_res, r, i, ActivityKind::Compute);
+            compute_of.push_back(comp);
+            after(prev, comp);
+            Ready end{comp, 0, 1};
+            if (c.comm_ps > 0) {
+                const ActivityId k = add(c.comm_ps, comm_res, r, i, ActivityKind::Collective);
+                if (c.comm_overlapped) {
+                    after(prev, k);
+                    end = Ready{comp, k, 2};
+                } else {
+                    g.add_dependency(comp, k);
+                    end = Ready{k, 0, 1};
+                }
+            }
+            // PP: what the neighbouring stage's rank waits for.
+            const auto publish = [&](const OpPart& p, bool forward) {
+                const int next_stage = forward ? p.stage + 1 : p.stage - 1;
+                Ready& slot = forward ? forward_ready[cell(p.micro_batch, p.stage)]
+                                      : backward_ready[cell(p.micro_batch, p.stage)];
+                const Picoseconds send = forward ? c.pp_forward_ps : c.pp_backward_ps;
+                if (next_stage < 0 || next_stage >= s.stages || s.rank_of(p.micro_batch, next_stage) == r || send == 0) {
+                    slot = end;
+                    return;
+                }
+                const ActivityId k = add(send, comm_res, r, i,
+                                         forward ? ActivityKind::PpSendForward : ActivityKind::PpSendBackward);
+                after(end, k);
+                slot = Ready{k, 0, 1};
+            };
+            switch (o.kind) {
+                case PipelineOpKind::F: publish(o.part, true); break;
+                case PipelineOpKind::B:
+                case PipelineOpKind::BW: publish(o.part, false); break;
+                case PipelineOpKind::W: break;
+                case PipelineOpKind::FB:
+                    publish(o.part, true);
+                    publish(o.backward, false);
+                    break;
+            }
+            prev = end;
+        }
+    }
+
+    // Pass 2: data dependencies between stages (those on one rank are met by its order, but
+    // adding them costs nothing and guards against a schedule that breaks them).
+    for (int r = 0; r < s.pp; ++r) {
+        const auto& ops = s.ranks[static_cast<std::size_t>(r)];
+        for (int i = 0; i < static_cast<int>(ops.size()); ++i) {
+            const PipelineOp& o = ops[static_cast<std::size_t>(i)];
+            const ActivityId comp = out.compute_of[static_cast<std::size_t>(r)][static_cast<std::size_t>(i)];
+            const auto wait = [&](const Ready& rd) {
+                MOESIM_CHECK(rd.count > 0, "event simulation: a chunk's input is never produced before it is used");
+                g.add_dependency(rd.a, comp);
+                if (rd.count > 1) g.add_dependency(rd.b, comp);
+            };
+            const auto needs_forward = [&](const OpPart& p) {
+                if (p.stage > 0) wait(forward_ready[cell(p.micro_batch, p.stage - 1)]);
+            };
+            const auto needs_backward = [&](const OpPart& p) {
+                if (p.stage + 1 < s.stages) wait(backward_ready[cell(p.micro_batch, p.stage + 1)]);
+            };
+            switch (o.kind) {
+                case PipelineOpKind::F: needs_forward(o.part); break;
+                case PipelineOpKind::B:
+                case PipelineOpKind::BW: needs_backward(o.part); break;
+                case PipelineOpKind::W: break;
+                case PipelineOpKind::FB:
+                    needs_forward(o.part);
+                    needs_backward(o.backward);
+                    break;
+            }
+        }
+    }
+
+    engine::Simulator sim(std::move(g));
+    out.makespan_ps = sim.run();
+    for (std::size_t a = 0; a < out.activities.size(); ++a) {
+        const auto& t = sim.timing(static_cast<ActivityId>(a));
+        MOESIM_CHECK(t.end_ps != engine::kNever, "event simulation: an activity never ran (dependency cycle)");
+        out.activities[a].start_ps = t.start_ps;
+        out.activities[a].end_ps = t.end_ps;
+    }
+    return out;
+}
+
+}  // namespace moesim::training::detail

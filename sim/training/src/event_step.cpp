@@ -1,0 +1,339 @@
+// The event-driven training step (event_sim.h): costs per operation from stage_costs(), the
+// schedule's task graph on the engine, then the same result fields as the analytic mode.
+#include <algorithm>
+#include <cmath>
+#include <string>
+
+#include "event_graph.h"
+#include "moesim/common/error.h"
+#include "moesim/training/analytic.h"
+#include "moesim/training/event_sim.h"
+
+namespace moesim::training {
+
+using detail::ActivityKind;
+using detail::OpCost;
+using workload::PipelineOpKind;
+using workload::PipelineOp;
+using workload::Schedule;
+
+namespace {
+
+Picoseconds to_ps(double seconds) {
+    MOESIM_CHECK(seconds >= 0 && std::isfinite(seconds), "event simulation: a duration is negative or not finite");
+    return static_cast<Picoseconds>(std::llround(seconds * static_cast<double>(units::kPsPerSecond)));
+}
+double to_s(Picoseconds ps) { return static_cast<double>(ps) / static_cast<double>(units::kPsPerSecond); }
+
+bool overlaps_communication(Schedule s) { return s == Schedule::DualPipe || s == Schedule::DualPipeV; }
+
+// Per stage, in seconds: the pieces an operation is made of.
+struct StagePieces {
+    double f = 0, b = 0, w = 0;            // F work; B work (input grad + recompute); W work
+    double comm_f = 0, comm_b = 0;         // EP + TP collectives, forward / backward
+    double pp_f = 0, pp_b = 0;             // PP sends
+};
+
+StagePieces pieces(const StageCosts& c) {
+    StagePieces p;
+    p.f = c.forward.total_s();
+    p.b = c.backward_input.total_s() + c.recompute.total_s();
+    p.w = c.backward_weight.total_s();
+    p.comm_f = c.forward_comm.ep_s + c.forward_comm.tp_s;
+    p.comm_b = c.backward_comm.ep_s + c.backward_comm.tp_s;
+    p.pp_f = c.forward_comm.pp_s;
+    p.pp_b = c.backward_comm.pp_s;
+    return p;
+}
+
+// Seconds of exposed communication by kind, and of work by phase, on one rank.
+struct RankTally {
+    WorkTimes forward, backward_input, recompute, backward_weight;
+    double sm_contention_s = 0;
+    double ep_s = 0, tp_s = 0, pp_s = 0;  // exposed
+    Picoseconds busy_ps = 0;
+    Picoseconds exposed_ps = 0;
+};
+
+void add_break(std::vector<BreakdownEntry>& b, const std::string& phase, const std::string& category, double seconds) {
+    if (seconds > 0) b.push_back({phase, category, seconds});
+}
+
+void add_work(std::vector<BreakdownEntry>& b, const std::string& phase, const WorkTimes& w) {
+    add_break(b, phase, "gemm", w.gemm_s);
+    add_break(b, phase, "moe_experts", w.experts_s);
+    add_break(b, phase, "attention", w.attention_s);
+    add_break(b, phase, "memory_bound", w.memory_bound_s);
+}
+
+std::string activity_name(const workload::PipelineSchedule& s, const detail::ActivityInfo& a) {
+    const PipelineOp& o = s.ranks[static_cast<std::size_t>(a.rank)][static_cast<std::size_t>(a.op)];
+    switch (a.kind) {
+        case ActivityKind::Compute: return workload::describe(o);
+        case ActivityKind::Collective: return "EP/TP " + workload::describe(o);
+        case ActivityKind::PpSendForward: {
+            const auto& p = o.part;
+            return "PP send F mb" + std::to_string(p.micro_batch) + " s" + std::to_string(p.stage);
+        }
+        case ActivityKind::PpSendBackward: {
+            const auto& p = o.kind == PipelineOpKind::FB ? o.backward : o.part;
+            return "PP send B mb" + std::to_string(p.micro_batch) + " s" + std::to_string(p.stage);
+        }
+    }
+    return "?";
+}
+
+}  // namespace
+
+EventRun run_step_event(const TrainingSetup& st, const EventOptions& options) {
+    const auto& sc = st.scenario;
+    const auto& p = sc.parallelism;
+    MOESIM_CHECK(st.micro_batches >= 1 && st.micro_batches <= 1'000'000, "event simulation: micro-batch count");
+    EventRun run;
+    try {
+        run.schedule = workload::make_pipeline_schedule(p.schedule, p.pp, static_cast<int>(st.micro_batches),
+                                                        p.virtual_stages);
+    } catch (const ScenarioError& e) {
+        throw ScenarioError(sc.source_file, e.json_path(), e.message());
+    }
+    const auto& sched = run.schedule;
+    MOESIM_CHECK(sched.stages == static_cast<int>(st.layout.stages.size()), "event simulation: stage count");
+
+    std::vector<StageCosts> costs;
+    std::vector<StagePieces> piece;
+    for (int s = 0; s < sched.stages; ++s) {
+        costs.push_back(stage_costs(st, s));
+        piece.push_back(pieces(costs.back()));
+    }
+    const bool overlap = overlaps_communication(p.schedule);
+    const double slowdown = overlap ? static_cast<double>(st.gpu.sm_count) / (st.gpu.sm_count - p.comm_sms) : 1.0;
+
+    const auto cost = [&](int, const PipelineOp& o) {
+        const StagePieces& a = piece[static_cast<std::size_t>(o.part.stage)];
+        OpCost c;
+        switch (o.kind) {
+            case PipelineOpKind::F:
+                c.compute_ps = to_ps(a.f);
+                c.comm_ps = to_ps(a.comm_f);
+                c.pp_forward_ps = to_ps(a.pp_f);
+                break;
+            case PipelineOpKind::B:
+                c.compute_ps = to_ps(a.b);
+                c.comm_ps = to_ps(a.comm_b);
+                c.pp_backward_ps = to_ps(a.pp_b);
+                break;
+            case PipelineOpKind::BW:
+                c.compute_ps = to_ps(a.b + a.w);
+                c.comm_ps = to_ps(a.comm_b);
+                c.pp_backward_ps = to_ps(a.pp_b);
+                break;
+            case PipelineOpKind::W: c.compute_ps = to_ps(a.w); break;
+            case PipelineOpKind::FB: {
+                const StagePieces& b = piece[static_cast<std::size_t>(o.backward.stage)];
+                c.compute_ps = to_ps((a.f + b.b + b.w) * slowdown);
+                c.comm_ps = to_ps(a.comm_f + b.comm_b);
+                c.comm_overlapped = true;
+                c.pp_forward_ps = to_ps(a.pp_f);
+                c.pp_backward_ps = to_ps(b.pp_b);
+                break;
+            }
+        }
+        return c;
+    };
+    const detail::GraphRun g = detail::run_schedule_graph(sched, cost);
+    run.makespan_ps = g.makespan_ps;
+
+    // Per rank: work by phase, and the part of each communication activity that no compute
+    // activity of the same rank covers (exposed).
+    std::vector<RankTally> tally(static_cast<std::size_t>(p.pp));
+    std::vector<std::vector<std::pair<Picoseconds, Picoseconds>>> compute_iv(static_cast<std::size_t>(p.pp));
+    for (const auto& a : g.activities)
+        if (a.kind == ActivityKind::Compute) compute_iv[static_cast<std::size_t>(a.rank)].push_back({a.start_ps, a.end_ps});
+    for (auto& iv : compute_iv) std::sort(iv.begin(), iv.end());
+    const auto covered = [&](int rank, Picoseconds s0, Picoseconds s1) {
+        const auto& iv = compute_iv[static_cast<std::size_t>(rank)];
+        auto it = std::lower_bound(iv.begin(), iv.end(), std::pair<Picoseconds, Picoseconds>{s0, s0});
+        if (it != iv.begin()) --it;
+        Picoseconds c = 0;
+        for (; it != iv.end() && it->first < s1; ++it) c += std::max<Picoseconds>(0, std::min(s1, it->second) - std::max(s0, it->first));
+        return c;
+    };
+    for (const auto& a : g.activities) {
+        RankTally& t = tally[static_cast<std::size_t>(a.rank)];
+        const PipelineOp& o = sched.ranks[static_cast<std::size_t>(a.rank)][static_cast<std::size_t>(a.op)];
+        const StageCosts& c = costs[static_cast<std::size_t>(o.part.stage)];
+        const Picoseconds len = a.end_ps - a.start_ps;
+        if (a.kind == ActivityKind::Compute) {
+            t.busy_ps += len;
+            const auto backward = [&](const StageCosts& bc, bool weight) {
+                t.backward_input += bc.backward_input;
+                t.recompute += bc.recompute;
+                if (weight) t.backward_weight += bc.backward_weight;
+            };
+            switch (o.kind) {
+                case PipelineOpKind::F: t.forward += c.forward; break;
+                case PipelineOpKind::B: backward(c, false); break;
+                case PipelineOpKind::BW: backward(c, true); break;
+                case PipelineOpKind::W: t.backward_weight += c.backward_weight; break;
+                case PipelineOpKind::FB: {
+                    const StageCosts& bc = costs[static_cast<std::size_t>(o.backward.stage)];
+                    t.forward += c.forward;
+                    backward(bc, true);
+                    const double work = c.forward.total_s() + bc.backward_input.total_s() + bc.recompute.total_s() +
+                                        bc.backward_weight.total_s();
+                    t.sm_contention_s += work * (slowdown - 1.0);
+                    break;
+                }
+            }
+            continue;
+        }
+        const Picoseconds exposed = len - covered(a.rank, a.start_ps, a.end_ps);
+        t.exposed_ps += exposed;
+        const double ex = to_s(exposed);
+        if (a.kind == ActivityKind::PpSendForward || a.kind == ActivityKind::PpSendBackward) {
+            t.pp_s += ex;
+            continue;
+        }
+        // A collective activity: EP and TP in proportion to their times.
+        CommTimes m;
+        if (o.kind == PipelineOpKind::F) m = c.forward_comm;
+        else if (o.kind == PipelineOpKind::FB) {
+            m = c.forward_comm;
+            m += costs[static_cast<std::size_t>(o.backward.stage)].backward_comm;
+        } else m = c.backward_comm;
+        const double both = m.ep_s + m.tp_s;
+        if (both > 0) {
+            t.ep_s += ex * m.ep_s / both;
+            t.tp_s += ex * m.tp_s / both;
+        }
+    }
+    // The critical rank: the busiest compute stream (ties: the lowest rank).
+    int critical = 0;
+    for (int r = 1; r < p.pp; ++r)
+        if (tally[static_cast<std::size_t>(r)].busy_ps > tally[static_cast<std::size_t>(critical)].busy_ps) critical = r;
+    run.critical_rank = critical;
+    const RankTally& t = tally[static_cast<std::size_t>(critical)];
+    const double bubble_s = to_s(g.makespan_ps - t.busy_ps - t.exposed_ps);
+
+    // Data parallelism after the pipeline, as in the analytic mode: the gradient
+    // reduce-scatter overlaps the rank's last backward chunk and the parameter all-gather the
+    // next step's first forward chunk; only the excess is exposed.
+    const auto& held = st.layout.ranks.at(static_cast<std::size_t>(critical)).stages;
+    double chunk_f = 0, chunk_b = 0;
+    for (int s : held) {
+        const StagePieces& a = piece[static_cast<std::size_t>(s)];
+        chunk_f += a.f + a.comm_f + a.pp_f;
+        chunk_b += a.b + a.w + a.comm_b + a.pp_b;
+    }
+    chunk_f /= static_cast<double>(held.size());
+    chunk_b /= static_cast<double>(held.size());
+    const DataParallelTimes dp = data_parallel_times(st, critical);
+    const double dp_exposed = std::max(0.0, dp.reduce_scatter_s - chunk_b) + std::max(0.0, dp.all_gather_s - chunk_f);
+
+    TrainingResult& r = run.result;
+    r.fidelity = "event";
+    r.step_time_s = to_s(g.makespan_ps) + dp_exposed + dp.optimizer_s;
+    r.tokens_per_step = static_cast<double>(sc.training.global_batch_size) * sc.training.seq_len;
+    r.tokens_per_s = r.tokens_per_step / r.step_time_s;
+    r.tokens_per_s_per_gpu = r.tokens_per_s / sc.cluster.gpus();
+    r.model_flops_per_token = workload::model_flops_per_token(st.model);
+    const double achieved = r.model_flops_per_token * r.tokens_per_s_per_gpu;
+    r.mfu = achieved / units::TFLOPS_to_FLOPS(st.gpu.bf16_dense_TFLOPS);
+    r.fp8_utilization = sc.training.precision == workload::Precision::FP8
+                            ? achieved / units::TFLOPS_to_FLOPS(st.gpu.fp8_dense_TFLOPS)
+                            : 0.0;
+    r.bubble_fraction = bubble_s / r.step_time_s;
+    r.peak_memory_GB = st.memory.needed_bytes / units::kGB;
+    const double run_s = sc.training.total_tokens / r.tokens_per_s;
+    r.gpu_hours = run_s * sc.cluster.gpus() / units::kSecondsPerHour;
+    r.cost_usd = r.gpu_hours * sc.cluster.gpu_hour_usd;
+    r.usd_per_million_tokens = r.cost_usd / sc.training.total_tokens * 1e6;
+    r.wall_days = run_s / units::kSecondsPerDay;
+    r.exposed_comm = {t.ep_s, t.pp_s, dp_exposed, t.tp_s};
+
+    // Breakdown of the critical rank: its compute by phase (durations in picoseconds are
+    // rounded per activity, so the entries add up to the step within a picosecond per
+    // activity), its exposed communication, its idle time otherwise (bubble), DP and Adam.
+    add_work(r.breakdown, "forward", t.forward);
+    add_work(r.breakdown, "backward", t.backward_input);
+    add_work(r.breakdown, "backward_weight", t.backward_weight);
+    add_break(r.breakdown, "backward", "recompute", t.recompute.total_s());
+    add_break(r.breakdown, "overlap", "comm_sm_contention", t.sm_contention_s);
+    add_break(r.breakdown, "communication", "ep_all_to_all", t.ep_s);
+    add_break(r.breakdown, "communication", "tp", t.tp_s);
+    add_break(r.breakdown, "communication", "pp_send_recv", t.pp_s);
+    add_break(r.breakdown, "communication", "dp", dp_exposed);
+    add_break(r.breakdown, "idle", "bubble", bubble_s);
+    add_break(r.breakdown, "optimizer", "adam_step", dp.optimizer_s);
+
+    std::size_t ops = 0;
+    for (const auto& ro : sched.ranks) ops += ro.size();
+    r.assumptions = {
+        "event-driven simulation (--fidelity event): the " + to_string(p.schedule) + " schedule's per-rank order of " +
+            std::to_string(ops) + " operations for " + std::to_string(st.micro_batches) + " micro-batches on " +
+            std::to_string(p.pp) + " pipeline ranks, run on the engine; rank " + std::to_string(critical) +
+            " (the busiest compute stream) is reported",
+        "one pipeline simulated: under uniform MoE load the " + std::to_string(p.dp) +
+            " data-parallel replicas are identical",
+        "efficiencies from calibration profile '" + st.profile.name() + "' (" + st.profile.kind() + ", " +
+            st.profile.gpu() + "): GEMM and grouped GEMM by shape, attention, memory-bound and collectives",
+        overlap ? to_string(p.schedule) +
+                      ": within each overlapped forward-and-backward pair, both chunks' EP/TP collectives run on the "
+                      "communication stream while their computation, slowed by SMs/(SMs - comm_sms), runs on the "
+                      "compute stream; chunks outside pairs expose their collectives"
+                : to_string(p.schedule) + ": EP/TP collectives run after each chunk's computation (exposed)",
+        "PP sends asynchronous on the sender's communication stream; the receiver waits for them",
+        "MoE load perfectly uniform: each GPU runs tokens x top-k expert rows" +
+            std::string(sc.training.moe.expert_load.kind != workload::ExpertLoadKind::Uniform
+                            ? " (the scenario's " + to_string(sc.training.moe.expert_load.kind) +
+                                  " expert_load is not applied yet)"
+                            : ""),
+        "data parallelism (ZeRO-" + std::to_string(p.zero_stage) +
+            "): gradient reduce-scatter and parameter all-gather after the pipeline, overlapped with one chunk's "
+            "backward and forward; Adam step memory-bound",
+    };
+
+    if (options.record_timeline) {
+        run.timeline.reserve(g.activities.size());
+        for (const auto& a : g.activities)
+            run.timeline.push_back({a.rank, a.kind != ActivityKind::Compute, activity_name(sched, a), a.start_ps, a.end_ps});
+    }
+    return run;
+}
+
+TrainingResult simulate_step_event(const TrainingSetup& setup, const EventOptions& options) {
+    return run_step_event(setup, options).result;
+}
+
+IdealRun simulate_schedule_ideal(Schedule schedule, int pp, int micro_batches, const IdealDurations& d, int virtual_stages) {
+    MOESIM_CHECK(d.f_ps >= 0 && d.b_ps >= 0 && d.w_ps >= 0, "ideal durations must not be negative");
+    IdealRun out;
+    out.schedule = workload::make_pipeline_schedule(schedule, pp, micro_batches, virtual_stages);
+    const Picoseconds fb = d.fb_ps < 0 ? d.f_ps + d.b_ps + d.w_ps : d.fb_ps;
+    const auto cost = [&](int, const PipelineOp& o) {
+        OpCost c;
+        switch (o.kind) {
+            case PipelineOpKind::F: c.compute_ps = d.f_ps; break;
+            case PipelineOpKind::B: c.compute_ps = d.b_ps; break;
+            case PipelineOpKind::W: c.compute_ps = d.w_ps; break;
+            case PipelineOpKind::BW: c.compute_ps = d.b_ps + d.w_ps; break;
+            case PipelineOpKind::FB: c.compute_ps = fb; break;
+        }
+        return c;
+    };
+    const detail::GraphRun g = detail::run_schedule_graph(out.schedule, cost);
+    out.makespan_ps = g.makespan_ps;
+    out.busy_ps.assign(static_cast<std::size_t>(pp), 0);
+    out.op_times.resize(static_cast<std::size_t>(pp));
+    for (int r = 0; r < pp; ++r) {
+        auto& times = out.op_times[static_cast<std::size_t>(r)];
+        for (engine::ActivityId a : g.compute_of[static_cast<std::size_t>(r)]) {
+            const auto& info = g.activities[a];
+            times.push_back({info.start_ps, info.end_ps});
+            out.busy_ps[static_cast<std::size_t>(r)] += info.end_ps - info.start_ps;
+        }
+    }
+    return out;
+}
+
+}  // namespace moesim::training
