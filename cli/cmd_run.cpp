@@ -1,8 +1,10 @@
 // `moesim run SCENARIO.json…`: validate every scenario first (nothing is simulated or written
 // if any is wrong), simulate each, write each run in its own transaction, then print.
 #include <chrono>
+#include <filesystem>
 #include <iostream>
 #include <memory>
+#include <optional>
 
 #include <nlohmann/json.hpp>
 
@@ -11,10 +13,12 @@
 #include "moesim/reports/json_output.h"
 #include "moesim/reports/results_db.h"
 #include "moesim/training/analytic.h"
+#include "moesim/training/event_sim.h"
 #include "moesim/training/setup.h"
 #include "moesim/workload/scenario.h"
 #include "options.h"
 #include "summary.h"
+#include "trace.h"
 
 namespace moesim::cli {
 
@@ -52,12 +56,15 @@ std::int64_t record_profile(report::ResultsDb& db, const hw::CalibrationProfile&
 int cmd_run(const Args& args) {
     po::options_description options("options");
     std::vector<std::string> files, sets;
-    std::string db_path, fidelity;
+    std::string db_path, fidelity, trace_path, trace_ranks;
     options.add_options()
         ("scenario", po::value(&files)->multitoken(), "scenario JSON files (positional)")
         ("db", po::value(&db_path)->default_value("results.sqlite"), "results database to append to")
         ("set", po::value(&sets)->composing(), "override a scenario key: /json/pointer=value (repeatable)")
-        ("fidelity", po::value(&fidelity)->default_value("analytic"), "analytic: the closed-form estimate")
+        ("fidelity", po::value(&fidelity)->default_value("analytic"),
+         "analytic: the closed-form estimate; event: the schedule simulated operation by operation")
+        ("trace", po::value(&trace_path), "with --fidelity event and one scenario: write a Chrome/Perfetto trace (JSON)")
+        ("trace-ranks", po::value(&trace_ranks), "pipeline ranks to trace, e.g. 0,3,15 (default: all pp ranks)")
         ("explain", "print each scenario with every default filled in, then stop (nothing is simulated or written)")
         ("json", "print {\"runs\": [...]} on stdout instead of the summary")
         ("allow-memory-overflow", "simulate layouts that do not fit in GPU memory instead of refusing them");
@@ -66,14 +73,28 @@ int cmd_run(const Args& args) {
     po::variables_map vm;
     if (!parse_options(args, "moesim run SCENARIO.json... [options]", options, positional, vm)) return 0;
     if (files.empty()) throw UserError("no scenario file given (usage: moesim run SCENARIO.json... [options])");
-    if (fidelity == "event")
-        throw UserError("--fidelity event: the event-driven training simulation is not built yet; use --fidelity analytic");
-    if (fidelity != "analytic") throw UserError("--fidelity " + fidelity + ": expected \"analytic\"");
+    if (fidelity != "analytic" && fidelity != "event")
+        throw UserError("--fidelity " + fidelity + ": expected \"analytic\" or \"event\"");
+    const bool tracing = vm.count("trace") > 0;
+    if (vm.count("trace-ranks") && !tracing) throw UserError("--trace-ranks needs --trace FILE");
+    if (tracing && fidelity != "event")
+        throw UserError("--trace " + trace_path + ": a trace needs the event simulation; add --fidelity event");
+    if (tracing && files.size() != 1)
+        throw UserError("--trace " + trace_path + ": give exactly one scenario when writing a trace (got " +
+                        std::to_string(files.size()) + ")");
+    if (tracing) {
+        const auto dir = std::filesystem::absolute(trace_path).parent_path();
+        if (!std::filesystem::is_directory(dir))
+            throw UserError("--trace " + trace_path + ": directory " + dir.string() + " does not exist");
+    }
 
     // Every scenario is checked — parsed, resolved against its model and GPU, fitted in
     // memory — before anything is simulated or written.
     std::vector<Prepared> prepared;
     for (const auto& f : files) prepared.push_back(prepare(f, sets, vm.count("allow-memory-overflow") > 0));
+
+    std::vector<int> traced_ranks;
+    if (tracing) traced_ranks = parse_trace_ranks(trace_ranks, prepared.front().scenario.parallelism.pp);
 
     if (vm.count("explain")) {
         for (const auto& p : prepared) std::cout << workload::to_json(p.scenario).dump(2) << "\n";
@@ -82,9 +103,19 @@ int cmd_run(const Args& args) {
 
     report::ResultsDb db(db_path);
     std::vector<report::PendingRun> runs;
+    std::optional<training::EventRun> traced;
     for (const auto& p : prepared) {
         const auto start = std::chrono::steady_clock::now();
-        training::TrainingResult result = training::estimate_step_analytic(*p.training);
+        training::TrainingResult result;
+        if (fidelity == "event") {
+            training::EventOptions eo;
+            eo.record_timeline = tracing;
+            training::EventRun ev = training::run_step_event(*p.training, eo);
+            result = ev.result;
+            if (tracing) traced = std::move(ev);
+        } else {
+            result = training::estimate_step_analytic(*p.training);
+        }
         const double wall_s = std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
         report::RunRecord rec;
         rec.name = p.scenario.name;
@@ -102,6 +133,8 @@ int cmd_run(const Args& args) {
         runs.push_back({std::move(rec), std::move(result)});
     }
     const std::vector<std::int64_t> ids = db.write_many(runs);
+    // The trace is written only once the run has been simulated and recorded.
+    if (traced) write_trace(trace_path, *traced, traced_ranks, prepared.front().scenario.name);
 
     if (vm.count("json")) {
         nlohmann::json out = {{"runs", nlohmann::json::array()}};
