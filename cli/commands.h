@@ -17,5 +17,6 @@ int cmd_model(const Args&);
 int cmd_models(const Args&);
 int cmd_gpus(const Args&);
 int cmd_runs(const Args&);
+int cmd_comm(const Args&);
 
 }  // namespace moesim::cli

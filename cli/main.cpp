@@ -21,6 +21,7 @@ const std::vector<moesim::cli::Command>& commands() {
         {"models", "list the built-in models", cmd_models},
         {"gpus", "list the built-in GPU specs", cmd_gpus},
         {"runs", "list the runs a results database holds", cmd_runs},
+        {"comm", "predict a collective or a MoE dispatch/combine (nccl-tests columns)", cmd_comm},
     };
     return all;
 }

@@ -128,7 +128,7 @@ Topology::Topology(const TopologySpec& spec) : spec_(spec) {
 }
 
 void Topology::add_link(std::uint32_t a, std::uint32_t b, LinkKind kind, double capacity_Bps, double latency_s) {
-    for (const auto [from, to] : {std::pair{a, b}, std::pair{b, a}}) {
+    for (const auto& [from, to] : {std::pair{a, b}, std::pair{b, a}}) {
         const auto id = static_cast<std::uint32_t>(links_.size());
         boost::add_edge(from, to, TopoEdge{id}, graph_);
         links_.push_back({from, to, kind, capacity_Bps, latency_s});

@@ -1,0 +1,133 @@
+#pragma once
+// A topology's links as engine links, and collectives as flows on them.
+//
+// This is the glue between hw_models (the cluster graph, the calibration profile) and the
+// engine (flows over links under max-min fairness); neither knows the other (DESIGN.md §2).
+//
+// Achieved bandwidths. Engine link capacity = topology capacity (datasheet peak) × the
+// efficiency the closed form applies to the same link: NVLink links × eff(kind, intranode, S),
+// NIC, leaf and spine links × eff(kind, internode, S) (CalibrationProfile::collective), so a
+// collective whose flows never share a link takes the closed form's time (costs.h); where
+// flows do share links (oversubscribed fat-tree, ECMP collisions, several GPUs per NIC) the
+// max-min solver slows them down and the two part. Link latencies come from the topology.
+//
+// Collectives are built as flows in a TaskGraph, then run on the Simulator:
+//  * ring all-reduce: 2(n−1) steps, reduce-scatter / all-gather: n−1 steps; in step k rank r
+//    sends S/n to rank r+1, once it has received step k−1 from rank r−1 (the data dependency
+//    of a ring, no global barrier);
+//  * all-to-all(v): one flow per ordered pair, all at once (as NCCL posts them);
+//  * point-to-point: one flow;
+//  * hierarchical (one ring per node, then one ring per local rank across nodes, on its own
+//    rail when rail-optimized, then one ring per node), phases separated by a barrier:
+//    all-reduce = RS intranode S → AR internode S/g → AG intranode S;
+//    all-gather = AG internode S/g → AG intranode S; reduce-scatter = the mirror.
+#include <cstdint>
+#include <span>
+#include <vector>
+
+#include "moesim/engine/simulator.h"
+#include "moesim/engine/task_graph.h"
+#include "moesim/hw/calibration_profile.h"
+#include "moesim/hw/topology.h"
+#include "moesim/hw/types.h"
+
+namespace moesim::network {
+
+using engine::ActivityId;
+using engine::LinkId;
+
+// Fractions of the topology's peaks that the engine links get.
+struct LinkRates {
+    double nvlink_efficiency = 1.0;   // hw::LinkKind::NvLink
+    double network_efficiency = 1.0; // GpuNic, NicLeaf, LeafSpine
+    bool with_latency = true;         // false: links have no latency (a fitted latency covers it)
+};
+
+// The topology's links in one TaskGraph: topology link i is engine link base + i.
+class Fabric {
+public:
+    Fabric(engine::TaskGraph& graph, const hw::Topology& topology, LinkRates rates);
+
+    engine::TaskGraph& graph() { return graph_; }
+    const hw::Topology& topology() const { return topology_; }
+    LinkId link(hw::LinkIndex l) const { return base_ + l; }
+
+    // Appends the engine links of the route src → dst to `out`.
+    void append_route(int src, int dst, std::vector<LinkId>& out) const;
+    // A flow of `size_bytes` from GPU src to GPU dst, starting once every `after` is done;
+    // `extra` links (e.g. a kernel's copy rate) are crossed before the route.
+    ActivityId flow(int src, int dst, double size_bytes, std::span<const ActivityId> after = {},
+                    std::span<const LinkId> extra = {});
+    // A zero-time activity that finishes once every one of `before` has.
+    ActivityId join(std::span<const ActivityId> before);
+
+private:
+    engine::TaskGraph& graph_;
+    const hw::Topology& topology_;
+    LinkId base_ = 0;
+    std::vector<LinkId> scratch_;
+};
+
+// ---- building blocks: each returns the activity that marks the end ----------------------
+
+// Ring over `ranks` (GPU ids, in ring order) of `steps` steps of `chunk_bytes` per rank.
+ActivityId add_ring(Fabric& f, std::span<const int> ranks, int steps, double chunk_bytes,
+                    std::span<const ActivityId> after = {});
+ActivityId add_ring_all_reduce(Fabric& f, std::span<const int> ranks, double size_bytes,
+                               std::span<const ActivityId> after = {});
+ActivityId add_ring_all_gather(Fabric& f, std::span<const int> ranks, double size_bytes,
+                               std::span<const ActivityId> after = {});
+ActivityId add_ring_reduce_scatter(Fabric& f, std::span<const int> ranks, double size_bytes,
+                                   std::span<const ActivityId> after = {});
+// All-to-all: S/n from every rank to every other one.
+ActivityId add_all_to_all(Fabric& f, std::span<const int> ranks, double size_bytes,
+                          std::span<const ActivityId> after = {});
+// All-to-allv: bytes[i·n + j] from ranks[i] to ranks[j] (the diagonal is skipped).
+ActivityId add_all_to_allv(Fabric& f, std::span<const int> ranks, std::span<const double> bytes,
+                           std::span<const ActivityId> after = {});
+ActivityId add_p2p(Fabric& f, int src, int dst, double size_bytes, std::span<const ActivityId> after = {});
+// Two-level variants: `ranks` holds whole node groups (same count in each node, node-major).
+ActivityId add_hierarchical(Fabric& f, hw::CollectiveKind kind, std::span<const int> ranks, double size_bytes,
+                            std::span<const ActivityId> after = {});
+
+// ---- whole collectives, simulated ---------------------------------------------------------
+
+enum class Algorithm { Invalid, Auto, Ring, Hierarchical };
+Algorithm algorithm_from_string(const std::string& s);  // "auto" | "ring" | "hierarchical"
+
+struct CollectiveSpec {
+    hw::CollectiveKind kind = hw::CollectiveKind::Invalid;
+    double size_bytes = 0;   // nccl-tests convention (costs.h)
+    std::vector<int> ranks;  // GPU ids; p2p: ranks.front() → ranks.back()
+    // Auto: hierarchical for all-reduce / all-gather / reduce-scatter over several nodes
+    // with more than one GPU in each, a flat ring otherwise (as the closed form does).
+    Algorithm algorithm = Algorithm::Auto;
+};
+
+struct FlowRun {
+    double time_s = 0;
+    std::size_t flows = 0;
+    std::size_t activities = 0;
+};
+
+// Runs a graph built with a Fabric: its makespan, flow and activity counts.
+FlowRun run_flows(engine::TaskGraph graph, const engine::SimulatorOptions& options = {});
+
+// The engine links' rates for a collective of `kind` and `size_bytes` (the closed form's).
+LinkRates collective_rates(const hw::CalibrationProfile& profile, hw::CollectiveKind kind, double size_bytes);
+
+// Builds the collective's flows over `topology`, runs them, returns the makespan.
+FlowRun simulate_collective(const hw::Topology& topology, const hw::CalibrationProfile& profile,
+                            const CollectiveSpec& spec, const engine::SimulatorOptions& options = {});
+
+// The closed form's view of the same group: size, GPUs per node (the group's, in each node
+// it spans), per-GPU NVLink and NIC peaks of the topology. Latencies are left 0 (the
+// profile's); set them to compare with the flows' route latencies.
+hw::CommGroup comm_group(const hw::Topology& topology, std::span<const int> ranks);
+
+// The collective's closed-form time on that group (hw::collective_time_s, or the flat ring
+// when spec.algorithm is Ring).
+double closed_form_collective_s(const hw::Topology& topology, const hw::CalibrationProfile& profile,
+                                const CollectiveSpec& spec, const hw::CommGroup& group);
+
+}  // namespace moesim::network

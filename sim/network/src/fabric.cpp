@@ -1,0 +1,246 @@
+#include "moesim/network/fabric.h"
+
+#include <algorithm>
+#include <map>
+#include <string>
+
+#include "moesim/common/error.h"
+#include "moesim/common/units.h"
+#include "moesim/hw/costs.h"
+
+namespace moesim::network {
+
+namespace {
+
+engine::Picoseconds to_ps(double s) { return static_cast<engine::Picoseconds>(s * static_cast<double>(units::kPsPerSecond) + 0.5); }
+
+}  // namespace
+
+Fabric::Fabric(engine::TaskGraph& graph, const hw::Topology& topology, LinkRates rates)
+    : graph_(graph), topology_(topology) {
+    MOESIM_CHECK(rates.nvlink_efficiency > 0 && rates.network_efficiency > 0, "link efficiencies");
+    base_ = static_cast<LinkId>(graph_.links().size());
+    for (const hw::TopoLink& l : topology_.links()) {
+        const double eff = l.kind == hw::LinkKind::NvLink ? rates.nvlink_efficiency : rates.network_efficiency;
+        graph_.add_link(l.capacity_Bps * eff, rates.with_latency ? to_ps(l.latency_s) : 0);
+    }
+}
+
+void Fabric::append_route(int src, int dst, std::vector<LinkId>& out) const {
+    for (hw::LinkIndex l : topology_.route(src, dst)) out.push_back(link(l));
+}
+
+ActivityId Fabric::flow(int src, int dst, double size_bytes, std::span<const ActivityId> after,
+                        std::span<const LinkId> extra) {
+    scratch_.assign(extra.begin(), extra.end());
+    append_route(src, dst, scratch_);
+    const ActivityId a = graph_.add_flow(size_bytes, scratch_);
+    for (ActivityId b : after) graph_.add_dependency(b, a);
+    return a;
+}
+
+ActivityId Fabric::join(std::span<const ActivityId> before) {
+    const ActivityId a = graph_.add_activity(0);
+    for (ActivityId b : before) graph_.add_dependency(b, a);
+    return a;
+}
+
+// ---- building blocks -----------------------------------------------------------------------
+
+ActivityId add_ring(Fabric& f, std::span<const int> ranks, int steps, double chunk_bytes,
+                    std::span<const ActivityId> after) {
+    const std::size_t n = ranks.size();
+    if (n < 2 || steps < 1) return f.join(after);
+    // prev[r]: rank r's send of the previous step; rank r's next send waits for what rank
+    // r−1 sent it then (it forwards or reduces that chunk).
+    std::vector<ActivityId> prev(n), cur(n);
+    for (int k = 0; k < steps; ++k) {
+        for (std::size_t r = 0; r < n; ++r) {
+            const ActivityId received = prev[(r + n - 1) % n];
+            const int src = ranks[r], dst = ranks[(r + 1) % n];
+            cur[r] = k == 0 ? f.flow(src, dst, chunk_bytes, after) : f.flow(src, dst, chunk_bytes, std::span(&received, 1));
+        }
+        std::swap(prev, cur);
+    }
+    return f.join(prev);
+}
+
+ActivityId add_ring_all_reduce(Fabric& f, std::span<const int> ranks, double S, std::span<const ActivityId> after) {
+    const auto n = static_cast<int>(ranks.size());
+    return add_ring(f, ranks, 2 * (n - 1), S / n, after);
+}
+
+ActivityId add_ring_all_gather(Fabric& f, std::span<const int> ranks, double S, std::span<const ActivityId> after) {
+    const auto n = static_cast<int>(ranks.size());
+    return add_ring(f, ranks, n - 1, S / n, after);
+}
+
+ActivityId add_ring_reduce_scatter(Fabric& f, std::span<const int> ranks, double S, std::span<const ActivityId> after) {
+    return add_ring_all_gather(f, ranks, S, after);
+}
+
+ActivityId add_all_to_all(Fabric& f, std::span<const int> ranks, double S, std::span<const ActivityId> after) {
+    const std::size_t n = ranks.size();
+    std::vector<double> bytes(n * n, n > 0 ? S / static_cast<double>(n) : 0.0);
+    return add_all_to_allv(f, ranks, bytes, after);
+}
+
+ActivityId add_all_to_allv(Fabric& f, std::span<const int> ranks, std::span<const double> bytes,
+                           std::span<const ActivityId> after) {
+    const std::size_t n = ranks.size();
+    MOESIM_CHECK(bytes.size() == n * n, "all-to-allv matrix size");
+    std::vector<ActivityId> flows;
+    flows.reserve(n * (n - 1));
+    for (std::size_t i = 0; i < n; ++i)
+        for (std::size_t j = 0; j < n; ++j)
+            if (i != j && bytes[i * n + j] > 0) flows.push_back(f.flow(ranks[i], ranks[j], bytes[i * n + j], after));
+    return f.join(flows);
+}
+
+ActivityId add_p2p(Fabric& f, int src, int dst, double S, std::span<const ActivityId> after) {
+    const ActivityId a = f.flow(src, dst, S, after);
+    return f.join(std::span(&a, 1));
+}
+
+namespace {
+
+// The group's GPUs by node: node → its ranks, in the order given.
+std::vector<std::vector<int>> by_node(const hw::Topology& topo, std::span<const int> ranks) {
+    std::map<int, std::vector<int>> m;
+    for (int r : ranks) m[topo.node_of(r)].push_back(r);
+    std::vector<std::vector<int>> out;
+    for (auto& [node, rs] : m) out.push_back(std::move(rs));
+    return out;
+}
+
+}  // namespace
+
+ActivityId add_hierarchical(Fabric& f, hw::CollectiveKind kind, std::span<const int> ranks, double S,
+                            std::span<const ActivityId> after) {
+    const auto nodes = by_node(f.topology(), ranks);
+    const std::size_t g = nodes.front().size();
+    for (const auto& n : nodes) MOESIM_CHECK(n.size() == g, "hierarchical collective needs the same GPUs in each node");
+    // Rails: the i-th GPU of the group in every node.
+    std::vector<std::vector<int>> rails(g);
+    for (const auto& n : nodes)
+        for (std::size_t i = 0; i < g; ++i) rails[i].push_back(n[i]);
+
+    const auto phase = [&](const std::vector<std::vector<int>>& rings, int steps_per_n, int extra_steps, double bytes,
+                           std::span<const ActivityId> deps) {
+        std::vector<ActivityId> ends;
+        for (const auto& ring : rings) {
+            const auto n = static_cast<int>(ring.size());
+            ends.push_back(add_ring(f, ring, steps_per_n * (n - 1) + extra_steps, bytes / n, deps));
+        }
+        return f.join(ends);
+    };
+    const double per_node = S / static_cast<double>(g);
+    switch (kind) {
+        case hw::CollectiveKind::AllReduce: {
+            const ActivityId rs = phase(nodes, 1, 0, S, after);
+            const ActivityId ar = phase(rails, 2, 0, per_node, std::span(&rs, 1));
+            return phase(nodes, 1, 0, S, std::span(&ar, 1));
+        }
+        case hw::CollectiveKind::AllGather: {
+            const ActivityId ag = phase(rails, 1, 0, per_node, after);
+            return phase(nodes, 1, 0, S, std::span(&ag, 1));
+        }
+        case hw::CollectiveKind::ReduceScatter: {
+            const ActivityId rs = phase(nodes, 1, 0, S, after);
+            return phase(rails, 1, 0, per_node, std::span(&rs, 1));
+        }
+        default: break;
+    }
+    MOESIM_CHECK(false, "no hierarchical form for this collective");
+    return 0;
+}
+
+// ---- whole collectives -----------------------------------------------------------------------
+
+Algorithm algorithm_from_string(const std::string& s) {
+    if (s == "auto") return Algorithm::Auto;
+    if (s == "ring") return Algorithm::Ring;
+    if (s == "hierarchical") return Algorithm::Hierarchical;
+    return Algorithm::Invalid;
+}
+
+LinkRates collective_rates(const hw::CalibrationProfile& profile, hw::CollectiveKind kind, double S) {
+    LinkRates r;
+    r.nvlink_efficiency = profile.collective(kind, hw::Span::Intranode, S).efficiency;
+    r.network_efficiency = profile.collective(kind, hw::Span::Internode, S).efficiency;
+    return r;
+}
+
+namespace {
+
+bool two_level(const hw::Topology& topo, const CollectiveSpec& spec) {
+    if (spec.kind == hw::CollectiveKind::AllToAll || spec.kind == hw::CollectiveKind::PointToPoint) return false;
+    if (spec.algorithm == Algorithm::Ring) return false;
+    const auto nodes = by_node(topo, spec.ranks);
+    const bool fits = nodes.size() > 1 && nodes.front().size() > 1;
+    if (spec.algorithm == Algorithm::Hierarchical) return true;
+    return fits;
+}
+
+}  // namespace
+
+FlowRun simulate_collective(const hw::Topology& topo, const hw::CalibrationProfile& profile, const CollectiveSpec& spec,
+                            const engine::SimulatorOptions& options) {
+    MOESIM_CHECK(spec.kind != hw::CollectiveKind::Invalid && spec.algorithm != Algorithm::Invalid, "collective spec");
+    MOESIM_CHECK(!spec.ranks.empty(), "collective group");
+    engine::TaskGraph graph;
+    Fabric f(graph, topo, collective_rates(profile, spec.kind, spec.size_bytes));
+    const auto ranks = std::span<const int>(spec.ranks);
+    if (spec.size_bytes > 0 && ranks.size() > 1) {
+        if (two_level(topo, spec)) {
+            add_hierarchical(f, spec.kind, ranks, spec.size_bytes);
+        } else {
+            switch (spec.kind) {
+                case hw::CollectiveKind::AllReduce: add_ring_all_reduce(f, ranks, spec.size_bytes); break;
+                case hw::CollectiveKind::AllGather: add_ring_all_gather(f, ranks, spec.size_bytes); break;
+                case hw::CollectiveKind::ReduceScatter: add_ring_reduce_scatter(f, ranks, spec.size_bytes); break;
+                case hw::CollectiveKind::AllToAll: add_all_to_all(f, ranks, spec.size_bytes); break;
+                case hw::CollectiveKind::PointToPoint: add_p2p(f, ranks.front(), ranks.back(), spec.size_bytes); break;
+                default: MOESIM_CHECK(false, "collective kind");
+            }
+        }
+    }
+    return run_flows(std::move(graph), options);
+}
+
+FlowRun run_flows(engine::TaskGraph graph, const engine::SimulatorOptions& options) {
+    FlowRun run;
+    for (std::size_t a = 0; a < graph.activity_count(); ++a) run.flows += graph.is_flow(static_cast<ActivityId>(a));
+    run.activities = graph.activity_count();
+    engine::Simulator sim(std::move(graph), options);
+    run.time_s = static_cast<double>(sim.run()) / static_cast<double>(units::kPsPerSecond);
+    return run;
+}
+
+hw::CommGroup comm_group(const hw::Topology& topo, std::span<const int> ranks) {
+    const auto nodes = by_node(topo, ranks);
+    const hw::TopologySpec& s = topo.spec();
+    hw::CommGroup g;
+    g.size = static_cast<int>(ranks.size());
+    g.gpus_per_node = static_cast<int>(nodes.front().size());
+    g.nvlink_GBps = s.nvlink_GBps;
+    // Per-GPU scale-out: the node's NICs shared by its GPUs.
+    g.nic_GBps = s.nic_Gbps / 8.0 * s.nics_per_node / s.gpus_per_node;
+    return g;
+}
+
+double closed_form_collective_s(const hw::Topology& topo, const hw::CalibrationProfile& profile,
+                                const CollectiveSpec& spec, const hw::CommGroup& group) {
+    if (spec.algorithm != Algorithm::Ring || spec.kind == hw::CollectiveKind::AllToAll ||
+        spec.kind == hw::CollectiveKind::PointToPoint || group.nodes() == 1)
+        return hw::collective_time_s(spec.kind, spec.size_bytes, group, profile);
+    // A flat ring across nodes: every step is as slow as its node-crossing hop.
+    const hw::CollectiveEfficiency inter = profile.collective(spec.kind, hw::Span::Internode, spec.size_bytes);
+    const double B = group.nic_GBps * inter.efficiency;
+    const double alpha = group.nic_latency_s > 0 ? group.nic_latency_s : inter.latency_s;
+    const int n = group.size;
+    if (spec.kind == hw::CollectiveKind::AllReduce) return hw::ring_all_reduce_time_s(spec.size_bytes, n, B, alpha);
+    return hw::ring_all_gather_time_s(spec.size_bytes, n, B, alpha);
+}
+
+}  // namespace moesim::network
