@@ -13,6 +13,7 @@
 #include "moesim/common/did_you_mean.h"
 #include "moesim/common/embedded.h"
 #include "moesim/common/error.h"
+#include "moesim/common/json_document.h"
 #include "moesim/hw/costs.h"
 #include "io.h"
 
@@ -343,9 +344,9 @@ double series_lookup(const std::vector<Point>& points, Dtype dtype, double n, do
 CalibrationProfile parse_text(std::string_view text, const std::string& file) {
     nlohmann::json j;
     try {
-        j = nlohmann::json::parse(text);
-    } catch (const nlohmann::json::parse_error& e) {
-        throw CalibrationError(file + ": not valid JSON: " + e.what());
+        j = parse_json_document(std::string(text), file);
+    } catch (const ScenarioError& e) {  // a profile's errors are calibration errors
+        throw CalibrationError(e.what());
     }
     return CalibrationProfile::from_json(j, file);
 }

@@ -8,6 +8,7 @@
 #include "moesim/common/did_you_mean.h"
 #include "moesim/common/embedded.h"
 #include "moesim/common/error.h"
+#include "moesim/common/json_document.h"
 #include "io.h"
 
 extern const moesim::EmbeddedFile* moesim_embedded_gpus(std::size_t*);
@@ -141,13 +142,7 @@ GpuSpec load_gpu(const std::string& name_or_path, const std::string& base_dir, c
         if (p.is_relative() && !base_dir.empty()) p = std::filesystem::path(base_dir) / p;
         if (!std::filesystem::is_regular_file(p))
             throw ScenarioError("", "/cluster/gpu", "GPU spec file " + p.string() + " does not exist");
-        nlohmann::json j;
-        try {
-            j = nlohmann::json::parse(detail::read_text_file(p));
-        } catch (const nlohmann::json::parse_error& e) {
-            throw ScenarioError(p.string(), "", std::string("not valid JSON: ") + e.what());
-        }
-        gpu = parse_gpu_spec(j, p.string());
+        gpu = parse_gpu_spec(parse_json_document(detail::read_text_file(p), p.string()), p.string());
     }
 
     if (overrides.is_null()) return gpu;

@@ -5,6 +5,7 @@
 
 #include "moesim/common/did_you_mean.h"
 #include "moesim/common/error.h"
+#include "moesim/common/json_document.h"
 #include "scenario_internal.h"
 
 namespace moesim::workload::detail {
@@ -39,18 +40,7 @@ std::string show(double v) {
     return json(v).dump();
 }
 
-std::string pointer_token(const std::string& key) {
-    std::string out;
-    for (char c : key) {
-        if (c == '~')
-            out += "~0";
-        else if (c == '/')
-            out += "~1";
-        else
-            out += c;
-    }
-    return out;
-}
+std::string pointer_token(const std::string& key) { return json_pointer_token(key); }
 
 Section::Section(const json& j, std::string path, std::string file, std::vector<std::string> keys)
     : j_(j), path_(std::move(path)), file_(std::move(file)) {
