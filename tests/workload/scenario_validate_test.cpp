@@ -63,6 +63,14 @@ TEST_CASE("DualPipeV needs 2*pp micro-batches", "[workload]") {
                      {"schedule \"dualpipev\"", "at least 2*pp = 8", "56 / 8 = 7"});
 }
 
+TEST_CASE("DualPipeV's stage_layers has one entry per stage of its V, 2*pp", "[workload]") {
+    const auto doc = with(training_doc(), "/parallelism/schedule", "dualpipev");  // pp 4
+    const auto v = parse(with(doc, "/parallelism/stage_layers", json::array({8, 8, 8, 8, 8, 7, 7, 7})));
+    CHECK(v.parallelism.stage_layers->size() == 8);
+    require_rejected(with(doc, "/parallelism/stage_layers", json::array({16, 15, 15, 15})), "/parallelism/stage_layers",
+                     {"has 4 entries", "dualpipev's 2*pp = 2*4 = 8"});
+}
+
 TEST_CASE("1F1B-family schedules need one micro-batch", "[workload]") {
     for (const char* schedule : {"gpipe", "1f1b", "zb1p"}) {
         SECTION(schedule) {

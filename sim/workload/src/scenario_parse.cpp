@@ -86,12 +86,16 @@ Parallelism parse_parallelism(const Section& p) {
         p.fail("virtual_stages",
                "schedule \"interleaved-1f1b\" needs at least 2 virtual stages per rank, got 1 "
                "(with 1 it is plain \"1f1b\")");
-    const std::int64_t chunks = std::int64_t{out.pp} * out.virtual_stages;
+    // One entry per model chunk: pp·virtual_stages, except DualPipeV's V of 2·pp stages
+    // (layout.h, pipeline_stage_count).
+    const bool v_shape = out.schedule == Schedule::DualPipeV;
+    const std::int64_t chunks = std::int64_t{out.pp} * (v_shape ? 2 : out.virtual_stages);
     if (out.stage_layers && static_cast<std::int64_t>(out.stage_layers->size()) != chunks)
-        p.fail("stage_layers", "has " + std::to_string(out.stage_layers->size()) +
-                                   " entries, but pp*virtual_stages = " + std::to_string(out.pp) + "*" +
-                                   std::to_string(out.virtual_stages) + " = " + std::to_string(chunks) +
-                                   " stages need one layer count each");
+        p.fail("stage_layers", "has " + std::to_string(out.stage_layers->size()) + " entries, but " +
+                                   (v_shape ? "dualpipev's 2*pp = 2*" + std::to_string(out.pp)
+                                            : "pp*virtual_stages = " + std::to_string(out.pp) + "*" +
+                                                  std::to_string(out.virtual_stages)) +
+                                   " = " + std::to_string(chunks) + " stages need one layer count each");
     return out;
 }
 
