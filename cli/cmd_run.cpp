@@ -88,6 +88,13 @@ int cmd_run(const Args& args) {
             throw UserError("--trace " + trace_path + ": directory " + dir.string() + " does not exist");
     }
 
+    // --explain shows what each file means, every default filled in (serving scenarios
+    // too); it resolves nothing, simulates nothing and writes nothing.
+    if (vm.count("explain")) {
+        for (const auto& f : files) std::cout << workload::to_json(workload::load_scenario(f, sets)).dump(2) << "\n";
+        return 0;
+    }
+
     // Every scenario is checked — parsed, resolved against its model and GPU, fitted in
     // memory — before anything is simulated or written.
     std::vector<Prepared> prepared;
@@ -95,11 +102,6 @@ int cmd_run(const Args& args) {
 
     std::vector<int> traced_ranks;
     if (tracing) traced_ranks = parse_trace_ranks(trace_ranks, prepared.front().scenario.parallelism.pp);
-
-    if (vm.count("explain")) {
-        for (const auto& p : prepared) std::cout << workload::to_json(p.scenario).dump(2) << "\n";
-        return 0;
-    }
 
     report::ResultsDb db(db_path);
     std::vector<report::PendingRun> runs;

@@ -16,7 +16,7 @@ namespace moesim::cli {
 int cmd_runs(const Args& args) {
     po::options_description options("options");
     std::string db_path, name;
-    std::size_t limit = 20;
+    long long limit = 20;
     options.add_options()
         ("db", po::value(&db_path)->default_value("results.sqlite"), "results database to read")
         ("limit", po::value(&limit)->default_value(20), "show at most this many runs (0 = all)")
@@ -24,10 +24,11 @@ int cmd_runs(const Args& args) {
         ("json", "print the runs as JSON");
     po::variables_map vm;
     if (!parse_options(args, "moesim runs [--db PATH] [--limit N] [--name GLOB] [--json]", options, {}, vm)) return 0;
+    if (limit < 0) throw UserError("--limit " + std::to_string(limit) + ": must be 0 (all) or more");
     if (!std::filesystem::exists(db_path))
         throw DatabaseError(db_path + ": no results database here (moesim run writes one)");
     report::ResultsDb db(db_path);
-    const auto runs = db.list_runs(limit, name.empty() ? std::nullopt : std::optional<std::string>(name));
+    const auto runs = db.list_runs(static_cast<std::size_t>(limit), name.empty() ? std::nullopt : std::optional<std::string>(name));
     if (vm.count("json")) {
         nlohmann::json list = nlohmann::json::array();
         for (const auto& r : runs) {

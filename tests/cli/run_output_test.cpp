@@ -417,3 +417,16 @@ TEST_CASE("run: a model given by path, relative to the scenario, gives the built
         CHECK(by_path.at(k) == v);
     }
 }
+
+TEST_CASE("run --explain prints a serving scenario, which run itself does not simulate yet", "[cli]") {
+    TempDir tmp;
+    const auto db = tmp / "never.sqlite";
+    const auto serve = source_path("scenarios/deepseek-v3-serve.json");
+    const auto r = run_moesim(tmp, "run", serve, "--explain", "--db", db.string());
+    REQUIRE(r.exit_status == 0);
+    CHECK_FALSE(std::filesystem::exists(db));
+    const json s = json::parse(r.out);
+    check_contains(s, load_json(serve));
+    CHECK(s.at("mode") == "inference");
+    CHECK(s.at("inference").at("decode").at("mtp").at("acceptance") == 0.85);
+}

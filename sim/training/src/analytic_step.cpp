@@ -178,6 +178,9 @@ TrainingResult estimate_step_analytic(const TrainingSetup& st) {
         "every step at the full global batch of " + std::to_string(s.training.global_batch_size) +
             " sequences (no batch-size warm-up); no failures, restarts or evaluation",
     };
+    if (!st.memory.fits)
+        r.assumptions.push_back("the layout does NOT fit in GPU memory (simulated anyway, as asked): it needs " +
+                                workload::describe_memory(st.memory) + " against " + st.gpu.name + "'s capacity");
     if (p.tp > 1)
         r.assumptions.push_back("TP with sequence parallelism: per layer and pass, 2 all-gathers and 2 reduce-scatters of the "
                                 "layer's activations");
