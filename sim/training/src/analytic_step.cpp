@@ -6,6 +6,7 @@
 #include "moesim/common/error.h"
 #include "moesim/common/units.h"
 #include "moesim/training/analytic.h"
+#include "result_fill.h"
 
 namespace moesim::training {
 
@@ -73,17 +74,6 @@ RankStep rank_step(const TrainingSetup& st, int r) {
     return out;
 }
 
-void add(std::vector<BreakdownEntry>& b, const std::string& phase, const std::string& category, double seconds) {
-    if (seconds > 0) b.push_back({phase, category, seconds});
-}
-
-void add_work(std::vector<BreakdownEntry>& b, const std::string& phase, const WorkTimes& w) {
-    add(b, phase, "gemm", w.gemm_s);
-    add(b, phase, "moe_experts", w.experts_s);
-    add(b, phase, "attention", w.attention_s);
-    add(b, phase, "memory_bound", w.memory_bound_s);
-}
-
 std::string describe_schedule_overlap(const workload::Scenario& s) {
     if (overlaps_communication(s.parallelism.schedule))
         return to_string(s.parallelism.schedule) +
@@ -115,35 +105,21 @@ TrainingResult estimate_step_analytic(const TrainingSetup& st) {
     TrainingResult r;
     r.fidelity = "analytic";
     r.step_time_s = critical.total_s + dp_exposed + dp.optimizer_s;
-    r.tokens_per_step = static_cast<double>(s.training.global_batch_size) * s.training.seq_len;
-    r.tokens_per_s = r.tokens_per_step / r.step_time_s;
-    r.tokens_per_s_per_gpu = r.tokens_per_s / s.cluster.gpus();
-    r.model_flops_per_token = workload::model_flops_per_token(st.model);
-    const double achieved_flops_per_gpu = r.model_flops_per_token * r.tokens_per_s_per_gpu;
-    r.mfu = achieved_flops_per_gpu / units::TFLOPS_to_FLOPS(st.gpu.bf16_dense_TFLOPS);
-    r.fp8_utilization = s.training.precision == workload::Precision::FP8
-                            ? achieved_flops_per_gpu / units::TFLOPS_to_FLOPS(st.gpu.fp8_dense_TFLOPS)
-                            : 0.0;
+    detail::fill_throughput_and_cost(r, st);
     r.bubble_fraction = critical.bubble_s / r.step_time_s;
-    r.peak_memory_GB = st.memory.needed_bytes / units::kGB;
-    const double run_s = s.training.total_tokens / r.tokens_per_s;
-    r.gpu_hours = run_s * s.cluster.gpus() / units::kSecondsPerHour;
-    r.cost_usd = r.gpu_hours * s.cluster.gpu_hour_usd;
-    r.usd_per_million_tokens = r.cost_usd / s.training.total_tokens * 1e6;
-    r.wall_days = run_s / units::kSecondsPerDay;
 
     // Breakdown of the critical rank's step; the entries add up to step_time_s.
     const StageCosts& u = critical.unit;
-    add_work(r.breakdown, "forward", u.forward.scaled(m));
-    add_work(r.breakdown, "backward", u.backward_input.scaled(m));
-    add_work(r.breakdown, "backward_weight", u.backward_weight.scaled(m));
-    add(r.breakdown, "backward", "recompute", m * u.recompute.total_s());
+    detail::add_work_breakdown(r.breakdown, "forward", u.forward.scaled(m));
+    detail::add_work_breakdown(r.breakdown, "backward", u.backward_input.scaled(m));
+    detail::add_work_breakdown(r.breakdown, "backward_weight", u.backward_weight.scaled(m));
+    detail::add_breakdown(r.breakdown, "backward", "recompute", m * u.recompute.total_s());
     CommTimes comm = u.forward_comm;
     comm += u.backward_comm;
     double exposed_fraction = 1.0;
     if (overlaps_communication(p.schedule)) {
         const double slowdown = static_cast<double>(st.gpu.sm_count) / (st.gpu.sm_count - p.comm_sms);
-        add(r.breakdown, "overlap", "comm_sm_contention", m * critical.compute_s * (slowdown - 1.0));
+        detail::add_breakdown(r.breakdown, "overlap", "comm_sm_contention", m * critical.compute_s * (slowdown - 1.0));
         const double exposed = std::max(0.0, critical.comm_s - critical.compute_s * slowdown);
         exposed_fraction = critical.comm_s > 0 ? exposed / critical.comm_s : 0.0;
     }
@@ -151,12 +127,12 @@ TrainingResult estimate_step_analytic(const TrainingSetup& st) {
     r.exposed_comm.tp_s = m * comm.tp_s * exposed_fraction;
     r.exposed_comm.pp_s = m * comm.pp_s * exposed_fraction;
     r.exposed_comm.dp_s = dp_exposed;
-    add(r.breakdown, "communication", "ep_all_to_all", r.exposed_comm.ep_s);
-    add(r.breakdown, "communication", "tp", r.exposed_comm.tp_s);
-    add(r.breakdown, "communication", "pp_send_recv", r.exposed_comm.pp_s);
-    add(r.breakdown, "communication", "dp", r.exposed_comm.dp_s);
-    add(r.breakdown, "idle", "bubble", critical.bubble_s);
-    add(r.breakdown, "optimizer", "adam_step", dp.optimizer_s);
+    detail::add_breakdown(r.breakdown, "communication", "ep_all_to_all", r.exposed_comm.ep_s);
+    detail::add_breakdown(r.breakdown, "communication", "tp", r.exposed_comm.tp_s);
+    detail::add_breakdown(r.breakdown, "communication", "pp_send_recv", r.exposed_comm.pp_s);
+    detail::add_breakdown(r.breakdown, "communication", "dp", r.exposed_comm.dp_s);
+    detail::add_breakdown(r.breakdown, "idle", "bubble", critical.bubble_s);
+    detail::add_breakdown(r.breakdown, "optimizer", "adam_step", dp.optimizer_s);
 
     r.assumptions = {
         "closed-form estimate (--fidelity analytic): per-micro-batch operator times summed per pipeline rank, the "

@@ -7,6 +7,7 @@
 #include "event_graph.h"
 #include "moesim/common/error.h"
 #include "moesim/training/analytic.h"
+#include "result_fill.h"
 #include "moesim/training/event_sim.h"
 
 namespace moesim::training {
@@ -54,17 +55,6 @@ struct RankTally {
     Picoseconds busy_ps = 0;
     Picoseconds exposed_ps = 0;
 };
-
-void add_break(std::vector<BreakdownEntry>& b, const std::string& phase, const std::string& category, double seconds) {
-    if (seconds > 0) b.push_back({phase, category, seconds});
-}
-
-void add_work(std::vector<BreakdownEntry>& b, const std::string& phase, const WorkTimes& w) {
-    add_break(b, phase, "gemm", w.gemm_s);
-    add_break(b, phase, "moe_experts", w.experts_s);
-    add_break(b, phase, "attention", w.attention_s);
-    add_break(b, phase, "memory_bound", w.memory_bound_s);
-}
 
 std::string activity_name(const workload::PipelineSchedule& s, const detail::ActivityInfo& a) {
     const PipelineOp& o = s.ranks[static_cast<std::size_t>(a.rank)][static_cast<std::size_t>(a.op)];
@@ -233,38 +223,24 @@ EventRun run_step_event(const TrainingSetup& st, const EventOptions& options) {
     TrainingResult& r = run.result;
     r.fidelity = "event";
     r.step_time_s = to_s(g.makespan_ps) + dp_exposed + dp.optimizer_s;
-    r.tokens_per_step = static_cast<double>(sc.training.global_batch_size) * sc.training.seq_len;
-    r.tokens_per_s = r.tokens_per_step / r.step_time_s;
-    r.tokens_per_s_per_gpu = r.tokens_per_s / sc.cluster.gpus();
-    r.model_flops_per_token = workload::model_flops_per_token(st.model);
-    const double achieved = r.model_flops_per_token * r.tokens_per_s_per_gpu;
-    r.mfu = achieved / units::TFLOPS_to_FLOPS(st.gpu.bf16_dense_TFLOPS);
-    r.fp8_utilization = sc.training.precision == workload::Precision::FP8
-                            ? achieved / units::TFLOPS_to_FLOPS(st.gpu.fp8_dense_TFLOPS)
-                            : 0.0;
+    detail::fill_throughput_and_cost(r, st);
     r.bubble_fraction = bubble_s / r.step_time_s;
-    r.peak_memory_GB = st.memory.needed_bytes / units::kGB;
-    const double run_s = sc.training.total_tokens / r.tokens_per_s;
-    r.gpu_hours = run_s * sc.cluster.gpus() / units::kSecondsPerHour;
-    r.cost_usd = r.gpu_hours * sc.cluster.gpu_hour_usd;
-    r.usd_per_million_tokens = r.cost_usd / sc.training.total_tokens * 1e6;
-    r.wall_days = run_s / units::kSecondsPerDay;
     r.exposed_comm = {t.ep_s, t.pp_s, dp_exposed, t.tp_s};
 
     // Breakdown of the critical rank: its compute by phase (durations in picoseconds are
     // rounded per activity, so the entries add up to the step within a picosecond per
     // activity), its exposed communication, its idle time otherwise (bubble), DP and Adam.
-    add_work(r.breakdown, "forward", t.forward);
-    add_work(r.breakdown, "backward", t.backward_input);
-    add_work(r.breakdown, "backward_weight", t.backward_weight);
-    add_break(r.breakdown, "backward", "recompute", t.recompute.total_s());
-    add_break(r.breakdown, "overlap", "comm_sm_contention", t.sm_contention_s);
-    add_break(r.breakdown, "communication", "ep_all_to_all", t.ep_s);
-    add_break(r.breakdown, "communication", "tp", t.tp_s);
-    add_break(r.breakdown, "communication", "pp_send_recv", t.pp_s);
-    add_break(r.breakdown, "communication", "dp", dp_exposed);
-    add_break(r.breakdown, "idle", "bubble", bubble_s);
-    add_break(r.breakdown, "optimizer", "adam_step", dp.optimizer_s);
+    detail::add_work_breakdown(r.breakdown, "forward", t.forward);
+    detail::add_work_breakdown(r.breakdown, "backward", t.backward_input);
+    detail::add_work_breakdown(r.breakdown, "backward_weight", t.backward_weight);
+    detail::add_breakdown(r.breakdown, "backward", "recompute", t.recompute.total_s());
+    detail::add_breakdown(r.breakdown, "overlap", "comm_sm_contention", t.sm_contention_s);
+    detail::add_breakdown(r.breakdown, "communication", "ep_all_to_all", t.ep_s);
+    detail::add_breakdown(r.breakdown, "communication", "tp", t.tp_s);
+    detail::add_breakdown(r.breakdown, "communication", "pp_send_recv", t.pp_s);
+    detail::add_breakdown(r.breakdown, "communication", "dp", dp_exposed);
+    detail::add_breakdown(r.breakdown, "idle", "bubble", bubble_s);
+    detail::add_breakdown(r.breakdown, "optimizer", "adam_step", dp.optimizer_s);
 
     std::size_t ops = 0;
     for (const auto& ro : sched.ranks) ops += ro.size();
