@@ -18,5 +18,6 @@ int cmd_models(const Args&);
 int cmd_gpus(const Args&);
 int cmd_runs(const Args&);
 int cmd_comm(const Args&);
+int cmd_validate(const Args&);
 
 }  // namespace moesim::cli

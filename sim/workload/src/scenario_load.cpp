@@ -108,7 +108,11 @@ void apply_override(json& doc, const std::string& override_text, const std::stri
 }  // namespace
 
 Scenario load_scenario(const std::string& file, const std::vector<std::string>& overrides) {
-    json doc = parse_json_document(read_file(file), file);
+    return load_scenario_text(read_file(file), file, overrides);
+}
+
+Scenario load_scenario_text(const std::string& text, const std::string& file, const std::vector<std::string>& overrides) {
+    json doc = parse_json_document(text, file);
     for (const auto& o : overrides) apply_override(doc, o, file);
     return parse_scenario(doc, file);
 }

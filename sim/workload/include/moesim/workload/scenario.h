@@ -187,6 +187,11 @@ Scenario parse_scenario(const nlohmann::json& doc, const std::string& file);
 // JSON), then parse. Throws ScenarioError.
 Scenario load_scenario(const std::string& file, const std::vector<std::string>& overrides = {});
 
+// The same for a document already in memory (a scenario compiled into the binary): `file`
+// names it in errors, and relative paths inside it resolve against its directory first.
+Scenario load_scenario_text(const std::string& text, const std::string& file,
+                            const std::vector<std::string>& overrides = {});
+
 // The scenario with every default filled in, as schema-1 JSON (for --explain and for the
 // `runs.scenario_json` column). parse_scenario(to_json(s)) == s.
 nlohmann::json to_json(const Scenario& s);
