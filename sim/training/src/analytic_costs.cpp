@@ -77,7 +77,8 @@ void linear_times(const TrainingSetup& st, double m, double n, double k, double 
     bwd_w = hw::gemm_time_s({n, k, m, count}, dt, st.gpu, st.profile);
 }
 
-OpTimes op_times(const TrainingSetup& st, const workload::Operator& op) {
+// `imbalance`: the layer's slowest EP rank over the mean one (moe_imbalance.h).
+OpTimes op_times(const TrainingSetup& st, const workload::Operator& op, const LayerImbalance& imbalance) {
     const auto& s = st.scenario;
     const auto& p = s.parallelism;
     const auto& cfg = st.model.model;
@@ -92,10 +93,11 @@ OpTimes op_times(const TrainingSetup& st, const workload::Operator& op) {
         case OpKind::Router: {
             const double n = static_cast<double>(op.gemm.n), k = static_cast<double>(op.gemm.k);
             if (op.placement == ParamPlacement::Expert) {
-                // Uniform load: the EP group's ep·T·top-k expert rows spread evenly, so each GPU
-                // runs T·top-k rows over its local experts (slots include redundant replicas).
+                // The EP group's ep·T·top-k expert rows average T·top-k per GPU over its local
+                // experts (slots include redundant replicas); the slowest GPU, which everyone
+                // waits for at the combine, runs imbalance.rows times that.
                 const double slots = static_cast<double>(cfg.n_routed_experts + s.training.moe.redundant_experts) / p.ep;
-                const double rows = tokens_per_rank * static_cast<double>(op.gemm.count);
+                const double rows = tokens_per_rank * static_cast<double>(op.gemm.count) * imbalance.rows;
                 const double m = rows / slots;
                 t.fwd.experts_s = hw::grouped_gemm_time_s({slots, m, n, k}, dt, st.gpu, st.profile);
                 t.bwd_input.experts_s = hw::grouped_gemm_time_s({slots, m, k, n}, dt, st.gpu, st.profile);
@@ -148,7 +150,10 @@ bool has_routed_experts(const workload::Layer& layer) {
 
 // EP dispatch + combine of one micro-batch through one MoE layer: forward dispatches FP8 and
 // combines BF16; backward sends the gradients both ways in BF16 (two combine-sized transfers).
-CommTimes moe_comm(const TrainingSetup& st, double& backward_s) {
+// The slowest rank's volumes: DeepEP's time is max(IB term, NVLink term) (hw::deepep_time_s);
+// each term is taken alone (the other link made free) and scaled by that link class's
+// max/mean volume of the layer's routing draw.
+CommTimes moe_comm(const TrainingSetup& st, const LayerImbalance& imbalance, double& backward_s) {
     const auto& s = st.scenario;
     const auto& p = s.parallelism;
     const auto& cfg = st.model.model;
@@ -163,8 +168,19 @@ CommTimes moe_comm(const TrainingSetup& st, double& backward_s) {
     group.gpus_per_node = std::min(s.cluster.gpus_per_node, p.ep);
     group.nvlink_GBps = st.gpu.nvlink_GBps;
     group.nic_GBps = nic_GBps_per_gpu(s);
-    const double dispatch = hw::deepep_dispatch_time_s(shape, group, hw::DeepEpMode::Normal, st.profile);
-    const double combine = hw::deepep_combine_time_s(shape, group, hw::DeepEpMode::Normal, st.profile);
+    const auto slowest_rank_time = [&](hw::DeepEpOp op) {
+        if (imbalance.ib == 1.0 && imbalance.nvlink == 1.0) return hw::deepep_time_s(op, hw::DeepEpMode::Normal, shape, group, st.profile);
+        constexpr double kFree = 1e12;  // GB/s: a link class that costs nothing
+        hw::EpGroup ib_only = group, nvlink_only = group;
+        ib_only.nvlink_GBps = kFree;
+        nvlink_only.nic_GBps = kFree;
+        const bool one_node = group.ep_size <= group.gpus_per_node;
+        const double ib = one_node ? 0.0 : hw::deepep_time_s(op, hw::DeepEpMode::Normal, shape, ib_only, st.profile);
+        const double nvl = hw::deepep_time_s(op, hw::DeepEpMode::Normal, shape, nvlink_only, st.profile);
+        return std::max(ib * imbalance.ib, nvl * imbalance.nvlink);
+    };
+    const double dispatch = slowest_rank_time(hw::DeepEpOp::Dispatch);
+    const double combine = slowest_rank_time(hw::DeepEpOp::Combine);
     backward_s = 2.0 * combine;
     return CommTimes{dispatch + combine, 0, 0};
 }
@@ -180,8 +196,9 @@ StageCosts stage_costs(const TrainingSetup& st, int stage_index) {
     StageCosts c;
     for (const workload::Layer* layer : stage.layers) {
         WorkTimes layer_forward;
+        const LayerImbalance& imbalance = st.moe_imbalance.of(*layer);
         for (const auto& op : layer->ops) {
-            const OpTimes t = op_times(st, op);
+            const OpTimes t = op_times(st, op, imbalance);
             c.forward += t.fwd;
             c.backward_input += t.bwd_input;
             c.backward_weight += t.bwd_weight;
@@ -191,7 +208,7 @@ StageCosts stage_costs(const TrainingSetup& st, int stage_index) {
         if (p.recompute == Recompute::Full && layer->is_transformer()) c.recompute += layer_forward;
         if (p.ep > 1 && has_routed_experts(*layer)) {
             double backward = 0;
-            c.forward_comm += moe_comm(st, backward);
+            c.forward_comm += moe_comm(st, imbalance, backward);
             c.backward_comm.ep_s += backward;
         }
         if (p.tp > 1 && layer->is_transformer()) {

@@ -141,11 +141,7 @@ TrainingResult estimate_step_analytic(const TrainingSetup& st) {
         "efficiencies from calibration profile '" + st.profile.name() + "' (" + st.profile.kind() + ", " +
             st.profile.gpu() + "): GEMM and grouped GEMM by shape, attention, memory-bound and collectives",
         describe_schedule_overlap(s),
-        "MoE load perfectly uniform: each GPU runs tokens x top-k expert rows" +
-            std::string(s.training.moe.expert_load.kind != workload::ExpertLoadKind::Uniform
-                            ? " (the scenario's " + to_string(s.training.moe.expert_load.kind) +
-                                  " expert_load is not applied in analytic mode)"
-                            : ""),
+        st.moe_imbalance.describe(),
         "EP group of ep consecutive GPUs, min(gpus_per_node, ep) per node; scale-out bandwidth per GPU = "
         "nics_per_node x nic_Gbps / gpus_per_node / oversubscription",
         "data parallelism (ZeRO-" + std::to_string(p.zero_stage) +

@@ -249,8 +249,8 @@ EventRun run_step_event(const TrainingSetup& st, const EventOptions& options) {
             std::to_string(ops) + " operations for " + std::to_string(st.micro_batches) + " micro-batches on " +
             std::to_string(p.pp) + " pipeline ranks, run on the engine; rank " + std::to_string(critical) +
             " (the busiest compute stream) is reported",
-        "one pipeline simulated: under uniform MoE load the " + std::to_string(p.dp) +
-            " data-parallel replicas are identical",
+        "one pipeline simulated: the " + std::to_string(p.dp) +
+            " data-parallel replicas are taken as identical (one EP group's MoE routing draw stands for all)",
         "efficiencies from calibration profile '" + st.profile.name() + "' (" + st.profile.kind() + ", " +
             st.profile.gpu() + "): GEMM and grouped GEMM by shape, attention, memory-bound and collectives",
         overlap ? to_string(p.schedule) +
@@ -259,11 +259,7 @@ EventRun run_step_event(const TrainingSetup& st, const EventOptions& options) {
                       "compute stream; chunks outside pairs expose their collectives"
                 : to_string(p.schedule) + ": EP/TP collectives run after each chunk's computation (exposed)",
         "PP sends asynchronous on the sender's communication stream; the receiver waits for them",
-        "MoE load perfectly uniform: each GPU runs tokens x top-k expert rows" +
-            std::string(sc.training.moe.expert_load.kind != workload::ExpertLoadKind::Uniform
-                            ? " (the scenario's " + to_string(sc.training.moe.expert_load.kind) +
-                                  " expert_load is not applied yet)"
-                            : ""),
+        st.moe_imbalance.describe(),
         "data parallelism (ZeRO-" + std::to_string(p.zero_stage) +
             "): gradient reduce-scatter and parameter all-gather after the pipeline, overlapped with one chunk's "
             "backward and forward; Adam step memory-bound",

@@ -76,6 +76,11 @@ std::unique_ptr<TrainingSetup> prepare_training(const workload::Scenario& s, boo
         rethrow_in_scenario(e, s, "/parallelism");
     }
     setup->micro_batches = s.training.global_batch_size / (static_cast<long long>(s.parallelism.dp) * s.parallelism.micro_batch_size);
+    try {
+        setup->moe_imbalance = compute_moe_imbalance(*setup);
+    } catch (const ScenarioError& e) {
+        rethrow_in_scenario(e, s, "/training/moe/expert_load");
+    }
     return setup;
 }
 

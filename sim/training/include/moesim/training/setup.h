@@ -6,6 +6,7 @@
 
 #include "moesim/hw/calibration_profile.h"
 #include "moesim/hw/gpu_spec.h"
+#include "moesim/training/moe_imbalance.h"
 #include "moesim/workload/layout.h"
 #include "moesim/workload/memory.h"
 #include "moesim/workload/model_accounting.h"
@@ -21,6 +22,7 @@ struct TrainingSetup {
     workload::PipelineLayout layout;   // its Stage::layers point into `model`: do not copy
     workload::MemoryEstimate memory;
     long long micro_batches = 0;       // per pipeline per step
+    MoeImbalance moe_imbalance;        // per MoE layer, from the routing draws (moe_imbalance.h)
     TrainingSetup() = default;
     TrainingSetup(const TrainingSetup&) = delete;
     TrainingSetup& operator=(const TrainingSetup&) = delete;

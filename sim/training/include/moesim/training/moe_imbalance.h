@@ -1,0 +1,55 @@
+#pragma once
+// MoE load imbalance of a training setup (issue 4 item 3), computed once per setup from
+// workload::draw_layer_routing(): per MoE layer, how much the slowest EP rank exceeds the
+// mean rank in grouped-GEMM rows and in DeepEP dispatch/combine volume over IB and NVLink.
+// stage_costs() multiplies the uniform-load figures by these factors, so the slowest rank
+// sets every rank's time (it holds the all-to-all that follows).
+//
+// Draw budget (the V3 group routes 262,144 tokens × top-8 per layer, ~110 ms per full draw):
+//  * uniform expert_load: every layer is statistically the same, so kUniformDraws layers are
+//    drawn with at most kMaxDrawTokens tokens of the group each, and the imbalance is scaled
+//    to the real token count: a rank's load is a sum of independent per-token counts, so
+//    (max/mean − 1) shrinks as 1/√tokens: f_T = 1 + (f_S − 1)·√(S/T). One factor, all layers.
+//  * zipf, dirichlet, trace: every MoE layer is drawn once (micro-batch 0, reused for all
+//    micro-batches) with at most kMaxDrawTokens tokens of the group, no rescaling: the
+//    popularity's imbalance dominates; the sampling noise is overstated by up to √(T/S)
+//    (for V3, ~+3% on max/mean).
+#include <string>
+#include <vector>
+
+#include "moesim/workload/operators.h"
+
+namespace moesim::training {
+
+struct TrainingSetup;
+
+struct LayerImbalance {
+    double rows = 1.0;    // max / mean expert rows per EP rank
+    double ib = 1.0;      // max / mean over ranks of max(IB send, IB receive)
+    double nvlink = 1.0;  // max / mean over ranks of max(NVLink send, NVLink receive)
+};
+
+struct MoeImbalance {
+    std::vector<LayerImbalance> by_layer;  // index: layer_id(); 1.0 where there is no MoE layer
+    LayerImbalance mean;                   // over the MoE layers
+    int moe_layers = 0;
+    int draws = 0;
+    long long tokens_per_draw = 0;         // of the whole EP group
+    double wall_s = 0;                     // spent drawing
+    long long num_layers = 0;              // of the model (MTP ids follow)
+    const LayerImbalance& of(const workload::Layer& layer) const;
+    // One line for the result's assumptions.
+    std::string describe() const;
+};
+
+// Layer id used for seeding and trace lookup: the transformer index, MTP modules after the
+// last layer (num_layers + depth); -1 for layers without one.
+int moe_layer_id(const workload::Layer& layer, long long num_layers);
+
+constexpr long long kMaxDrawTokens = 32768;
+constexpr int kUniformDraws = 2;
+
+// Throws ScenarioError for a trace file that cannot be used (/training/moe/expert_load/file).
+MoeImbalance compute_moe_imbalance(const TrainingSetup& setup);
+
+}  // namespace moesim::training

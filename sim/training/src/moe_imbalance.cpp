@@ -1,0 +1,123 @@
+// Per-layer MoE imbalance factors of a training setup (moe_imbalance.h).
+#include "moesim/training/moe_imbalance.h"
+
+#include <algorithm>
+#include <chrono>
+#include <cmath>
+#include <cstdio>
+
+#include "moesim/common/error.h"
+#include "moesim/training/setup.h"
+#include "moesim/workload/moe_routing.h"
+
+namespace moesim::training {
+
+namespace {
+
+bool has_routed_experts(const workload::Layer& layer) {
+    return std::any_of(layer.ops.begin(), layer.ops.end(),
+                       [](const workload::Operator& op) { return op.placement == workload::ParamPlacement::Expert; });
+}
+
+LayerImbalance factors(const workload::LayerRouting& r) { return {r.rows_imbalance(), r.ib_imbalance(), r.nvlink_imbalance()}; }
+
+}  // namespace
+
+int moe_layer_id(const workload::Layer& layer, long long num_layers) {
+    if (layer.index < 0) return -1;
+    if (layer.kind == workload::LayerKind::Mtp) return static_cast<int>(num_layers + layer.index);
+    return layer.index;
+}
+
+const LayerImbalance& MoeImbalance::of(const workload::Layer& layer) const {
+    static const LayerImbalance kNone;
+    const int id = moe_layer_id(layer, num_layers);
+    if (id < 0 || id >= static_cast<int>(by_layer.size())) return kNone;
+    return by_layer[static_cast<std::size_t>(id)];
+}
+
+std::string MoeImbalance::describe() const {
+    if (moe_layers == 0) return "no routed experts: no MoE load imbalance";
+    if (draws == 0) return "MoE load: every GPU holds all the routed experts (ep 1), no imbalance between EP ranks";
+    char buf[400];
+    std::snprintf(buf, sizeof buf,
+                  "MoE load drawn per layer (%d draws of %lld tokens of the EP group, node-limited top-k): the "
+                  "slowest EP rank sets each MoE layer's time; mean max/mean over %d MoE layers: expert rows %.4f, "
+                  "IB volume %.4f, NVLink volume %.4f",
+                  draws, tokens_per_draw, moe_layers, mean.rows, mean.ib, mean.nvlink);
+    return buf;
+}
+
+MoeImbalance compute_moe_imbalance(const TrainingSetup& st) {
+    const auto t0 = std::chrono::steady_clock::now();
+    const auto& s = st.scenario;
+    const auto& p = s.parallelism;
+    const auto& cfg = st.model.model;
+    MoeImbalance out;
+    const long long num_layers = cfg.num_layers;
+    out.num_layers = num_layers;
+    if (!cfg.is_moe()) return out;
+
+    workload::MoeRoutingShape shape;
+    shape.num_experts = static_cast<int>(cfg.n_routed_experts);
+    shape.top_k = static_cast<int>(cfg.experts_per_token);
+    shape.ep = p.ep;
+    shape.gpus_per_node = s.cluster.gpus_per_node;
+    shape.max_nodes_per_token = s.training.moe.max_nodes_per_token;
+    shape.redundant_experts = s.training.moe.redundant_experts;
+    const long long tokens = static_cast<long long>(p.micro_batch_size) * s.training.seq_len / p.tp;  // per EP rank
+    shape.tokens_per_rank = std::max(1LL, std::min(tokens, kMaxDrawTokens / p.ep));
+    out.tokens_per_draw = shape.tokens_per_rank * p.ep;
+    if (p.ep % shape.ranks_per_node() != 0) return out;  // an EP group not made of whole nodes: not modelled
+
+    const workload::ExpertPopularity popularity(s.training.moe.expert_load, shape.num_experts, s.seed, s.source_file,
+                                                s.source_dir);
+    std::vector<const workload::Layer*> moe_layers;
+    int max_id = 0;
+    for (const auto& layer : st.model.layers) {
+        if (!has_routed_experts(layer)) continue;
+        const int id = moe_layer_id(layer, num_layers);
+        MOESIM_CHECK(id >= 0, "an MoE layer without an index");
+        moe_layers.push_back(&layer);
+        max_id = std::max(max_id, id);
+    }
+    out.by_layer.assign(static_cast<std::size_t>(max_id) + 1, LayerImbalance{});
+    out.moe_layers = static_cast<int>(moe_layers.size());
+    if (moe_layers.empty() || p.ep <= 1) return out;
+
+    const auto draw = [&](int id) {
+        const auto pop = popularity.of_layer(id);
+        const auto placement = workload::place_experts(shape, pop);
+        ++out.draws;
+        return factors(workload::draw_layer_routing(shape, pop, placement, s.seed, id, 0));
+    };
+    if (s.training.moe.expert_load.kind == workload::ExpertLoadKind::Uniform) {
+        LayerImbalance sum{0, 0, 0};
+        const int n = std::min<int>(kUniformDraws, out.moe_layers);
+        for (int i = 0; i < n; ++i) {
+            const auto f = draw(moe_layer_id(*moe_layers[static_cast<std::size_t>(i)], num_layers));
+            sum.rows += f.rows, sum.ib += f.ib, sum.nvlink += f.nvlink;
+        }
+        // (max/mean − 1) ∝ 1/√tokens: scale the drawn imbalance to the real token count.
+        const double shrink = std::sqrt(static_cast<double>(shape.tokens_per_rank) / static_cast<double>(tokens));
+        const auto scale = [&](double total) { return 1.0 + (total / n - 1.0) * shrink; };
+        const LayerImbalance f{scale(sum.rows), scale(sum.ib), scale(sum.nvlink)};
+        for (const auto* layer : moe_layers) out.by_layer[static_cast<std::size_t>(moe_layer_id(*layer, num_layers))] = f;
+    } else {
+        for (const auto* layer : moe_layers) {
+            const int id = moe_layer_id(*layer, num_layers);
+            out.by_layer[static_cast<std::size_t>(id)] = draw(id);
+        }
+    }
+    LayerImbalance sum{0, 0, 0};
+    for (const auto* layer : moe_layers) {
+        const auto& f = out.by_layer[static_cast<std::size_t>(moe_layer_id(*layer, num_layers))];
+        sum.rows += f.rows, sum.ib += f.ib, sum.nvlink += f.nvlink;
+    }
+    const double n = static_cast<double>(moe_layers.size());
+    out.mean = {sum.rows / n, sum.ib / n, sum.nvlink / n};
+    out.wall_s = std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();
+    return out;
+}
+
+}  // namespace moesim::training
