@@ -106,7 +106,7 @@ int cmd_comm(const Args& args) {
         ("minbytes,b", po::value<std::string>(), "sweep start, as nccl-tests -b")
         ("maxbytes,e", po::value<std::string>(), "sweep end, as nccl-tests -e")
         ("stepfactor,f", po::value<int>()->default_value(2), "sweep factor, as nccl-tests -f")
-        ("algorithm", po::value<std::string>()->default_value("auto"), "collectives: auto | ring | hierarchical")
+        ("algorithm", po::value<std::string>()->default_value("auto"), "collectives: auto | ring | hierarchical | tree (all_reduce: NCCL's double binary tree)")
         ("model", po::value<std::string>()->default_value("closed-form"), "closed-form | flows")
         ("calibration", po::value<std::string>(), "calibration profile: built-in name or file (default h800-published)")
         ("json", "print JSON");
@@ -132,7 +132,9 @@ int cmd_comm(const Args& args) {
     const std::string model = vm["model"].as<std::string>();
     if (model != "closed-form" && model != "flows") throw UserError("--model: '" + model + "' is not closed-form or flows");
     const network::Algorithm algorithm = network::algorithm_from_string(vm["algorithm"].as<std::string>());
-    if (algorithm == network::Algorithm::Invalid) throw UserError("--algorithm: must be auto, ring or hierarchical");
+    if (algorithm == network::Algorithm::Invalid) throw UserError("--algorithm: must be auto, ring, hierarchical or tree");
+    if (algorithm == network::Algorithm::Tree && op != "all_reduce")
+        throw UserError("--algorithm tree: only all_reduce has a tree algorithm (got " + op + ")");
 
     // ---- the cluster ----
     const hw::GpuSpec gpu = hw::load_gpu(vm["gpu"].as<std::string>(), std::filesystem::current_path().string(), nlohmann::json::object());

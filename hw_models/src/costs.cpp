@@ -136,10 +136,87 @@ double hierarchical_all_to_all_time_s(double S, const TwoLevelLinks& l) {
     return std::max(intra_s, inter_s) + (g - 1) * l.nvlink_latency_s + (n - g) * l.nic_latency_s;
 }
 
-double collective_time_s(CollectiveKind kind, double S, const CommGroup& group, const CalibrationProfile& profile) {
-    MOESIM_CHECK(kind != CollectiveKind::Invalid, "collective kind");
-    MOESIM_CHECK(group.size >= 1 && group.gpus_per_node >= 1, "collective group");
-    if (S <= 0 || group.size == 1) return 0.0;
+namespace {
+
+// One binary tree of NCCL's (ncclGetBtree): the parent of `rank` in a tree of n rooted at 0.
+int btree_parent(int n, int rank) {
+    if (rank == 0) return -1;
+    int bit = 1;
+    while (bit < n && !(bit & rank)) bit <<= 1;
+    const int up = (rank ^ bit) | (bit << 1);
+    return up < n ? up : rank ^ bit;
+}
+
+}  // namespace
+
+DoubleBinaryTree double_binary_tree(int n) {
+    MOESIM_CHECK(n >= 1, "tree size");
+    DoubleBinaryTree t;
+    for (auto& p : t.parent) p.resize(static_cast<std::size_t>(n));
+    for (int r = 0; r < n; ++r) {
+        const auto i = static_cast<std::size_t>(r);
+        t.parent[0][i] = btree_parent(n, r);
+        if (n % 2 == 0) {  // mirror
+            const int u = btree_parent(n, n - 1 - r);
+            t.parent[1][i] = u < 0 ? -1 : n - 1 - u;
+        } else {  // shift by one rank
+            const int u = btree_parent(n, (r - 1 + n) % n);
+            t.parent[1][i] = u < 0 ? -1 : (u + 1) % n;
+        }
+    }
+    return t;
+}
+
+int tree_depth(int n) {
+    MOESIM_CHECK(n >= 1, "tree size");
+    int d = 0;
+    while ((1 << d) < n) ++d;
+    return d;
+}
+
+double tree_load_factor(int n) {
+    const DoubleBinaryTree t = double_binary_tree(n);
+    std::vector<double> load(static_cast<std::size_t>(n), 0.0);
+    for (const auto& parent : t.parent)
+        for (int r = 0; r < n; ++r) {
+            const int p = parent[static_cast<std::size_t>(r)];
+            if (p < 0) continue;
+            load[static_cast<std::size_t>(r)] += 0.5;  // S/2 up from r
+            load[static_cast<std::size_t>(p)] += 0.5;  // S/2 down to r
+        }
+    return n > 1 ? *std::max_element(load.begin(), load.end()) : 0.0;
+}
+
+double tree_all_reduce_time_s(double S, int n, double B_GBps, double latency_s, int chunks) {
+    TwoLevelLinks l;
+    l.gpus_per_node = 1;
+    l.nodes = n;
+    l.nvlink_GBps = l.nic_GBps = B_GBps;
+    l.nic_latency_s = latency_s;
+    return hierarchical_tree_all_reduce_time_s(S, l, chunks);
+}
+
+double hierarchical_tree_all_reduce_time_s(double S, const TwoLevelLinks& l, int chunks) {
+    const int g = l.gpus_per_node, N = l.nodes;
+    MOESIM_CHECK(g >= 1 && N >= 1 && chunks >= 1, "tree all-reduce group");
+    MOESIM_CHECK((g == 1 || l.nvlink_GBps > 0) && (N == 1 || l.nic_GBps > 0), "tree all-reduce links");
+    if (S <= 0 || g * N == 1) return 0.0;
+    const double s = S / (2.0 * g * chunks);  // one chunk
+    const int d = tree_depth(N);
+    const double nvl_Bps = l.nvlink_GBps * kGB, nic_Bps = l.nic_GBps * kGB;
+    const double latency = 2.0 * (g - 1) * l.nvlink_latency_s + 2.0 * d * l.nic_latency_s;
+    const double chain_s = g > 1 ? 2.0 * (g - 1) / g * S / nvl_Bps : 0.0;
+    const double tree_s = N > 1 ? tree_load_factor(N) * (S / g) / nic_Bps : 0.0;
+    // Fill: only where the rail trees bind (the g chains of a node keep its NVLink busy).
+    const double fill = N > 2 && tree_s >= chain_s ? (2.0 * d - 1) * s / nic_Bps : 0.0;
+    return latency + std::max(chain_s, tree_s) + fill;
+}
+
+namespace {
+
+// The group's links at the profile's efficiencies and latencies for `kind` and size S (the
+// group's own latencies, when positive, override the profile's).
+TwoLevelLinks profiled_links(CollectiveKind kind, double S, const CommGroup& group, const CalibrationProfile& profile) {
     const CollectiveEfficiency intra = profile.collective(kind, Span::Intranode, S);
     const CollectiveEfficiency inter = profile.collective(kind, Span::Internode, S);
     TwoLevelLinks l;
@@ -150,6 +227,22 @@ double collective_time_s(CollectiveKind kind, double S, const CommGroup& group, 
     l.nic_GBps = group.nic_GBps * inter.efficiency;
     l.nvlink_latency_s = group.nvlink_latency_s > 0 ? group.nvlink_latency_s : intra.latency_s;
     l.nic_latency_s = group.nic_latency_s > 0 ? group.nic_latency_s : inter.latency_s;
+    return l;
+}
+
+}  // namespace
+
+double tree_all_reduce_collective_time_s(double S, const CommGroup& group, const CalibrationProfile& profile) {
+    MOESIM_CHECK(group.size >= 1 && group.gpus_per_node >= 1, "collective group");
+    if (S <= 0 || group.size == 1) return 0.0;
+    return hierarchical_tree_all_reduce_time_s(S, profiled_links(CollectiveKind::AllReduce, S, group, profile));
+}
+
+double collective_time_s(CollectiveKind kind, double S, const CommGroup& group, const CalibrationProfile& profile) {
+    MOESIM_CHECK(kind != CollectiveKind::Invalid, "collective kind");
+    MOESIM_CHECK(group.size >= 1 && group.gpus_per_node >= 1, "collective group");
+    if (S <= 0 || group.size == 1) return 0.0;
+    const TwoLevelLinks l = profiled_links(kind, S, group, profile);
     MOESIM_CHECK(l.nvlink_GBps > 0 && (l.nodes == 1 || l.nic_GBps > 0), "collective link bandwidths");
     switch (kind) {
         case CollectiveKind::AllReduce: return hierarchical_all_reduce_time_s(S, l);

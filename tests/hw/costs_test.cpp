@@ -157,3 +157,79 @@ TEST_CASE("collective_time_s applies the profile's efficiency and latency", "[hw
     CommGroup fixed{8, 8, 200, 50, 1e-6, 0};
     CHECK(collective_time_s(CollectiveKind::AllGather, S, fixed, profile()) == Approx(ring_all_gather_time_s(S, 8, 160, 1e-6)));
 }
+
+TEST_CASE("double binary tree: NCCL's shape, depth and per-rank load", "[hw]") {
+    // n = 8 (NCCL's ncclGetBtree): 0 → 4 → {2, 6} → {1, 3, 5, 7}; tree 1 mirrors it.
+    const DoubleBinaryTree t = double_binary_tree(8);
+    CHECK(t.parent[0] == std::vector<int>{-1, 2, 4, 2, 0, 6, 4, 6});
+    CHECK(t.parent[1] == std::vector<int>{1, 3, 1, 7, 5, 3, 5, -1});
+    // n = 5 (odd): tree 1 is tree 0 shifted by one rank (r → r + 1 mod 5).
+    const DoubleBinaryTree odd = double_binary_tree(5);
+    CHECK(odd.parent[0] == std::vector<int>{-1, 2, 4, 2, 0});
+    CHECK(odd.parent[1] == std::vector<int>{1, -1, 3, 0, 3});
+    for (int n = 1; n <= 64; ++n) {
+        INFO("n = " << n);
+        const DoubleBinaryTree d = double_binary_tree(n);
+        for (const auto& parent : d.parent) {
+            int depth = 0, roots = 0;
+            for (int r = 0; r < n; ++r) {
+                int k = 0;
+                for (int p = parent[static_cast<std::size_t>(r)]; p >= 0; p = parent[static_cast<std::size_t>(p)]) REQUIRE(++k <= n);
+                depth = std::max(depth, k);
+                roots += parent[static_cast<std::size_t>(r)] < 0;
+            }
+            CHECK(roots == 1);
+            CHECK(depth == tree_depth(n));
+        }
+        // 2S each way for the busiest rank from n = 4 on.
+        CHECK(tree_load_factor(n) == (n == 1 ? 0.0 : n == 2 ? 1.0 : n == 3 ? 1.5 : 2.0));
+    }
+    CHECK(tree_depth(8) == 3);
+    CHECK(tree_depth(9) == 4);
+}
+
+TEST_CASE("tree all-reduce: closed form", "[hw]") {
+    const double S = 1e9, B = 40, a = 3e-6;
+    // n = 8, C = 8: 2·3·α + 2S/B + (2·3 − 1)·S/(2·8)/B.
+    CHECK(tree_all_reduce_time_s(S, 8, B, a) == Approx(6 * a + 2 * S / 40e9 + 5 * (S / 16) / 40e9));
+    CHECK(tree_all_reduce_time_s(S, 8, B, a) == Approx(0.0578305));
+    // n = 2: each rank is one tree's root: S/B, no fill.
+    CHECK(tree_all_reduce_time_s(S, 2, B, a) == Approx(2 * a + S / 40e9));
+    // n = 3: 1.5 S/B, d = 2.
+    CHECK(tree_all_reduce_time_s(S, 3, B, a) == Approx(4 * a + 1.5 * S / 40e9 + 3 * (S / 16) / 40e9));
+    CHECK(tree_all_reduce_time_s(S, 1, B, a) == 0);
+    CHECK(tree_all_reduce_time_s(S, 8, B, a, 16) == Approx(6 * a + 2 * S / 40e9 + 5 * (S / 32) / 40e9));
+    // Two-level, 4 nodes × 8 GPUs: NVLink chains bind (2·7/8·S/160 > 2·(S/8)/40), no fill.
+    TwoLevelLinks l{8, 4, 160, 40, 2e-6, 3e-6};
+    CHECK(hierarchical_tree_all_reduce_time_s(S, l) == Approx(14 * 2e-6 + 4 * 3e-6 + 2.0 * 7 / 8 * S / 160e9));
+    // With a fast NVLink the rail trees bind: L·(S/g)/B_nic + (2d − 1)·S/(2gC)/B_nic.
+    TwoLevelLinks fast{8, 4, 1000, 40, 0, 0};
+    CHECK(hierarchical_tree_all_reduce_time_s(S, fast) == Approx(2 * (S / 8) / 40e9 + 3 * (S / 128) / 40e9));
+    // g = 1 is the flat tree.
+    TwoLevelLinks flat{1, 8, 160, 40, 0, 3e-6};
+    CHECK(hierarchical_tree_all_reduce_time_s(S, flat) == Approx(tree_all_reduce_time_s(S, 8, 40, 3e-6)));
+}
+
+TEST_CASE("tree against ring: the tree wins on latency, the ring on busbw", "[hw]") {
+    // 32 ranks, 40 GB/s, 3 µs: at 64 KB the ring's 62 steps cost 186 µs, the tree's 10 cost 30 µs.
+    const double a = 3e-6, B = 40;
+    const int n = 32;
+    CHECK(tree_all_reduce_time_s(64e3, n, B, a) < 0.25 * ring_all_reduce_time_s(64e3, n, B, a));
+    for (int m : {4, 8, 16, 64}) CHECK(tree_all_reduce_time_s(64e3, m, B, a) < ring_all_reduce_time_s(64e3, m, B, a));
+    // At 4 GB: busbw = 2(n−1)/n·S/t: the ring's reaches B, the tree's stays below (n−1)/n·B.
+    const double S = 4e9, factor = 2.0 * (n - 1) / n;
+    const double ring_busbw = factor * S / ring_all_reduce_time_s(S, n, B, a) / 1e9;
+    const double tree_busbw = factor * S / tree_all_reduce_time_s(S, n, B, a) / 1e9;
+    CHECK(ring_busbw == Approx(40).epsilon(0.01));
+    CHECK(tree_busbw < 31.0 / 32 * 40);
+    CHECK(tree_busbw < ring_busbw);
+}
+
+TEST_CASE("tree_all_reduce_collective_time_s applies the profile", "[hw]") {
+    const double S = 256e6;
+    CommGroup dp{64, 8, 200, 50, 0, 0};
+    TwoLevelLinks l{8, 8, 160, 40, 3.33e-6, 3.7e-6};
+    CHECK(tree_all_reduce_collective_time_s(S, dp, profile()) == Approx(hierarchical_tree_all_reduce_time_s(S, l)));
+    CommGroup rail{8, 1, 200, 50, 0, 0};
+    CHECK(tree_all_reduce_collective_time_s(S, rail, profile()) == Approx(tree_all_reduce_time_s(S, 8, 40, 3.7e-6)));
+}

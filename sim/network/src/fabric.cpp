@@ -115,6 +115,90 @@ std::vector<std::vector<int>> by_node(const hw::Topology& topo, std::span<const 
 
 }  // namespace
 
+ActivityId add_tree_all_reduce(Fabric& f, std::span<const int> ranks, double S, std::span<const ActivityId> after, int chunks,
+                               bool hop_delays) {
+    const auto nodes = by_node(f.topology(), ranks);
+    const std::size_t g = nodes.front().size(), N = nodes.size(), n = ranks.size();
+    for (const auto& nd : nodes) MOESIM_CHECK(nd.size() == g, "tree all-reduce needs the same GPUs in each node");
+    if (n < 2) return f.join(after);
+    const hw::DoubleBinaryTree inter = hw::double_binary_tree(static_cast<int>(N));
+    const int C = chunks;
+    MOESIM_CHECK(C >= 1, "tree chunks");
+    const double chunk = S / (2.0 * static_cast<double>(g) * C);
+    std::vector<ActivityId> ends;
+    // When chunk c has arrived: with hop delays, the route's latency after its flow.
+    const auto arrival = [&](ActivityId sent, int src, int dst) {
+        if (!hop_delays) return sent;
+        const ActivityId a = f.graph().add_activity(to_ps(f.topology().route_latency_s(src, dst)));
+        f.graph().add_dependency(sent, a);
+        return a;
+    };
+    // Positions 0..n−1: node-major, GPU (node k, local j) at k·g + j.
+    std::vector<int> gpu, parent(n), order;
+    for (const auto& nd : nodes) gpu.insert(gpu.end(), nd.begin(), nd.end());
+    std::vector<std::vector<int>> children(n);
+    std::vector<ActivityId> up_last(n), down_last(n), up_cur(n), down_cur(n);
+    std::vector<char> has_up(n), has_down(n);
+    for (std::size_t rail = 0; rail < g; ++rail)
+        for (int t = 0; t < 2; ++t) {
+            // The (rail, tree) spanning tree over all positions.
+            for (std::size_t k = 0; k < N; ++k) {
+                const int pk = inter.parent[t][k];
+                const std::size_t head = k * g + rail;
+                parent[head] = pk < 0 ? -1 : static_cast<int>(static_cast<std::size_t>(pk) * g + rail);
+                for (std::size_t j = 1; j < g; ++j)  // chain: rail+j hangs below rail+j−1
+                    parent[k * g + (rail + j) % g] = static_cast<int>(k * g + (rail + j - 1) % g);
+            }
+            for (auto& c : children) c.clear();
+            int root = -1;
+            for (std::size_t p = 0; p < n; ++p)
+                if (parent[p] < 0) root = static_cast<int>(p);
+                else children[static_cast<std::size_t>(parent[p])].push_back(static_cast<int>(p));
+            // Bottom-up order (reverse BFS from the root): children before parents.
+            order.assign(1, root);
+            for (std::size_t i = 0; i < order.size(); ++i)
+                for (int c : children[static_cast<std::size_t>(order[i])]) order.push_back(c);
+            std::fill(has_up.begin(), has_up.end(), 0);
+            std::fill(has_down.begin(), has_down.end(), 0);
+            std::vector<ActivityId> deps;
+            for (int c = 0; c < C; ++c) {
+                // Up: p → parent[p] once every child's chunk c has arrived at p.
+                for (auto it = order.rbegin(); it != order.rend(); ++it) {
+                    const auto p = static_cast<std::size_t>(*it);
+                    if (parent[p] < 0) continue;
+                    deps.clear();
+                    for (int ch : children[p]) deps.push_back(up_cur[static_cast<std::size_t>(ch)]);
+                    if (has_up[p]) deps.push_back(up_last[p]);
+                    if (deps.empty()) deps.assign(after.begin(), after.end());
+                    const int dst = gpu[static_cast<std::size_t>(parent[p])];
+                    up_last[p] = f.flow(gpu[p], dst, chunk, deps);
+                    up_cur[p] = arrival(up_last[p], gpu[p], dst);
+                    has_up[p] = 1;
+                }
+                // Down: parent[p] → p once chunk c is complete at the parent (at the root:
+                // once its children's chunks came up; deeper: once it came down to the parent).
+                for (int q : order) {
+                    const auto p = static_cast<std::size_t>(q);
+                    if (parent[p] < 0) continue;
+                    const auto pp = static_cast<std::size_t>(parent[p]);
+                    deps.clear();
+                    if (parent[pp] < 0) {
+                        for (int ch : children[pp]) deps.push_back(up_cur[static_cast<std::size_t>(ch)]);
+                    } else {
+                        deps.push_back(down_cur[pp]);
+                    }
+                    if (has_down[p]) deps.push_back(down_last[p]);
+                    down_last[p] = f.flow(gpu[pp], gpu[p], chunk, deps);
+                    down_cur[p] = arrival(down_last[p], gpu[pp], gpu[p]);
+                    has_down[p] = 1;
+                }
+            }
+            for (std::size_t p = 0; p < n; ++p)
+                if (children[p].empty() && parent[p] >= 0) ends.push_back(down_cur[p]);
+        }
+    return f.join(ends);
+}
+
 ActivityId add_hierarchical(Fabric& f, hw::CollectiveKind kind, std::span<const int> ranks, double S,
                             std::span<const ActivityId> after) {
     const auto nodes = by_node(f.topology(), ranks);
@@ -161,6 +245,7 @@ Algorithm algorithm_from_string(const std::string& s) {
     if (s == "auto") return Algorithm::Auto;
     if (s == "ring") return Algorithm::Ring;
     if (s == "hierarchical") return Algorithm::Hierarchical;
+    if (s == "tree") return Algorithm::Tree;
     return Algorithm::Invalid;
 }
 
@@ -189,10 +274,17 @@ FlowRun simulate_collective(const hw::Topology& topo, const hw::CalibrationProfi
     MOESIM_CHECK(spec.kind != hw::CollectiveKind::Invalid && spec.algorithm != Algorithm::Invalid, "collective spec");
     MOESIM_CHECK(!spec.ranks.empty(), "collective group");
     engine::TaskGraph graph;
-    Fabric f(graph, topo, collective_rates(profile, spec.kind, spec.size_bytes));
+    const bool tree = spec.algorithm == Algorithm::Tree;
+    LinkRates rates = collective_rates(profile, spec.kind, spec.size_bytes);
+    rates.with_latency = !tree;  // the tree's chunks stream behind each other; hop delays instead
+    Fabric f(graph, topo, rates);
     const auto ranks = std::span<const int>(spec.ranks);
+    MOESIM_CHECK(spec.algorithm != Algorithm::Tree || spec.kind == hw::CollectiveKind::AllReduce,
+                 "tree is an all-reduce algorithm");
     if (spec.size_bytes > 0 && ranks.size() > 1) {
-        if (two_level(topo, spec)) {
+        if (spec.algorithm == Algorithm::Tree) {
+            add_tree_all_reduce(f, ranks, spec.size_bytes, {}, hw::kTreeChunks, true);
+        } else if (two_level(topo, spec)) {
             add_hierarchical(f, spec.kind, ranks, spec.size_bytes);
         } else {
             switch (spec.kind) {
@@ -231,6 +323,10 @@ hw::CommGroup comm_group(const hw::Topology& topo, std::span<const int> ranks) {
 
 double closed_form_collective_s(const hw::Topology& topo, const hw::CalibrationProfile& profile,
                                 const CollectiveSpec& spec, const hw::CommGroup& group) {
+    if (spec.algorithm == Algorithm::Tree) {
+        MOESIM_CHECK(spec.kind == hw::CollectiveKind::AllReduce, "tree is an all-reduce algorithm");
+        return hw::tree_all_reduce_collective_time_s(spec.size_bytes, group, profile);
+    }
     if (spec.algorithm != Algorithm::Ring || spec.kind == hw::CollectiveKind::AllToAll ||
         spec.kind == hw::CollectiveKind::PointToPoint || group.nodes() == 1)
         return hw::collective_time_s(spec.kind, spec.size_bytes, group, profile);

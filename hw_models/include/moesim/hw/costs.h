@@ -2,6 +2,8 @@
 // Pure cost functions (STYLE.md 4): no globals, no engine. Each returns seconds for one GPU
 // (or one member of a collective) and writes its formula here. Units: bytes, seconds, GB/s
 // (1 GB = 1e9 B), TFLOPS (1e12 FLOP/s).
+#include <vector>
+
 #include "moesim/hw/calibration_profile.h"
 #include "moesim/hw/gpu_spec.h"
 #include "moesim/hw/types.h"
@@ -92,6 +94,57 @@ double hierarchical_all_gather_time_s(double size_bytes, const TwoLevelLinks& l)
 double hierarchical_reduce_scatter_time_s(double size_bytes, const TwoLevelLinks& l);
 double hierarchical_all_to_all_time_s(double size_bytes, const TwoLevelLinks& l);
 
+// Tree all-reduce: NCCL's double binary tree (NCCL 2.4+; NVIDIA's blog "Massively Scale
+// Your Deep Learning Training with NCCL 2.4", 2019, after Sanders, Speck & Träff's two-tree
+// algorithms; NVIDIA/nccl#545, #372, #919). Two binary trees over the n ranks, complementary
+// (a rank inner in one is a leaf in the other), each carries half the buffer S: reduced up to
+// the root, broadcast down, pipelined in C = kTreeChunks chunks of s = S/(2C) per tree.
+//  * Shape (ncclGetBtree / ncclGetDtree): tree 0 puts rank r under (r^b)|(b<<1), or r^b
+//    when that is ≥ n, b = r's lowest set bit; rank 0 is the root with one child. Tree 1
+//    mirrors it (r → n−1−r) when n is even, shifts it by one rank when n is odd. Depth of
+//    each: d = ⌈log2 n⌉ edges.
+//  * Traffic: a rank sends, per tree, s·C = S/2 up unless it is the root, and S/2 down to
+//    each child. An inner rank of one tree (2 children) that is a leaf of the other sends
+//    S/2 + 2·S/2 + S/2 = 2S and receives as much ("2*S, except for the root", NVIDIA/nccl
+//    #457; NCCL's tuning takes tree algbw = busbw/2). L(n) = the largest per-rank load in
+//    units of S, from the shape: 1 (n = 2: each rank is one tree's root), 1.5 (n = 3), 2
+//    (n ≥ 4). Bandwidth term L·S/B, against the ring's 2(n−1)/n·S/B: for n ≥ 4 the tree's
+//    busbw = 2(n−1)/n·S/t → (n−1)/n·B stays below the ring's B.
+//  * Latency: a chunk climbs d edges and comes down d: 2d·α, against the ring's 2(n−1)·α,
+//    so the tree wins on small buffers from n = 4 on.
+//  * Pipeline fill: the links are busy from the start (every rank is a leaf of one tree),
+//    but the last chunk still has 2d−1 hops to make after the bulk: (2d−1)·s/B. Against the
+//    flows on the engine (sim/network, C = 8, 1 GB, H800 NICs) the whole time agrees within
+//    2% for n = 2, 3, 6, 8, 12; the flows are 3% faster at n = 4, 7% at n = 5 (the shifted
+//    odd tree leaves fewer links idle), and 3% / 5% slower at n = 16 / 32 (deep trees fill
+//    more slowly than the last chunk's hops). n = 2 has no fill (both links busy to the end).
+//   t = 2d·α + L(n)·S/B + (2d−1)·S/(2C·B)          (n ≥ 3; n = 2: 2α + S/B)
+// The flows overlap latency with the fill, so on small buffers they come in below this
+// (by 9–13% at 1 MB for n = 4…16).
+constexpr int kTreeChunks = 8;
+struct DoubleBinaryTree {
+    std::vector<int> parent[2];  // parent[t][r], −1 at the root
+};
+DoubleBinaryTree double_binary_tree(int n);
+int tree_depth(int n);                 // ⌈log2 n⌉; 0 for n = 1
+double tree_load_factor(int n);        // L(n): the busiest rank's bytes each way, in units of S
+double tree_all_reduce_time_s(double size_bytes, int n, double B_GBps, double latency_s,
+                              int chunks = kTreeChunks);
+// Two-level (as NCCL on NVLink nodes with one NIC per GPU): for each rail i, the rail-i GPUs
+// of the N nodes form a double binary tree carrying S/g; inside every node the other g−1
+// GPUs form a chain below the rail GPU over NVLink (NVIDIA/nccl#919: "the tree is only
+// between nodes; within a node it is just a chain"). A GPU is in g chains, each of whose
+// g−1 edges carries S/g up and S/g down: 2(g−1)/g·S each way on NVLink, concurrently with
+// its rail's tree, L(N)·(S/g) on the NIC. With s = S/(2gC):
+//   t = 2(g−1)·α_nvl + 2d(N)·α_nic + max(2(g−1)/g·S/B_nvl, L(N)·(S/g)/B_nic) + fill
+// fill = (2d(N)−1)·s/B_nic when the trees bind (N ≥ 3), 0 when the chains do: a GPU sits at a
+// different place in each of the g chains, so its NVLink stays busy to the end (the flows
+// agree within 0.5% on 1, 2 and 4 H800 nodes of 8, where NVLink binds; on 8 nodes the
+// flows are 7% slower, not yet explained).
+// With g = 1 this is the flat form over the NIC.
+double hierarchical_tree_all_reduce_time_s(double size_bytes, const TwoLevelLinks& l,
+                                           int chunks = kTreeChunks);
+
 // A collective on `group` with the profile's efficiencies and latencies:
 // B_nvl = group.nvlink_GBps · eff(kind, intranode, S), B_nic = group.nic_GBps · eff(kind, internode, S);
 // α = the profile's latency for the span (group.*_latency_s when positive, overriding it).
@@ -99,6 +152,10 @@ double hierarchical_all_to_all_time_s(double size_bytes, const TwoLevelLinks& l)
 // (p2p: α_nic + S / B_nic).
 double collective_time_s(CollectiveKind kind, double size_bytes, const CommGroup& group,
                          const CalibrationProfile& profile);
+// Tree all-reduce on `group` with the profile's all-reduce efficiencies and latencies (as
+// collective_time_s): hierarchical_tree_all_reduce_time_s.
+double tree_all_reduce_collective_time_s(double size_bytes, const CommGroup& group,
+                                         const CalibrationProfile& profile);
 
 // ---------------------------------------------------------------------------------------
 // DeepEP-style expert-parallel dispatch / combine

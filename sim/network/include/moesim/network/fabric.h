@@ -17,6 +17,10 @@
 //    of a ring, no global barrier);
 //  * all-to-all(v): one flow per ordered pair, all at once (as NCCL posts them);
 //  * point-to-point: one flow;
+//  * tree all-reduce (NCCL's double binary tree, see add_tree_all_reduce): per rail, two
+//    complementary binary trees over the nodes, each node's other GPUs chained below the
+//    rail GPU over NVLink; S/(2g) per tree in kTreeChunks pipelined chunks, reduced up and
+//    broadcast down;
 //  * hierarchical (one ring per node, then one ring per local rank across nodes, on its own
 //    rail when rail-optimized, then one ring per node), phases separated by a barrier:
 //    all-reduce = RS intranode S → AR internode S/g → AG intranode S;
@@ -28,6 +32,7 @@
 #include "moesim/engine/simulator.h"
 #include "moesim/engine/task_graph.h"
 #include "moesim/hw/calibration_profile.h"
+#include "moesim/hw/costs.h"
 #include "moesim/hw/topology.h"
 #include "moesim/hw/types.h"
 
@@ -86,14 +91,29 @@ ActivityId add_all_to_all(Fabric& f, std::span<const int> ranks, double size_byt
 ActivityId add_all_to_allv(Fabric& f, std::span<const int> ranks, std::span<const double> bytes,
                            std::span<const ActivityId> after = {});
 ActivityId add_p2p(Fabric& f, int src, int dst, double size_bytes, std::span<const ActivityId> after = {});
+// Tree all-reduce as flows (`chunks` per tree). `ranks` holds whole node groups (same count
+// g in each node). For each local index i (rail i) and each of the two trees: the rail-i GPUs
+// of the N nodes form tree t of hw::double_binary_tree(N) (position = node order), and in every node the other GPUs form a chain below the rail GPU (i+g−1 →
+// … → i+1 → i, local indices mod g). Each (rail, tree) carries S/(2g) in C chunks: chunk c
+// goes up an edge once it has come up every edge into the sender (and chunk c−1 has gone up
+// that edge), then down from the root, edge by edge, in the same order.
+// Latency: on a Fabric whose links carry latencies every chunk waits its own before it moves,
+// so C chunks on one edge pay C latencies. With hop_delays (on a Fabric built with
+// LinkRates::with_latency = false, as simulate_collective does) a chunk's route latency is a
+// delay on its data path instead (what waits for the chunk to arrive), and the next chunk on
+// the same edge streams right behind it, as NCCL's pipelined sends do: 2d hops pay 2d latencies.
+ActivityId add_tree_all_reduce(Fabric& f, std::span<const int> ranks, double size_bytes,
+                               std::span<const ActivityId> after = {}, int chunks = hw::kTreeChunks,
+                               bool hop_delays = false);
 // Two-level variants: `ranks` holds whole node groups (same count in each node, node-major).
 ActivityId add_hierarchical(Fabric& f, hw::CollectiveKind kind, std::span<const int> ranks, double size_bytes,
                             std::span<const ActivityId> after = {});
 
 // ---- whole collectives, simulated ---------------------------------------------------------
 
-enum class Algorithm { Invalid, Auto, Ring, Hierarchical };
-Algorithm algorithm_from_string(const std::string& s);  // "auto" | "ring" | "hierarchical"
+enum class Algorithm { Invalid, Auto, Ring, Hierarchical, Tree };
+// "auto" | "ring" | "hierarchical" | "tree" (all-reduce only)
+Algorithm algorithm_from_string(const std::string& s);
 
 struct CollectiveSpec {
     hw::CollectiveKind kind = hw::CollectiveKind::Invalid;
@@ -101,6 +121,7 @@ struct CollectiveSpec {
     std::vector<int> ranks;  // GPU ids; p2p: ranks.front() → ranks.back()
     // Auto: hierarchical for all-reduce / all-gather / reduce-scatter over several nodes
     // with more than one GPU in each, a flat ring otherwise (as the closed form does).
+    // Tree: all-reduce only (the check fails for any other kind).
     Algorithm algorithm = Algorithm::Auto;
 };
 
@@ -125,8 +146,8 @@ FlowRun simulate_collective(const hw::Topology& topology, const hw::CalibrationP
 // profile's); set them to compare with the flows' route latencies.
 hw::CommGroup comm_group(const hw::Topology& topology, std::span<const int> ranks);
 
-// The collective's closed-form time on that group (hw::collective_time_s, or the flat ring
-// when spec.algorithm is Ring).
+// The collective's closed-form time on that group (hw::collective_time_s, the flat ring
+// when spec.algorithm is Ring, hw::tree_all_reduce_collective_time_s when it is Tree).
 double closed_form_collective_s(const hw::Topology& topology, const hw::CalibrationProfile& profile,
                                 const CollectiveSpec& spec, const hw::CommGroup& group);
 
