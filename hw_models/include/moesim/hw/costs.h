@@ -120,7 +120,7 @@ double hierarchical_all_to_all_time_s(double size_bytes, const TwoLevelLinks& l)
 //    more slowly than the last chunk's hops). n = 2 has no fill (both links busy to the end).
 //   t = 2d·α + L(n)·S/B + (2d−1)·S/(2C·B)          (n ≥ 3; n = 2: 2α + S/B)
 // The flows overlap latency with the fill, so on small buffers they come in below this
-// (by 9–13% at 1 MB for n = 4…16).
+// (by 7–13% at 1 MB for n = 4…16).
 constexpr int kTreeChunks = 8;
 struct DoubleBinaryTree {
     std::vector<int> parent[2];  // parent[t][r], −1 at the root
