@@ -190,13 +190,15 @@ TEST_CASE("double binary tree: NCCL's shape, depth and per-rank load", "[hw]") {
 
 TEST_CASE("tree all-reduce: closed form", "[hw]") {
     const double S = 1e9, B = 40, a = 3e-6;
-    // n = 8, C = 8: 2·3·α + 2S/B + (2·3 − 1)·S/(2·8)/B.
-    CHECK(tree_all_reduce_time_s(S, 8, B, a) == Approx(6 * a + 2 * S / 40e9 + 5 * (S / 16) / 40e9));
-    CHECK(tree_all_reduce_time_s(S, 8, B, a) == Approx(0.0578305));
+    const double s = S / (2 * kTreeChunks);  // one chunk of one tree
+    // n = 8: 2·3·α + 2S/B + (2·3 − 1)·s/B.
+    CHECK(tree_all_reduce_time_s(S, 8, B, a) == Approx(6 * a + 2 * S / 40e9 + 5 * s / 40e9));
+    // with 8 chunks: 18 µs + 50 ms + 5·62.5 MB/40 GB/s = 57.8305 ms
+    CHECK(tree_all_reduce_time_s(S, 8, B, a, 8) == Approx(0.0578305));
     // n = 2: each rank is one tree's root: S/B, no fill.
     CHECK(tree_all_reduce_time_s(S, 2, B, a) == Approx(2 * a + S / 40e9));
     // n = 3: 1.5 S/B, d = 2.
-    CHECK(tree_all_reduce_time_s(S, 3, B, a) == Approx(4 * a + 1.5 * S / 40e9 + 3 * (S / 16) / 40e9));
+    CHECK(tree_all_reduce_time_s(S, 3, B, a) == Approx(4 * a + 1.5 * S / 40e9 + 3 * s / 40e9));
     CHECK(tree_all_reduce_time_s(S, 1, B, a) == 0);
     CHECK(tree_all_reduce_time_s(S, 8, B, a, 16) == Approx(6 * a + 2 * S / 40e9 + 5 * (S / 32) / 40e9));
     // Two-level, 4 nodes × 8 GPUs: NVLink chains bind (2·7/8·S/160 > 2·(S/8)/40), no fill.
@@ -204,7 +206,7 @@ TEST_CASE("tree all-reduce: closed form", "[hw]") {
     CHECK(hierarchical_tree_all_reduce_time_s(S, l) == Approx(14 * 2e-6 + 4 * 3e-6 + 2.0 * 7 / 8 * S / 160e9));
     // With a fast NVLink the rail trees bind: L·(S/g)/B_nic + (2d − 1)·S/(2gC)/B_nic.
     TwoLevelLinks fast{8, 4, 1000, 40, 0, 0};
-    CHECK(hierarchical_tree_all_reduce_time_s(S, fast) == Approx(2 * (S / 8) / 40e9 + 3 * (S / 128) / 40e9));
+    CHECK(hierarchical_tree_all_reduce_time_s(S, fast) == Approx(2 * (S / 8) / 40e9 + 3 * (s / 8) / 40e9));
     // g = 1 is the flat tree.
     TwoLevelLinks flat{1, 8, 160, 40, 0, 3e-6};
     CHECK(hierarchical_tree_all_reduce_time_s(S, flat) == Approx(tree_all_reduce_time_s(S, 8, 40, 3e-6)));

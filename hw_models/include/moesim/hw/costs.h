@@ -113,15 +113,16 @@ double hierarchical_all_to_all_time_s(double size_bytes, const TwoLevelLinks& l)
 //  * Latency: a chunk climbs d edges and comes down d: 2d·α, against the ring's 2(n−1)·α,
 //    so the tree wins on small buffers from n = 4 on.
 //  * Pipeline fill: the links are busy from the start (every rank is a leaf of one tree),
-//    but the last chunk still has 2d−1 hops to make after the bulk: (2d−1)·s/B. Against the
-//    flows on the engine (sim/network, C = 8, 1 GB, H800 NICs) the whole time agrees within
-//    2% for n = 2, 3, 6, 8, 12; the flows are 3% faster at n = 4, 7% at n = 5 (the shifted
-//    odd tree leaves fewer links idle), and 3% / 5% slower at n = 16 / 32 (deep trees fill
-//    more slowly than the last chunk's hops). n = 2 has no fill (both links busy to the end).
+//    but the last chunk still has 2d−1 hops to make after the bulk: (2d−1)·s/B. n = 2 has no
+//    fill (both links busy to the end). The estimate is rough (with C = 8 the flows on the
+//    engine were 3–7% off at n = 4, 5, 16, 32: odd trees leave fewer links idle, deep trees
+//    fill more slowly), so C = 64, as NCCL splits large buffers into many chunks: the fill is
+//    then small, and flows and closed form agree within 1.2% at 1 GB for n = 2…32 on one GPU
+//    per node and for 1, 2, 4, 8 nodes × 8 GPUs (tests/network/tree_collectives_test.cpp).
 //   t = 2d·α + L(n)·S/B + (2d−1)·S/(2C·B)          (n ≥ 3; n = 2: 2α + S/B)
 // The flows overlap latency with the fill, so on small buffers they come in below this
 // (by 7–13% at 1 MB for n = 4…16).
-constexpr int kTreeChunks = 8;
+constexpr int kTreeChunks = 64;
 struct DoubleBinaryTree {
     std::vector<int> parent[2];  // parent[t][r], −1 at the root
 };
