@@ -3,6 +3,8 @@
 #include <unistd.h>
 
 #include <array>
+#include <chrono>
+#include <thread>
 #include <cerrno>
 #include <cmath>
 #include <cstring>
@@ -200,6 +202,34 @@ std::int64_t count_objects(Connection& db) {
     return query.column_int64(0);
 }
 
+std::string journal_mode(Connection& db, const char* sql) {
+    Statement pragma(db, sql);
+    pragma.step();
+    return pragma.column_text(0);
+}
+
+// Switching to WAL takes an exclusive lock and SQLite answers "database is locked" at once,
+// without its busy handler, when another connection holds the file — as when several
+// processes open a new results file together. The mode persists in the file, so whoever
+// comes second usually finds it set; otherwise retry within the busy timeout.
+void switch_to_wal(Connection& db, int busy_timeout_ms) {
+    const auto deadline = std::chrono::steady_clock::now() + std::chrono::milliseconds(busy_timeout_ms);
+    for (int attempt = 0;; ++attempt) {
+        std::string mode = journal_mode(db, "PRAGMA journal_mode");
+        if (mode == "wal") return;
+        try {
+            mode = journal_mode(db, "PRAGMA journal_mode = WAL");
+        } catch (const DatabaseError&) {
+            if (std::chrono::steady_clock::now() >= deadline) throw;
+            std::this_thread::sleep_for(std::chrono::milliseconds(1 + attempt % 10));
+            continue;
+        }
+        // An in-memory database reports "memory"; a file that cannot take WAL is refused.
+        if (mode != "wal" && mode != "memory") db.fail("cannot switch to WAL mode (journal mode " + mode + ")", "");
+        return;
+    }
+}
+
 }  // namespace
 
 // ------------------------------------------------------------ ResultsDb
@@ -216,13 +246,7 @@ ResultsDb::ResultsDb(const std::filesystem::path& path, ResultsDbOptions options
 
     // Neither pragma can change inside a transaction.
     db_.exec("PRAGMA foreign_keys = ON");
-    {
-        Statement wal(db_, "PRAGMA journal_mode = WAL");
-        wal.step();
-        const std::string mode = wal.column_text(0);
-        // An in-memory database reports "memory"; a file that cannot take WAL is refused.
-        if (mode != "wal" && mode != "memory") db_.fail("cannot switch to WAL mode (journal mode " + mode + ")", "");
-    }
+    switch_to_wal(db_, options.busy_timeout_ms);
     if (version < latest_schema_version()) migrate();
 }
 
