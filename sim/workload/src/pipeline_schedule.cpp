@@ -206,6 +206,15 @@ void validate(Schedule schedule, int pp, int m, int v) {
                                 ": micro-batches per data-parallel rank must be a multiple of it, got " + str(m));
 }
 
+// Calls visit(op, where) for every operation of every rank, in rank order.
+template <class Visit>
+void for_each_op(const PipelineSchedule& s, Visit&& visit) {
+    for (int r = 0; r < s.pp; ++r) {
+        const auto& ops = s.ranks[static_cast<std::size_t>(r)];
+        for (int i = 0; i < static_cast<int>(ops.size()); ++i) visit(ops[static_cast<std::size_t>(i)], OpRef{r, i});
+    }
+}
+
 }  // namespace
 
 int PipelineSchedule::rank_of(int micro_batch, int stage) const {
@@ -261,20 +270,15 @@ std::vector<OpDependency> schedule_dependencies(const PipelineSchedule& s) {
         MOESIM_CHECK(!slot.valid(), "pipeline schedule: a pass of " + part_text("", p) + " appears twice");
         slot = ref;
     };
-    for (int r = 0; r < s.pp; ++r) {
-        const auto& ops = s.ranks[static_cast<std::size_t>(r)];
-        for (int i = 0; i < static_cast<int>(ops.size()); ++i) {
-            const PipelineOp& o = ops[static_cast<std::size_t>(i)];
-            const OpRef ref{r, i};
-            switch (o.kind) {
-                case PipelineOpKind::F: put(0, o.part, ref); break;
-                case PipelineOpKind::B: put(1, o.part, ref); break;
-                case PipelineOpKind::W: put(2, o.part, ref); break;
-                case PipelineOpKind::BW: put(1, o.part, ref); put(2, o.part, ref); break;
-                case PipelineOpKind::FB: put(0, o.part, ref); put(1, o.backward, ref); put(2, o.backward, ref); break;
-            }
+    for_each_op(s, [&](const PipelineOp& o, OpRef ref) {
+        switch (o.kind) {
+            case PipelineOpKind::F: put(0, o.part, ref); break;
+            case PipelineOpKind::B: put(1, o.part, ref); break;
+            case PipelineOpKind::W: put(2, o.part, ref); break;
+            case PipelineOpKind::BW: put(1, o.part, ref); put(2, o.part, ref); break;
+            case PipelineOpKind::FB: put(0, o.part, ref); put(1, o.backward, ref); put(2, o.backward, ref); break;
         }
-    }
+    });
     std::vector<OpDependency> deps;
     const auto need = [&](int pass, int mb, int stage, OpRef after) {
         const OpRef before = where[static_cast<std::size_t>(pass)][cell(OpPart{mb, stage, 0, 0})];
@@ -289,20 +293,15 @@ std::vector<OpDependency> schedule_dependencies(const PipelineSchedule& s) {
         need(0, p.micro_batch, p.stage, ref);
         if (p.stage + 1 < s.stages) need(1, p.micro_batch, p.stage + 1, ref);
     };
-    for (int r = 0; r < s.pp; ++r) {
-        const auto& ops = s.ranks[static_cast<std::size_t>(r)];
-        for (int i = 0; i < static_cast<int>(ops.size()); ++i) {
-            const PipelineOp& o = ops[static_cast<std::size_t>(i)];
-            const OpRef ref{r, i};
-            switch (o.kind) {
-                case PipelineOpKind::F: forward_deps(o.part, ref); break;
-                case PipelineOpKind::B:
-                case PipelineOpKind::BW: backward_deps(o.part, ref); break;
-                case PipelineOpKind::W: need(1, o.part.micro_batch, o.part.stage, ref); break;
-                case PipelineOpKind::FB: forward_deps(o.part, ref); backward_deps(o.backward, ref); break;
-            }
+    for_each_op(s, [&](const PipelineOp& o, OpRef ref) {
+        switch (o.kind) {
+            case PipelineOpKind::F: forward_deps(o.part, ref); break;
+            case PipelineOpKind::B:
+            case PipelineOpKind::BW: backward_deps(o.part, ref); break;
+            case PipelineOpKind::W: need(1, o.part.micro_batch, o.part.stage, ref); break;
+            case PipelineOpKind::FB: forward_deps(o.part, ref); backward_deps(o.backward, ref); break;
         }
-    }
+    });
     for (int pass = 0; pass < 3; ++pass)
         for (std::size_t c = 0; c < cells; ++c)
             MOESIM_CHECK(where[static_cast<std::size_t>(pass)][c].valid(),
