@@ -1,0 +1,58 @@
+#pragma once
+// What one iteration of a serving instance costs: the contract between the request-level
+// serving simulation (serving_sim.h) and the operator model that prices an iteration
+// (operator_costs.h). The simulation only sees this interface, so its tests can use a
+// hand-computable fake.
+//
+// An instance (prefill or decode) is `gpus` GPUs running the whole model: attention is
+// data-parallel over `attention_groups()` groups of `attn_tp` GPUs each, experts are spread
+// over `ep` ranks. Every iteration is one synchronous forward over all groups (the MoE
+// all-to-all joins them), so its time is set by the loads of all groups together.
+#include <cstdint>
+#include <span>
+
+namespace moesim::inference {
+
+enum class Pool { Prefill, Decode };
+
+// The work one attention group does in one iteration.
+struct GroupLoad {
+    std::int64_t sequences = 0;       // sequences in this group's batch
+    std::int64_t new_tokens = 0;      // tokens computed this iteration (prefill chunk, or
+                                      // 1 + draft tokens per sequence in decode)
+    std::int64_t context_tokens = 0;  // sum over sequences of tokens already in the KV cache
+                                      // before this iteration (prefix-cache hits, earlier chunks,
+                                      // tokens decoded so far)
+};
+
+class IterationCosts {
+public:
+    virtual ~IterationCosts() = default;
+
+    virtual int gpus(Pool) const = 0;              // per instance
+    virtual int nodes(Pool) const = 0;             // per instance
+    virtual int attention_groups(Pool) const = 0;  // data-parallel attention groups per instance
+
+    // Seconds of one forward iteration of an instance over these group loads (one entry per
+    // attention group; missing groups are idle). Includes MoE dispatch/combine, the overlap
+    // of `micro_batches`, and in decode the MTP module's draft work.
+    virtual double iteration_s(Pool, std::span<const GroupLoad> groups) const = 0;
+
+    // KV cache: tokens an attention group can hold after weights and working memory, and
+    // the most sequences a group may batch (decode: max_batch_per_gpu x attn_tp).
+    virtual std::int64_t kv_capacity_tokens_per_group(Pool) const = 0;
+    virtual std::int64_t max_sequences_per_group(Pool) const = 0;
+    // Prefill: the most new tokens one iteration takes over the whole instance (max_batch_tokens).
+    virtual std::int64_t max_batch_tokens() const = 0;
+
+    // Seconds to move one request's KV cache of `tokens` tokens from a prefill instance to a
+    // decode instance (0 when colocated).
+    virtual double kv_transfer_s(std::int64_t tokens) const = 0;
+
+    // Expected tokens emitted per sequence per decode iteration: 1 without MTP; with
+    // `draft_tokens` d accepted each with probability a (a draft counts only when all before
+    // it were accepted): 1 + a + a^2 + ... + a^d.
+    virtual double tokens_per_decode_step() const = 0;
+};
+
+}  // namespace moesim::inference
