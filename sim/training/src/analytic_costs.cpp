@@ -5,6 +5,7 @@
 #include "moesim/common/error.h"
 #include "moesim/hw/costs.h"
 #include "moesim/training/analytic.h"
+#include "operator_costs.h"
 
 namespace moesim::training {
 
@@ -64,10 +65,6 @@ hw::CommGroup comm_group(const TrainingSetup& st, int size, int stride) {
     return g;
 }
 
-struct OpTimes {
-    WorkTimes fwd, bwd_input, bwd_weight;
-};
-
 // The three GEMMs of a linear layer y = x·Wᵀ (W: n×k) over m rows: forward m×n×k,
 // input gradient m×k×n, weight gradient n×k×m (DeepGEMM's M is the rows of the output).
 void linear_times(const TrainingSetup& st, double m, double n, double k, double count, hw::Dtype dt, double& fwd,
@@ -76,6 +73,8 @@ void linear_times(const TrainingSetup& st, double m, double n, double k, double 
     bwd_in = hw::gemm_time_s({m, k, n, count}, dt, st.gpu, st.profile);
     bwd_w = hw::gemm_time_s({n, k, m, count}, dt, st.gpu, st.profile);
 }
+
+}  // namespace
 
 // `imbalance`: the layer's slowest EP rank over the mean one (moe_imbalance.h).
 OpTimes op_times(const TrainingSetup& st, const workload::Operator& op, const LayerImbalance& imbalance) {
@@ -136,6 +135,8 @@ OpTimes op_times(const TrainingSetup& st, const workload::Operator& op, const La
     return t;
 }
 
+namespace {
+
 int rank_of_stage(const workload::PipelineLayout& layout, int stage) {
     for (const auto& r : layout.ranks)
         if (std::find(r.stages.begin(), r.stages.end(), stage) != r.stages.end()) return r.rank;
@@ -147,6 +148,8 @@ bool has_routed_experts(const workload::Layer& layer) {
     return std::any_of(layer.ops.begin(), layer.ops.end(),
                        [](const workload::Operator& op) { return op.placement == ParamPlacement::Expert; });
 }
+
+}  // namespace
 
 // EP dispatch + combine of one micro-batch through one MoE layer: forward dispatches FP8 and
 // combines BF16; backward sends the gradients both ways in BF16 (two combine-sized transfers).
@@ -184,8 +187,6 @@ CommTimes moe_comm(const TrainingSetup& st, const LayerImbalance& imbalance, dou
     backward_s = 2.0 * combine;
     return CommTimes{dispatch + combine, 0, 0};
 }
-
-}  // namespace
 
 StageCosts stage_costs(const TrainingSetup& st, int stage_index) {
     const auto& stage = st.layout.stages.at(static_cast<std::size_t>(stage_index));
