@@ -6,6 +6,7 @@
 #include "moesim/hw/costs.h"
 #include "moesim/training/analytic.h"
 #include "operator_costs.h"
+#include "moesim/workload/resolve.h"
 
 namespace moesim::training {
 
@@ -47,13 +48,6 @@ StageCosts StageCosts::scaled(double f) const {
 
 namespace {
 
-// Per-GPU scale-out bandwidth, per direction, from the scenario's network section; an
-// oversubscribed core divides what crosses it (assumed: all inter-node traffic does).
-double nic_GBps_per_gpu(const workload::Scenario& s) {
-    const auto& n = s.cluster.network;
-    return n.nics_per_node * n.nic_Gbps / 8.0 / s.cluster.gpus_per_node / n.oversubscription;
-}
-
 // A group of `size` consecutive ranks in a dimension whose neighbours are `stride` ranks apart.
 hw::CommGroup comm_group(const TrainingSetup& st, int size, int stride) {
     const int gpn = st.scenario.cluster.gpus_per_node;
@@ -61,7 +55,7 @@ hw::CommGroup comm_group(const TrainingSetup& st, int size, int stride) {
     g.size = size;
     g.gpus_per_node = std::clamp(gpn / std::max(stride, 1), 1, size);
     g.nvlink_GBps = st.gpu.nvlink_GBps;
-    g.nic_GBps = nic_GBps_per_gpu(st.scenario);
+    g.nic_GBps = workload::nic_GBps_per_gpu(st.scenario);
     return g;
 }
 
@@ -72,6 +66,13 @@ void linear_times(const TrainingSetup& st, double m, double n, double k, double 
     fwd = hw::gemm_time_s({m, n, k, count}, dt, st.gpu, st.profile);
     bwd_in = hw::gemm_time_s({m, k, n, count}, dt, st.gpu, st.profile);
     bwd_w = hw::gemm_time_s({n, k, m, count}, dt, st.gpu, st.profile);
+}
+
+// The FP8 quantization kernels around an FP8 GEMM over `rows` token rows (operators.h):
+// memory-bound, forward and input-gradient side (the wgrad casts run before dgrad's GEMM).
+void add_fp8_casts(const TrainingSetup& st, const workload::Operator& op, double rows, OpTimes& t) {
+    t.fwd.memory_bound_s += hw::memory_bound_time_s(op.fp8_cast_bytes_fwd * rows, st.gpu, st.profile);
+    t.bwd_input.memory_bound_s += hw::memory_bound_time_s(op.fp8_cast_bytes_bwd * rows, st.gpu, st.profile);
 }
 
 }  // namespace
@@ -101,12 +102,14 @@ OpTimes op_times(const TrainingSetup& st, const workload::Operator& op, const La
                 t.fwd.experts_s = hw::grouped_gemm_time_s({slots, m, n, k}, dt, st.gpu, st.profile);
                 t.bwd_input.experts_s = hw::grouped_gemm_time_s({slots, m, k, n}, dt, st.gpu, st.profile);
                 t.bwd_weight.experts_s = hw::grouped_gemm_time_s({slots, n, k, m}, dt, st.gpu, st.profile);
+                if (fp8) add_fp8_casts(st, op, tokens_per_rank * imbalance.rows, t);
                 break;
             }
             const bool split = op.placement == ParamPlacement::TensorSplit || op.placement == ParamPlacement::VocabSplit;
             const double n_rank = split ? n / p.tp : n;
             linear_times(st, tokens, n_rank, k, static_cast<double>(op.gemm.count), dt, t.fwd.gemm_s, t.bwd_input.gemm_s,
                          t.bwd_weight.gemm_s);
+            if (fp8) add_fp8_casts(st, op, tokens * (split ? 1.0 / p.tp : 1.0), t);
             if (op.kind == OpKind::Router) {  // scores, top-k: memory-bound around the GEMM
                 t.fwd.memory_bound_s = hw::memory_bound_time_s(op.hbm_bytes_fwd * tokens_per_rank, st.gpu, st.profile);
                 t.bwd_input.memory_bound_s = hw::memory_bound_time_s(op.hbm_bytes_bwd * tokens_per_rank, st.gpu, st.profile);
@@ -170,7 +173,7 @@ CommTimes moe_comm(const TrainingSetup& st, const LayerImbalance& imbalance, dou
     group.ep_size = p.ep;
     group.gpus_per_node = std::min(s.cluster.gpus_per_node, p.ep);
     group.nvlink_GBps = st.gpu.nvlink_GBps;
-    group.nic_GBps = nic_GBps_per_gpu(s);
+    group.nic_GBps = workload::nic_GBps_per_gpu(s);
     const auto slowest_rank_time = [&](hw::DeepEpOp op) {
         if (imbalance.ib == 1.0 && imbalance.nvlink == 1.0) return hw::deepep_time_s(op, hw::DeepEpMode::Normal, shape, group, st.profile);
         constexpr double kFree = 1e12;  // GB/s: a link class that costs nothing

@@ -3,18 +3,11 @@
 #include <string>
 
 #include "moesim/common/error.h"
+#include "moesim/workload/resolve.h"
 
 namespace moesim::training {
 
 namespace {
-
-// Errors from loaders of referenced files name that file; errors about the scenario's own
-// values (an unknown name, an override) carry no file yet: give them the scenario's.
-[[noreturn]] void rethrow_in_scenario(const ScenarioError& e, const workload::Scenario& s,
-                                      const std::string& default_path) {
-    if (!e.file().empty()) throw e;
-    throw ScenarioError(s.source_file, e.json_path().empty() ? default_path : e.json_path(), e.message());
-}
 
 void check_layout_against_model(const workload::Scenario& s, const workload::ModelConfig& m,
                                 const hw::GpuSpec& gpu) {
@@ -51,35 +44,22 @@ std::unique_ptr<TrainingSetup> prepare_training(const workload::Scenario& s, boo
     MOESIM_CHECK(s.mode == workload::Mode::Training, "prepare_training needs a training scenario");
     auto setup = std::make_unique<TrainingSetup>();
     setup->scenario = s;
-    try {
-        setup->model = workload::account_model(workload::load_model(s.model, s.source_dir), s.training.seq_len);
-    } catch (const ScenarioError& e) {
-        rethrow_in_scenario(e, s, "/model");
-    }
-    try {
-        setup->gpu = hw::load_gpu(s.cluster.gpu, s.source_dir, s.cluster.gpu_overrides);
-    } catch (const ScenarioError& e) {
-        rethrow_in_scenario(e, s, "/cluster/gpu");
-    }
-    try {
-        setup->profile = s.cluster.calibration.empty() ? hw::default_profile()
-                                                       : hw::load_profile(s.cluster.calibration, s.source_dir);
-    } catch (const CalibrationError& e) {
-        throw ScenarioError(s.source_file, "/cluster/calibration", e.what());
-    }
+    setup->model = workload::account_model(workload::resolve_model(s), s.training.seq_len);
+    setup->gpu = workload::resolve_gpu(s);
+    setup->profile = workload::resolve_profile(s);
     check_layout_against_model(s, setup->model.model, setup->gpu);
     try {
         setup->layout = workload::pipeline_layout(setup->model, s.parallelism);
         setup->memory = workload::estimate_training_memory(setup->model, s, setup->gpu.hbm_bytes);
         if (!allow_oversubscribed_memory) workload::require_memory_fits(setup->memory, setup->gpu.name);
     } catch (const ScenarioError& e) {
-        rethrow_in_scenario(e, s, "/parallelism");
+        workload::rethrow_in_scenario(e, s, "/parallelism");
     }
     setup->micro_batches = s.training.global_batch_size / (static_cast<long long>(s.parallelism.dp) * s.parallelism.micro_batch_size);
     try {
         setup->moe_imbalance = compute_moe_imbalance(*setup);
     } catch (const ScenarioError& e) {
-        rethrow_in_scenario(e, s, "/training/moe/expert_load");
+        workload::rethrow_in_scenario(e, s, "/training/moe/expert_load");
     }
     return setup;
 }

@@ -1,0 +1,30 @@
+#pragma once
+// What a scenario names, resolved: its model, GPU and calibration profile, and the per-GPU
+// share of its network. Shared by the training and serving setups (sim/training,
+// sim/inference), so that both report a bad name the same way: a ScenarioError naming the
+// scenario file and the JSON path of the key to change.
+#include <string>
+
+#include "moesim/common/error.h"
+#include "moesim/hw/calibration_profile.h"
+#include "moesim/hw/gpu_spec.h"
+#include "moesim/workload/model_config.h"
+#include "moesim/workload/scenario.h"
+
+namespace moesim::workload {
+
+// Errors from loaders of referenced files name that file; errors about the scenario's own
+// values (an unknown name, an override) carry no file yet: give them the scenario's, and
+// `default_path` when they carry no JSON path either.
+[[noreturn]] void rethrow_in_scenario(const ScenarioError& e, const Scenario& s, const std::string& default_path);
+
+ModelConfig resolve_model(const Scenario& s);                // errors at /model
+hw::GpuSpec resolve_gpu(const Scenario& s);                  // /cluster/gpu (with gpu_overrides)
+hw::CalibrationProfile resolve_profile(const Scenario& s);   // /cluster/calibration; none = the bundled default
+
+// Scale-out bandwidth of one GPU, per direction, in GB/s, from the scenario's network
+// section: nics_per_node · nic_Gbps / 8 / gpus_per_node, divided by the core's
+// oversubscription (assumed: all inter-node traffic crosses the core).
+double nic_GBps_per_gpu(const Scenario& s);
+
+}  // namespace moesim::workload

@@ -1,0 +1,39 @@
+#include "moesim/workload/resolve.h"
+
+namespace moesim::workload {
+
+void rethrow_in_scenario(const ScenarioError& e, const Scenario& s, const std::string& default_path) {
+    if (!e.file().empty()) throw e;
+    throw ScenarioError(s.source_file, e.json_path().empty() ? default_path : e.json_path(), e.message());
+}
+
+ModelConfig resolve_model(const Scenario& s) {
+    try {
+        return load_model(s.model, s.source_dir);
+    } catch (const ScenarioError& e) {
+        rethrow_in_scenario(e, s, "/model");
+    }
+}
+
+hw::GpuSpec resolve_gpu(const Scenario& s) {
+    try {
+        return hw::load_gpu(s.cluster.gpu, s.source_dir, s.cluster.gpu_overrides);
+    } catch (const ScenarioError& e) {
+        rethrow_in_scenario(e, s, "/cluster/gpu");
+    }
+}
+
+hw::CalibrationProfile resolve_profile(const Scenario& s) {
+    try {
+        return s.cluster.calibration.empty() ? hw::default_profile() : hw::load_profile(s.cluster.calibration, s.source_dir);
+    } catch (const CalibrationError& e) {
+        throw ScenarioError(s.source_file, "/cluster/calibration", e.what());
+    }
+}
+
+double nic_GBps_per_gpu(const Scenario& s) {
+    const auto& n = s.cluster.network;
+    return n.nics_per_node * n.nic_Gbps / 8.0 / s.cluster.gpus_per_node / n.oversubscription;
+}
+
+}  // namespace moesim::workload
