@@ -1,0 +1,51 @@
+#pragma once
+// `moesim run --find-max-load`: the highest Poisson request rate at which the deployment
+// meets its SLO (p99 TTFT ≤ slo.ttft_p99_ms, p99 TPOT ≤ slo.tpot_p99_ms, and every measured
+// request finished). Deterministic: every probe simulates the same requests (requests.h
+// draws them with common random numbers; only their arrival times scale with the rate).
+//
+// First a feasibility check that needs no search: each of the first requests of the
+// traffic is priced alone — its prefill chunks on an idle instance, one decode step of it
+// alone per t tokens (t = tokens per decode step) — which bounds from below what it can
+// get at any load. If the 99th percentile of those bounds already misses the SLO, no rate
+// can meet it: ScenarioError at /inference/slo/..., saying why. Otherwise the search starts
+// at traffic.requests_per_s, doubles (or halves) until the SLO flips, then bisects until
+// the bracket is within `relative_tolerance`. A search that halves below one measured
+// request without meeting the SLO also ends in that ScenarioError.
+#include <vector>
+
+#include "moesim/inference/iteration_costs.h"
+#include "moesim/inference/serving_sim.h"
+#include "moesim/workload/scenario.h"
+
+namespace moesim::inference {
+
+struct MaxLoadOptions {
+    double relative_tolerance = 0.02;  // stop when (fails − meets) ≤ this × meets
+    int max_doublings = 20;
+    int bound_requests = 1000;         // requests priced alone by the feasibility check
+};
+
+struct LoadProbe {
+    double requests_per_s = 0;
+    bool meets = false;
+    double ttft_p99_ms = 0, tpot_p99_ms = 0;
+    long long unfinished = 0;
+};
+
+struct MaxLoad {
+    double requests_per_s = 0;         // the highest rate found that meets the SLO
+    ServingRun run;                    // the simulation at that rate
+    std::vector<LoadProbe> probes;     // in the order simulated
+    double ttft_p99_bound_ms = 0;      // the feasibility check's bounds
+    double tpot_p99_bound_ms = 0;
+};
+
+// Whether a run meets the scenario's SLO.
+bool meets_slo(const workload::Scenario& s, const ServingRun& run);
+
+// Throws ScenarioError when the traffic is a trace (its rate is not ours to change) or when
+// no rate meets the SLO.
+MaxLoad find_max_load(const workload::Scenario& s, const IterationCosts& costs, const MaxLoadOptions& options = {});
+
+}  // namespace moesim::inference

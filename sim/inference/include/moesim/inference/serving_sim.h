@@ -1,0 +1,103 @@
+#pragma once
+// The request-level serving simulation (issue 5): requests arrive, are prefilled in batches
+// (long prompts chunked), their KV cache moves to a decode instance, and they decode with
+// continuous batching until their last token. It runs on the engine's event loop; every
+// iteration's time comes from IterationCosts::iteration_s over the loads of the attention
+// groups, so the same code runs against the operator model or a hand-computable fake.
+//
+// Policies (each also printed in the result's assumptions):
+//  * Arrival: a request goes to the prefill instance with the fewest prompt tokens still to
+//    compute (ties: lowest index) and waits there in FIFO order.
+//  * Prefill iteration: each attention group takes up to max_batch_tokens / groups new
+//    tokens and max_sequences_per_group(Prefill) sequences; requests already started go
+//    first, then queued ones in order, each to the group with the most budget left
+//    (least load) that can hold its prompt's KV; a prompt longer than the budget is
+//    chunked over iterations. A group's prompt KV stays until it has moved to decode.
+//  * Prefix cache: cached tokens are not computed but are attention context.
+//  * First token: made by the prefill iteration that computes the last prompt token.
+//  * Decode admission (FIFO): a request reserves input + output tokens of KV in the decode
+//    group (over all decode instances) with the fewest sequences that has room for them and
+//    fewer than max_sequences_per_group(Decode) sequences; while none has, it waits (and
+//    keeps its prompt KV on the prefill group). The simulator knows each output length, so
+//    reserving it up front means no sequence is ever preempted.
+//  * KV transfer: kv_transfer_s(input tokens) per request, transfers independent of each other.
+//  * Decode: continuous batching; sequences join at the next iteration boundary. With t =
+//    tokens_per_decode_step() (MTP: fractional), a sequence that has run k steps of its
+//    instance has emitted floor(K·t) − floor(K0·t) decode tokens, K the instance's step
+//    count (K0 at its admission): deterministic, the long-run mean is t, and the last step
+//    is capped at the request's output.
+//  * Colocated: the decode instances also prefill, prefill first (each iteration is either
+//    a prefill iteration, when a prompt is waiting and fits, or a decode iteration); a
+//    prompt reserves its decode KV when its prefill starts. Prefill and decode must then
+//    have the same GPUs and attention groups per instance.
+//
+// Measurement: Poisson traffic is measured on the requests arriving in [0.1·duration_s,
+// duration_s) (the first 10% is warm-up); arrivals go on after the window so that the
+// measured requests finish under load, and the simulation stops when the last of them has
+// finished, or at 2·duration_s (those left are counted unfinished). A trace is measured
+// whole over [0, duration_s); its rows arriving later are not simulated. Rates, throughput
+// and GPU-time costs are over the window; latencies over the measured requests.
+#include <cstdint>
+#include <vector>
+
+#include "moesim/inference/iteration_costs.h"
+#include "moesim/inference/requests.h"
+#include "moesim/inference/result.h"
+#include "moesim/workload/scenario.h"
+
+namespace moesim::inference {
+
+struct ServingOptions {
+    std::optional<double> requests_per_s;  // overrides traffic.requests_per_s (Poisson only)
+    bool keep_requests = false;            // fill ServingRun::requests (tests)
+};
+
+// One request as it went through the simulation (with keep_requests).
+struct RequestRecord {
+    Request request;
+    bool measured = false;         // arrived inside the measurement window
+    bool rejected = false;         // could never fit a group's KV cache: not served
+    double first_token_s = -1;     // -1: not reached
+    double finish_s = -1;          // -1: not finished
+};
+
+// What the simulation counted, beside the result's headline figures.
+struct ServingStats {
+    double requests_per_s = 0;          // offered rate (Poisson), or measured / window (trace)
+    double window_start_s = 0, window_end_s = 0;
+    double end_s = 0;                   // clock when the simulation stopped
+    long long requests_arrived = 0;     // every arrival simulated (warm-up and cool-down too)
+    long long requests_measured = 0;    // arrived inside the window
+    long long requests_rejected = 0;    // measured ones too long for any group's KV cache
+    long long requests_unfinished = 0;  // measured ones still in the system at the stop
+    long long prefill_iterations = 0, decode_iterations = 0;
+    // Inside the window.
+    double mean_requests_in_system = 0;     // time average of (arrived, not yet finished)
+    double mean_latency_s = 0;              // measured and completed: arrival → last token
+    long long input_tokens_computed = 0;    // by prefill iterations ending in the window
+    long long input_tokens_cached = 0;      // cache hits of prompts starting prefill in the window
+    long long output_tokens_decoded = 0;    // by decode iterations ending in the window
+    double prefill_busy_fraction = 0;       // of the prefill (or colocated) instances' time
+    double decode_busy_fraction = 0;        // of the decode (or colocated) instances' time
+    double cache_hit_time_fraction = 0;     // of prefill time, added by cached context
+    double mean_decode_sequences_per_group = 0;  // over decode iterations
+    double kv_reserved_fraction = 0;        // time average of reserved / capacity (decode groups)
+    // Over the whole simulation (conservation checks).
+    long long total_tokens_computed = 0, total_tokens_cached = 0;
+    long long total_first_tokens = 0, total_tokens_decoded = 0;
+    long long total_completed = 0;
+};
+
+struct ServingRun {
+    InferenceResult result;
+    ServingStats stats;
+    std::vector<RequestRecord> requests;  // with keep_requests, in arrival order
+};
+
+// Simulates the scenario's serving traffic on `costs`. Throws ScenarioError when the request
+// trace is bad, when no KV cache is left for a group, or when a colocated deployment's pools
+// differ in GPUs or attention groups.
+ServingRun simulate_serving(const workload::Scenario& s, const IterationCosts& costs,
+                            const ServingOptions& options = {});
+
+}  // namespace moesim::inference

@@ -1,0 +1,148 @@
+// --find-max-load (max_load.h): a feasibility bound, then a deterministic bracket-and-bisect
+// search over the Poisson request rate.
+#include "moesim/inference/max_load.h"
+
+#include <cmath>
+#include <sstream>
+
+#include "moesim/common/error.h"
+#include "serving_tally.h"
+
+namespace moesim::inference {
+
+namespace {
+
+std::string ms(double seconds) {
+    std::ostringstream out;
+    out.setf(std::ios::fixed);
+    out.precision(seconds * 1e3 < 10 ? 3 : 1);
+    out << seconds * 1e3 << " ms";
+    return out.str();
+}
+
+// Time to the first token of a request alone on a prefill instance: its chunks, one per
+// iteration, with every other group idle.
+double alone_ttft_s(const Request& r, const IterationCosts& costs, const detail::Deployment& d) {
+    std::vector<GroupLoad> loads(static_cast<std::size_t>(d.prefill_groups));
+    const std::int64_t hits = r.input_tokens - r.computed_tokens();
+    double total = 0;
+    for (std::int64_t done = 0; done < r.computed_tokens();) {
+        const std::int64_t n = std::min(d.prefill_tokens_per_group, r.computed_tokens() - done);
+        loads[0] = {1, n, hits + done};
+        total += costs.iteration_s(Pool::Prefill, loads);
+        done += n;
+    }
+    return total;
+}
+
+// A lower bound on a request's time per output token: one decode step of it alone, at its
+// shortest context, over the tokens a step emits.
+double alone_tpot_s(const Request& r, const IterationCosts& costs, const detail::Deployment& d) {
+    std::vector<GroupLoad> loads(static_cast<std::size_t>(d.decode_groups));
+    loads[0] = {1, 1 + d.draft_tokens, r.input_tokens};
+    return costs.iteration_s(Pool::Decode, loads) / d.tokens_per_decode_step;
+}
+
+[[noreturn]] void unreachable_slo(const workload::Scenario& s, const std::string& key, double slo_ms,
+                                  const std::string& why) {
+    std::ostringstream out;
+    out << slo_ms << " ms cannot be met at any request rate: " << why;
+    throw ScenarioError(s.source_file, "/inference/slo/" + key, out.str());
+}
+
+// Prices the first requests alone; throws if even then the 99th percentile misses the SLO.
+void check_feasible(const workload::Scenario& s, const IterationCosts& costs, const MaxLoadOptions& options,
+                    MaxLoad& out) {
+    const detail::Deployment d = detail::describe_deployment(s, costs);
+    auto source = scenario_requests(s);
+    std::vector<double> ttft, tpot;
+    for (int i = 0; i < options.bound_requests; ++i) {
+        const Request r = *source->next();
+        if (r.input_tokens + r.output_tokens > d.decode_kv_capacity) continue;  // rejected, not served
+        ttft.push_back(alone_ttft_s(r, costs, d));
+        if (r.output_tokens > 1) tpot.push_back(alone_tpot_s(r, costs, d));
+    }
+    out.ttft_p99_bound_ms = detail::nearest_rank(ttft, 99) * 1e3;
+    out.tpot_p99_bound_ms = detail::nearest_rank(tpot, 99) * 1e3;
+    const workload::Slo& slo = s.inference.slo;
+    const std::string of = " of the first " + std::to_string(options.bound_requests) + " requests of the traffic";
+    if (out.tpot_p99_bound_ms > slo.tpot_p99_ms)
+        unreachable_slo(s, "tpot_p99_ms", slo.tpot_p99_ms,
+                        "even decoding alone on an idle instance, the 99th percentile" + of + " needs " +
+                            ms(out.tpot_p99_bound_ms / 1e3) +
+                            " per output token (one decode step of that sequence alone, over the tokens a step emits)");
+    if (out.ttft_p99_bound_ms > slo.ttft_p99_ms)
+        unreachable_slo(s, "ttft_p99_ms", slo.ttft_p99_ms,
+                        "even prefilled alone on an idle instance, the 99th percentile" + of + " takes " +
+                            ms(out.ttft_p99_bound_ms / 1e3) + " to its first token");
+}
+
+}  // namespace
+
+bool meets_slo(const workload::Scenario& s, const ServingRun& run) {
+    const workload::Slo& slo = s.inference.slo;
+    return run.result.requests_completed > 0 && run.stats.requests_unfinished == 0 &&
+           run.result.ttft_ms.p99 <= slo.ttft_p99_ms && run.result.tpot_ms.p99 <= slo.tpot_p99_ms;
+}
+
+MaxLoad find_max_load(const workload::Scenario& s, const IterationCosts& costs, const MaxLoadOptions& options) {
+    if (s.inference.traffic.arrival != workload::Arrival::Poisson)
+        throw ScenarioError(s.source_file, "/inference/traffic/arrival",
+                            "--find-max-load varies the Poisson request rate; a trace fixes its own arrivals");
+    MaxLoad out;
+    check_feasible(s, costs, options, out);
+
+    std::optional<ServingRun> best;  // the run at the highest rate known to meet the SLO
+    const auto probe = [&](double rate) {
+        ServingOptions o;
+        o.requests_per_s = rate;
+        ServingRun run = simulate_serving(s, costs, o);
+        const bool ok = meets_slo(s, run);
+        out.probes.push_back({rate, ok, run.result.ttft_ms.p99, run.result.tpot_ms.p99, run.stats.requests_unfinished});
+        if (ok && (!best || rate > out.requests_per_s)) {
+            out.requests_per_s = rate;
+            best = std::move(run);
+        }
+        return ok;
+    };
+
+    // Bracket: `meets` meets the SLO, `fails` does not.
+    double meets = 0, fails = 0;
+    const double start = s.inference.traffic.requests_per_s;
+    const double window_s = 0.9 * s.inference.traffic.duration_s;  // serving_sim.h: the measured window
+    if (probe(start)) {
+        meets = start;
+        for (int i = 0; i < options.max_doublings && probe(2 * meets); ++i) meets *= 2;
+        fails = 2 * meets;
+        if (out.probes.back().meets)
+            throw ScenarioError(s.source_file, "/inference/slo",
+                                "the SLO is still met at " + std::to_string(out.requests_per_s) +
+                                    " requests/s; stopped doubling the rate");
+    } else {
+        fails = start;
+        for (double rate = start / 2;; rate /= 2) {
+            if (rate * window_s < 1) {
+                const LoadProbe& last = out.probes.back();
+                std::ostringstream why;
+                why << "no request rate down to " << 2 * rate << " requests/s meets it (there the 99th percentiles are "
+                    << last.ttft_p99_ms << " ms to the first token and " << last.tpot_p99_ms
+                    << " ms per output token, against slo.ttft_p99_ms " << s.inference.slo.ttft_p99_ms
+                    << " and slo.tpot_p99_ms " << s.inference.slo.tpot_p99_ms << ")";
+                throw ScenarioError(s.source_file, "/inference/slo", why.str());
+            }
+            if (probe(rate)) {
+                meets = rate;
+                break;
+            }
+            fails = rate;
+        }
+    }
+    while (fails - meets > options.relative_tolerance * meets) {
+        const double mid = (meets + fails) / 2;
+        (probe(mid) ? meets : fails) = mid;
+    }
+    out.run = std::move(*best);
+    return out;
+}
+
+}  // namespace moesim::inference

@@ -1,0 +1,540 @@
+// The request-level serving simulation (serving_sim.h): arrivals, chunked prefill, KV
+// transfer, FIFO decode admission and continuous batching, on the engine's event loop.
+#include "moesim/inference/serving_sim.h"
+
+#include <algorithm>
+#include <cmath>
+#include <deque>
+#include <functional>
+#include <queue>
+#include <utility>
+
+#include "moesim/common/error.h"
+#include "moesim/engine/event_loop.h"
+#include "serving_tally.h"
+
+namespace moesim::inference {
+
+namespace {
+
+using engine::Picoseconds;
+using units::kPsPerSecond;
+using Slot = std::uint32_t;
+
+constexpr double kWarmupFraction = 0.1;  // of duration_s, Poisson traffic only
+
+Picoseconds to_ps(double s) {
+    MOESIM_CHECK(std::isfinite(s) && s >= 0, "time from the cost model must be finite and non-negative");
+    return std::llround(s * static_cast<double>(kPsPerSecond));
+}
+double to_s(Picoseconds ps) { return static_cast<double>(ps) / static_cast<double>(kPsPerSecond); }
+
+// One request in the system.
+struct Live {
+    Request req;
+    Picoseconds arrival_ps = 0;
+    Picoseconds first_token_ps = -1;
+    std::int64_t to_compute = 0;     // prompt tokens prefill computes
+    std::int64_t computed = 0;
+    std::int64_t emitted_at_join = 0;  // the decode instance's floor(K0·t) when it joined
+    std::uint64_t index = 0;         // arrival order
+    std::uint32_t prefill_instance = 0, prefill_group = 0;
+    std::uint32_t decode_instance = 0, decode_group = 0;
+    bool measured = false;
+    bool holds_prompt_kv = false;    // disaggregated: its prompt on a prefill group
+    bool holds_decode_kv = false;    // its input + output reserved on a decode group
+    std::int64_t decode_need() const { return req.input_tokens + req.output_tokens; }
+};
+
+struct Group {
+    std::int64_t prompt_kv = 0;      // prefill role: prompt tokens held
+    std::int64_t reserved_kv = 0;    // decode role: tokens reserved
+    std::int64_t sequences = 0;      // decode role: sequences reserved (joining or decoding)
+    std::int64_t active = 0;         // decoding
+    std::int64_t context_base = 0;   // Σ over active sequences of input − floor(K0·t)
+};
+
+struct Chunk {
+    Slot slot;
+    std::int64_t tokens;
+};
+
+struct Instance {
+    bool prefills = false, decodes = false;
+    std::vector<Group> groups;
+    bool busy = false;
+    Picoseconds iteration_start = 0;
+    double iteration_cache_s = 0;        // of the running prefill iteration, added by cached context
+    // Prefill role.
+    std::deque<Slot> queue;
+    std::vector<Slot> started;           // prompts partly computed, in start order
+    std::int64_t pending_tokens = 0;     // prompt tokens left to compute, queued or started
+    std::vector<Chunk> chunks;           // the running prefill iteration; empty while decoding
+    // Decode role.
+    std::int64_t steps = 0;              // decode iterations finished
+    std::vector<Slot> joining;
+    std::priority_queue<std::pair<std::int64_t, Slot>, std::vector<std::pair<std::int64_t, Slot>>, std::greater<>>
+        finishing;                       // (step count at which it finishes, slot)
+};
+
+class ServingSimulation {
+public:
+    ServingSimulation(const workload::Scenario& s, const IterationCosts& costs, const ServingOptions& options)
+        : s_(s), costs_(costs), options_(options) {
+        describe_deployment();
+        const workload::Traffic& t = s.inference.traffic;
+        const bool poisson = t.arrival == workload::Arrival::Poisson;
+        window_start_ps_ = poisson ? to_ps(kWarmupFraction * t.duration_s) : 0;
+        window_end_ps_ = to_ps(t.duration_s);
+        stop_ps_ = to_ps(2.0 * t.duration_s);
+        source_ = scenario_requests(s, poisson ? options.requests_per_s : std::nullopt);
+        run_.stats.requests_per_s = poisson ? options.requests_per_s.value_or(t.requests_per_s) : 0;
+        arrival_ = loop_.add_handler([this](std::uint64_t) { on_arrival(); });
+        prefill_end_ = loop_.add_handler([this](std::uint64_t i) { on_prefill_end(static_cast<std::uint32_t>(i)); });
+        decode_end_ = loop_.add_handler([this](std::uint64_t i) { on_decode_end(static_cast<std::uint32_t>(i)); });
+        transfer_end_ = loop_.add_handler([this](std::uint64_t slot) { on_transfer_end(static_cast<Slot>(slot)); });
+    }
+
+    ServingRun run() {
+        schedule_next_arrival();
+        for (;;) {
+            const Picoseconds t = loop_.next_time();
+            if (t == engine::kNever || t > stop_ps_) break;
+            if (arrivals_closed_ && measured_open_ == 0) break;
+            loop_.advance_to(t);
+        }
+        ServingStats& st = run_.stats;
+        st.window_start_s = to_s(window_start_ps_);
+        st.window_end_s = to_s(window_end_ps_);
+        st.end_s = to_s(loop_.now());
+        st.requests_unfinished = measured_open_;
+        count_in_system(0);  // closes the in-system integral at the current time
+        detail::summarize(s_, d_, tally_, run_);
+        return std::move(run_);
+    }
+
+private:
+    void describe_deployment();
+    void schedule_next_arrival();
+    void on_arrival();
+    void try_start(std::uint32_t i);
+    bool start_prefill(std::uint32_t i);
+    void start_decode(std::uint32_t i);
+    void on_prefill_end(std::uint32_t i);
+    void on_decode_end(std::uint32_t i);
+    void on_transfer_end(Slot slot);
+    void admit_to_decode();
+    void start_transfer(Slot slot);
+    void finish(Slot slot);
+    void count_in_system(int delta);
+
+    Slot take_slot() {
+        if (free_.empty()) {
+            live_.emplace_back();
+            return static_cast<Slot>(live_.size() - 1);
+        }
+        const Slot s = free_.back();
+        free_.pop_back();
+        return s;
+    }
+    bool in_window(Picoseconds t) const { return t >= window_start_ps_ && t < window_end_ps_; }
+    // Seconds of [a, b) inside the window.
+    double window_overlap_s(Picoseconds a, Picoseconds b) const {
+        return to_s(std::max<Picoseconds>(0, std::min(b, window_end_ps_) - std::max(a, window_start_ps_)));
+    }
+    // Decode tokens an instance's sequences have emitted after `steps` steps, counted from 0:
+    // floor(steps · t). The 1e-9 keeps products that are whole in exact arithmetic whole.
+    std::int64_t emitted(std::int64_t steps) const {
+        return static_cast<std::int64_t>(std::floor(static_cast<double>(steps) * d_.tokens_per_decode_step + 1e-9));
+    }
+    // The first step count at which floor(steps · t) reaches `target`.
+    std::int64_t step_reaching(std::int64_t target) const {
+        auto k = static_cast<std::int64_t>(std::ceil(static_cast<double>(target) / d_.tokens_per_decode_step));
+        while (k > 0 && emitted(k - 1) >= target) --k;
+        while (emitted(k) < target) ++k;
+        return k;
+    }
+    bool rejected(const Request& r) const {
+        if (r.input_tokens + r.output_tokens > d_.decode_kv_capacity) return true;
+        return !d_.colocated && r.input_tokens > d_.prefill_kv_capacity;
+    }
+    void record_finish(const Live& r) {
+        if (!options_.keep_requests) return;
+        run_.requests[r.index].finish_s = to_s(loop_.now());
+    }
+
+    const workload::Scenario& s_;
+    const IterationCosts& costs_;
+    ServingOptions options_;
+    detail::Deployment d_;
+    detail::Tally tally_;
+    ServingRun run_;
+
+    engine::EventLoop loop_;
+    engine::HandlerId arrival_ = 0, prefill_end_ = 0, decode_end_ = 0, transfer_end_ = 0;
+    std::unique_ptr<RequestSource> source_;
+    std::optional<Request> next_request_;
+    Picoseconds window_start_ps_ = 0, window_end_ps_ = 0, stop_ps_ = 0;
+    bool arrivals_closed_ = false;      // no more measured arrivals can come
+    long long measured_open_ = 0;       // measured, arrived, not yet finished
+    long long in_system_ = 0;
+    Picoseconds in_system_since_ = 0;
+
+    std::vector<Live> live_;
+    std::vector<Slot> free_;
+    std::vector<Instance> instances_;
+    std::deque<Slot> decode_wait_;       // disaggregated: prefilled, waiting for a decode group
+    // Scratch for forming an iteration.
+    std::vector<GroupLoad> loads_, loads_uncached_;
+    std::vector<std::int64_t> budget_, batch_sequences_;
+};
+
+void ServingSimulation::describe_deployment() {
+    d_ = detail::describe_deployment(s_, costs_);
+    const auto add = [&](bool prefills, bool decodes, int groups) {
+        Instance in;
+        in.prefills = prefills;
+        in.decodes = decodes;
+        in.groups.resize(static_cast<std::size_t>(groups));
+        instances_.push_back(std::move(in));
+    };
+    if (d_.colocated) {
+        for (int i = 0; i < d_.decode_instances; ++i) add(true, true, d_.decode_groups);
+    } else {
+        for (int i = 0; i < d_.prefill_instances; ++i) add(true, false, d_.prefill_groups);
+        for (int i = 0; i < d_.decode_instances; ++i) add(false, true, d_.decode_groups);
+    }
+}
+
+void ServingSimulation::schedule_next_arrival() {
+    next_request_ = source_->next();
+    const bool trace = s_.inference.traffic.arrival == workload::Arrival::Trace;
+    if (!next_request_ || (trace && to_ps(next_request_->arrival_s) >= window_end_ps_)) {
+        next_request_.reset();
+        arrivals_closed_ = true;
+        return;
+    }
+    const Picoseconds t = std::max(to_ps(next_request_->arrival_s), loop_.now());
+    if (t >= window_end_ps_) arrivals_closed_ = true;  // cool-down: keeps the load, not measured
+    if (t > stop_ps_) {
+        next_request_.reset();
+        return;
+    }
+    loop_.schedule_at(t, arrival_);
+}
+
+void ServingSimulation::on_arrival() {
+    const Request req = *next_request_;
+    const Picoseconds now = loop_.now();
+    const std::uint64_t index = static_cast<std::uint64_t>(run_.stats.requests_arrived++);
+    const bool measured = in_window(now);
+    if (options_.keep_requests) run_.requests.push_back({req, measured, false, -1, -1});
+    if (measured) ++run_.stats.requests_measured;
+
+    if (rejected(req)) {
+        if (measured) ++run_.stats.requests_rejected;
+        if (options_.keep_requests) run_.requests.back().rejected = true;
+        schedule_next_arrival();
+        return;
+    }
+    const Slot slot = take_slot();
+    Live& r = live_[slot];
+    r = Live{};
+    r.req = req;
+    r.arrival_ps = now;
+    r.to_compute = req.computed_tokens();
+    r.index = index;
+    r.measured = measured;
+    if (measured) ++measured_open_;
+    count_in_system(+1);
+
+    // The prefill instance with the fewest prompt tokens left to compute.
+    std::uint32_t best = 0;
+    bool found = false;
+    for (std::uint32_t i = 0; i < instances_.size(); ++i) {
+        if (!instances_[i].prefills) continue;
+        if (!found || instances_[i].pending_tokens < instances_[best].pending_tokens) best = i;
+        found = true;
+    }
+    r.prefill_instance = best;
+    instances_[best].queue.push_back(slot);
+    instances_[best].pending_tokens += r.to_compute;
+    schedule_next_arrival();
+    try_start(best);
+}
+
+void ServingSimulation::try_start(std::uint32_t i) {
+    Instance& in = instances_[i];
+    if (in.busy) return;
+    if (in.prefills && start_prefill(i)) return;  // colocated: prefill first
+    if (in.decodes && (!in.joining.empty() || !in.finishing.empty())) start_decode(i);
+}
+
+bool ServingSimulation::start_prefill(std::uint32_t i) {
+    Instance& in = instances_[i];
+    if (in.queue.empty() && in.started.empty()) return false;
+    const std::size_t groups = in.groups.size();
+    budget_.assign(groups, d_.prefill_tokens_per_group);
+    batch_sequences_.assign(groups, 0);
+    loads_.assign(groups, GroupLoad{});
+    loads_uncached_.assign(groups, GroupLoad{});
+    in.chunks.clear();
+    bool any_cached_context = false;
+    const auto add = [&](Slot slot) {
+        const Live& r = live_[slot];
+        const std::size_t g = r.prefill_group;
+        const std::int64_t n = std::min(r.to_compute - r.computed, budget_[g]);
+        const std::int64_t hits = r.req.input_tokens - r.to_compute;
+        budget_[g] -= n;
+        ++batch_sequences_[g];
+        for (GroupLoad* l : {&loads_[g], &loads_uncached_[g]}) {
+            ++l->sequences;
+            l->new_tokens += n;
+            l->context_tokens += r.computed;
+        }
+        loads_[g].context_tokens += hits;
+        any_cached_context = any_cached_context || hits > 0;
+        in.chunks.push_back({slot, n});
+    };
+    for (const Slot slot : in.started) {
+        const std::size_t g = live_[slot].prefill_group;
+        if (budget_[g] > 0 && batch_sequences_[g] < d_.prefill_max_sequences) add(slot);
+    }
+    // Queued prompts in order; the first that fits nowhere waits, and so do those behind it.
+    while (!in.queue.empty()) {
+        const Slot slot = in.queue.front();
+        Live& r = live_[slot];
+        std::size_t best = groups;
+        for (std::size_t g = 0; g < groups; ++g) {
+            const Group& grp = in.groups[g];
+            if (budget_[g] == 0 || batch_sequences_[g] >= d_.prefill_max_sequences) continue;
+            const bool fits = d_.colocated ? grp.sequences < d_.decode_max_sequences &&
+                                                 grp.reserved_kv + r.decode_need() <= d_.decode_kv_capacity
+                                           : grp.prompt_kv + r.req.input_tokens <= d_.prefill_kv_capacity;
+            if (!fits) continue;
+            if (best == groups || budget_[g] > budget_[best]) best = g;
+        }
+        if (best == groups) break;
+        r.prefill_group = static_cast<std::uint32_t>(best);
+        Group& grp = in.groups[best];
+        if (d_.colocated) {
+            grp.reserved_kv += r.decode_need();
+            ++grp.sequences;
+            r.decode_instance = i;
+            r.decode_group = r.prefill_group;
+            r.holds_decode_kv = true;
+        } else {
+            grp.prompt_kv += r.req.input_tokens;
+            r.holds_prompt_kv = true;
+        }
+        in.queue.pop_front();
+        in.started.push_back(slot);
+        add(slot);
+    }
+    if (in.chunks.empty()) return false;
+
+    const double seconds = costs_.iteration_s(Pool::Prefill, loads_);
+    in.iteration_cache_s = any_cached_context ? std::max(0.0, seconds - costs_.iteration_s(Pool::Prefill, loads_uncached_)) : 0;
+    in.busy = true;
+    in.iteration_start = loop_.now();
+    loop_.schedule_at(loop_.now() + to_ps(seconds), prefill_end_, i);
+    ++run_.stats.prefill_iterations;
+    return true;
+}
+
+void ServingSimulation::on_prefill_end(std::uint32_t i) {
+    Instance& in = instances_[i];
+    const Picoseconds now = loop_.now();
+    const double overlap_s = window_overlap_s(in.iteration_start, now);
+    tally_.prefill_busy_s += overlap_s;
+    const double length_s = to_s(now - in.iteration_start);
+    if (length_s > 0) tally_.cache_hit_s += in.iteration_cache_s * overlap_s / length_s;
+    const bool window = in_window(now);
+    ServingStats& st = run_.stats;
+
+    std::vector<Slot> done;
+    for (const Chunk& c : in.chunks) {
+        Live& r = live_[c.slot];
+        if (r.computed == 0) {  // the prompt's first chunk: its cache hits are served now
+            const std::int64_t hits = r.req.input_tokens - r.to_compute;
+            st.total_tokens_cached += hits;
+            if (window) st.input_tokens_cached += hits;
+        }
+        r.computed += c.tokens;
+        in.pending_tokens -= c.tokens;
+        st.total_tokens_computed += c.tokens;
+        if (window) st.input_tokens_computed += c.tokens;
+        if (r.computed == r.to_compute) done.push_back(c.slot);
+    }
+    in.chunks.clear();
+    std::erase_if(in.started, [&](Slot slot) { return live_[slot].computed == live_[slot].to_compute; });
+    in.busy = false;
+
+    for (const Slot slot : done) {
+        Live& r = live_[slot];
+        r.first_token_ps = now;
+        ++st.total_first_tokens;
+        if (options_.keep_requests) run_.requests[r.index].first_token_s = to_s(now);
+        if (r.req.output_tokens == 1)
+            finish(slot);
+        else if (d_.colocated)
+            start_transfer(slot);
+        else
+            decode_wait_.push_back(slot);
+    }
+    if (!d_.colocated) admit_to_decode();
+    try_start(i);
+}
+
+void ServingSimulation::admit_to_decode() {
+    while (!decode_wait_.empty()) {
+        const Slot slot = decode_wait_.front();
+        Live& r = live_[slot];
+        const std::int64_t need = r.decode_need();
+        // The decode group (over every decode instance) with the fewest sequences that has room.
+        std::uint32_t best_i = 0, best_g = 0;
+        const Group* best = nullptr;
+        for (std::uint32_t i = 0; i < instances_.size(); ++i) {
+            if (!instances_[i].decodes) continue;
+            const auto& groups = instances_[i].groups;
+            for (std::uint32_t g = 0; g < groups.size(); ++g) {
+                const Group& grp = groups[g];
+                if (grp.sequences >= d_.decode_max_sequences || grp.reserved_kv + need > d_.decode_kv_capacity) continue;
+                if (best == nullptr || grp.sequences < best->sequences ||
+                    (grp.sequences == best->sequences && grp.reserved_kv < best->reserved_kv)) {
+                    best = &grp;
+                    best_i = i;
+                    best_g = g;
+                }
+            }
+        }
+        if (best == nullptr) return;
+        Group& grp = instances_[best_i].groups[best_g];
+        grp.reserved_kv += need;
+        ++grp.sequences;
+        r.decode_instance = best_i;
+        r.decode_group = best_g;
+        r.holds_decode_kv = true;
+        decode_wait_.pop_front();
+        start_transfer(slot);
+    }
+}
+
+void ServingSimulation::start_transfer(Slot slot) {
+    const double seconds = costs_.kv_transfer_s(live_[slot].req.input_tokens);
+    loop_.schedule_at(loop_.now() + to_ps(seconds), transfer_end_, slot);
+}
+
+void ServingSimulation::on_transfer_end(Slot slot) {
+    Live& r = live_[slot];
+    if (r.holds_prompt_kv) {
+        instances_[r.prefill_instance].groups[r.prefill_group].prompt_kv -= r.req.input_tokens;
+        r.holds_prompt_kv = false;
+        try_start(r.prefill_instance);  // a prompt may have waited for that room
+    }
+    instances_[r.decode_instance].joining.push_back(slot);
+    try_start(r.decode_instance);
+}
+
+void ServingSimulation::start_decode(std::uint32_t i) {
+    Instance& in = instances_[i];
+    const std::int64_t emitted_now = emitted(in.steps);
+    for (const Slot slot : in.joining) {
+        Live& r = live_[slot];
+        Group& grp = in.groups[r.decode_group];
+        ++grp.active;
+        r.emitted_at_join = emitted_now;
+        grp.context_base += r.req.input_tokens - emitted_now;
+        // Prefill made the first token; decode makes the other output − 1.
+        in.finishing.emplace(step_reaching(emitted_now + r.req.output_tokens - 1), slot);
+    }
+    in.joining.clear();
+    loads_.assign(in.groups.size(), GroupLoad{});
+    double used = 0, reserved = 0;
+    for (std::size_t g = 0; g < in.groups.size(); ++g) {
+        const Group& grp = in.groups[g];
+        loads_[g] = {grp.active, grp.active * (1 + d_.draft_tokens), grp.context_base + grp.active * emitted_now};
+        used += static_cast<double>(loads_[g].context_tokens);
+        reserved += static_cast<double>(grp.reserved_kv);
+        tally_.decode_group_sequences += static_cast<double>(grp.active);
+    }
+    tally_.decode_group_iterations += static_cast<long long>(in.groups.size());
+    const Picoseconds end = loop_.now() + to_ps(costs_.iteration_s(Pool::Decode, loads_));
+    const double overlap_s = window_overlap_s(loop_.now(), end);
+    tally_.kv_used_token_s += used * overlap_s;
+    tally_.kv_reserved_token_s += reserved * overlap_s;
+    in.busy = true;
+    in.iteration_start = loop_.now();
+    loop_.schedule_at(end, decode_end_, i);
+    ++run_.stats.decode_iterations;
+}
+
+void ServingSimulation::on_decode_end(std::uint32_t i) {
+    Instance& in = instances_[i];
+    const Picoseconds now = loop_.now();
+    tally_.decode_busy_s += window_overlap_s(in.iteration_start, now);
+    const std::int64_t before = emitted(in.steps);
+    const std::int64_t after = emitted(++in.steps);
+    std::int64_t decoded = 0;
+    for (const Group& grp : in.groups) decoded += grp.active * (after - before);
+    while (!in.finishing.empty() && in.finishing.top().first == in.steps) {
+        const Slot slot = in.finishing.top().second;
+        in.finishing.pop();
+        Live& r = live_[slot];
+        // Its last step emits only what the request still needed.
+        decoded -= (after - r.emitted_at_join) - (r.req.output_tokens - 1);
+        Group& grp = in.groups[r.decode_group];
+        --grp.active;
+        grp.context_base -= r.req.input_tokens - r.emitted_at_join;
+        finish(slot);
+    }
+    MOESIM_CHECK(in.finishing.empty() || in.finishing.top().first > in.steps, "a sequence outlived its last step");
+    run_.stats.total_tokens_decoded += decoded;
+    if (in_window(now)) run_.stats.output_tokens_decoded += decoded;
+    in.busy = false;
+    if (!d_.colocated) admit_to_decode();
+    try_start(i);
+}
+
+void ServingSimulation::finish(Slot slot) {
+    Live& r = live_[slot];
+    const Picoseconds now = loop_.now();
+    if (r.holds_prompt_kv) {
+        instances_[r.prefill_instance].groups[r.prefill_group].prompt_kv -= r.req.input_tokens;
+        r.holds_prompt_kv = false;
+    }
+    if (r.holds_decode_kv) {
+        Group& grp = instances_[r.decode_instance].groups[r.decode_group];
+        grp.reserved_kv -= r.decode_need();
+        --grp.sequences;
+        r.holds_decode_kv = false;
+    }
+    ++run_.stats.total_completed;
+    count_in_system(-1);
+    if (r.measured) {
+        --measured_open_;
+        ++tally_.measured_completed;
+        tally_.ttft_ms.push_back(to_s(r.first_token_ps - r.arrival_ps) * 1e3);
+        if (r.req.output_tokens > 1)
+            tally_.tpot_ms.push_back(to_s(now - r.first_token_ps) * 1e3 / static_cast<double>(r.req.output_tokens - 1));
+        tally_.latency_sum_s += to_s(now - r.arrival_ps);
+    }
+    record_finish(r);
+    free_.push_back(slot);
+}
+
+void ServingSimulation::count_in_system(int delta) {
+    const Picoseconds now = loop_.now();
+    tally_.in_system_request_s += static_cast<double>(in_system_) * window_overlap_s(in_system_since_, now);
+    in_system_ += delta;
+    in_system_since_ = now;
+}
+
+}  // namespace
+
+ServingRun simulate_serving(const workload::Scenario& s, const IterationCosts& costs, const ServingOptions& options) {
+    ServingSimulation sim(s, costs, options);
+    return sim.run();
+}
+
+}  // namespace moesim::inference

@@ -1,0 +1,96 @@
+#pragma once
+// A hand-computable IterationCosts for the serving simulation's tests: every iteration costs
+// a fixed time plus linear terms in the loads it is given, and every call is logged so that
+// tests can check what the simulation asked for.
+#include <algorithm>
+#include <filesystem>
+#include <fstream>
+#include <string>
+#include <vector>
+
+#include "moesim/inference/iteration_costs.h"
+#include "moesim/workload/scenario.h"
+
+namespace moesim::test {
+
+using inference::GroupLoad;
+using inference::Pool;
+
+struct FakeCosts final : inference::IterationCosts {
+    struct Linear {
+        double fixed_s = 0;        // per iteration
+        double per_token_s = 0;    // per new token, summed over groups
+        double per_context_s = 0;  // per context token, summed over groups
+    };
+    int nodes_per_instance[2] = {1, 1};         // [Prefill, Decode]
+    int gpus_per_instance[2] = {8, 8};
+    int groups[2] = {1, 1};
+    std::int64_t kv_capacity[2] = {1'000'000, 1'000'000};
+    std::int64_t max_sequences[2] = {1'000, 1'000};
+    std::int64_t batch_tokens = 4096;
+    double transfer_s = 0;
+    double tokens_per_step = 1;
+    Linear cost[2] = {{0.010, 1e-5, 0}, {0.005, 0, 0}};
+
+    struct Call {
+        Pool pool;
+        std::vector<GroupLoad> loads;
+    };
+    mutable std::vector<Call> calls;
+
+    static int at(Pool p) { return p == Pool::Prefill ? 0 : 1; }
+    int gpus(Pool p) const override { return gpus_per_instance[at(p)]; }
+    int nodes(Pool p) const override { return nodes_per_instance[at(p)]; }
+    int attention_groups(Pool p) const override { return groups[at(p)]; }
+    double iteration_s(Pool p, std::span<const GroupLoad> loads) const override {
+        calls.push_back({p, std::vector<GroupLoad>(loads.begin(), loads.end())});
+        const Linear& c = cost[at(p)];
+        double t = c.fixed_s;
+        for (const GroupLoad& l : loads)
+            t += c.per_token_s * static_cast<double>(l.new_tokens) + c.per_context_s * static_cast<double>(l.context_tokens);
+        return t;
+    }
+    std::int64_t kv_capacity_tokens_per_group(Pool p) const override { return kv_capacity[at(p)]; }
+    std::int64_t max_sequences_per_group(Pool p) const override { return max_sequences[at(p)]; }
+    std::int64_t max_batch_tokens() const override { return batch_tokens; }
+    double kv_transfer_s(std::int64_t) const override { return transfer_s; }
+    double tokens_per_decode_step() const override { return tokens_per_step; }
+
+    // The decode iterations simulated, in order.
+    std::vector<std::vector<GroupLoad>> decode_loads() const {
+        std::vector<std::vector<GroupLoad>> out;
+        for (const Call& c : calls)
+            if (c.pool == Pool::Decode) out.push_back(c.loads);
+        return out;
+    }
+};
+
+// A serving scenario for the fake costs: one prefill and one decode instance of one node,
+// Poisson traffic with fixed lengths unless a test changes them.
+inline workload::Scenario serving_scenario() {
+    workload::Scenario s;
+    s.name = "fake-serving";
+    s.mode = workload::Mode::Inference;
+    s.model = "fake";
+    s.cluster.nodes = 2;
+    s.source_file = "fake.json";
+    s.source_dir = ".";
+    workload::Traffic& t = s.inference.traffic;
+    t.requests_per_s = 1;
+    t.duration_s = 100;
+    t.input_tokens = {workload::LengthDist::Fixed, 1000, 1.0};
+    t.output_tokens = {workload::LengthDist::Fixed, 5, 1.0};
+    return s;
+}
+
+// Writes `rows` (CSV text) as a trace file in `dir` and points the scenario at it.
+inline void use_trace(workload::Scenario& s, const std::filesystem::path& dir, const std::string& rows,
+                      double duration_s = 1000) {
+    const auto path = dir / "trace.csv";
+    std::ofstream(path) << rows;
+    s.inference.traffic.arrival = workload::Arrival::Trace;
+    s.inference.traffic.trace_file = path.string();
+    s.inference.traffic.duration_s = duration_s;
+}
+
+}  // namespace moesim::test

@@ -1,0 +1,88 @@
+// --find-max-load: the search brackets the SLO's edge, is deterministic, and refuses SLOs
+// that no load can meet without searching.
+#include <catch2/catch.hpp>
+
+#include "../cli/run_moesim.h"
+#include "fake_costs.h"
+#include "moesim/common/error.h"
+#include "moesim/inference/max_load.h"
+
+using namespace moesim;
+using inference::find_max_load;
+
+namespace {
+
+// Decode is the bottleneck: at most 8 sequences, whose steps take 5 + 8 x 0.2 = 6.6 ms, and
+// 99 steps per request (100 output tokens): 8 / (99 x 6.6 ms) ≈ 12.2 requests/s at most.
+workload::Scenario bounded() {
+    auto s = test::serving_scenario();
+    s.inference.traffic.duration_s = 60;
+    s.inference.traffic.requests_per_s = 4;
+    s.inference.traffic.output_tokens = {workload::LengthDist::Fixed, 100, 1.0};
+    s.inference.slo = {500, 20};
+    return s;
+}
+
+test::FakeCosts bounded_costs() {
+    test::FakeCosts c;
+    c.max_sequences[1] = 8;
+    c.cost[1] = {0.005, 2e-4, 0};  // 5 ms + 0.2 ms per sequence
+    return c;
+}
+
+}  // namespace
+
+TEST_CASE("max load: the highest rate that meets the SLO, bracketed within the tolerance", "[inference]") {
+    const auto s = bounded();
+    const auto costs = bounded_costs();
+    const auto found = find_max_load(s, costs);
+    WARN("found " << found.requests_per_s << " requests/s after " << found.probes.size() << " probes; p99 TTFT "
+                  << found.run.result.ttft_ms.p99 << " ms, TPOT " << found.run.result.tpot_ms.p99 << " ms");
+    CHECK(found.requests_per_s > 4);
+    CHECK(found.requests_per_s < 12.25);
+    CHECK(inference::meets_slo(s, found.run));
+    CHECK(found.run.stats.requests_per_s == found.requests_per_s);
+    // A probe just above failed, and none above the answer met the SLO.
+    bool bracketed = false;
+    for (const auto& p : found.probes) {
+        if (p.requests_per_s > found.requests_per_s) CHECK_FALSE(p.meets);
+        if (!p.meets && p.requests_per_s <= found.requests_per_s * 1.02 + 1e-12) bracketed = true;
+    }
+    CHECK(bracketed);
+    // Deterministic.
+    const auto again = find_max_load(s, costs);
+    CHECK(again.requests_per_s == found.requests_per_s);
+    CHECK(again.probes.size() == found.probes.size());
+}
+
+TEST_CASE("max load: starting above the edge, it halves first", "[inference]") {
+    auto s = bounded();
+    s.inference.traffic.requests_per_s = 64;
+    const auto costs = bounded_costs();
+    const auto found = find_max_load(s, costs);
+    CHECK_FALSE(found.probes.front().meets);
+    CHECK(found.requests_per_s > 4);
+    CHECK(found.requests_per_s < 12.25);
+}
+
+TEST_CASE("max load: an SLO below what one request alone gets is refused without a search", "[inference]") {
+    auto s = bounded();
+    const auto costs = bounded_costs();
+    SECTION("TPOT below one sequence's decode step") {
+        s.inference.slo.tpot_p99_ms = 5;  // a step alone takes 5.2 ms
+        CHECK_THROWS_AS(find_max_load(s, costs), ScenarioError);
+        CHECK_THROWS_WITH(find_max_load(s, costs), Catch::StartsWith("fake.json: /inference/slo/tpot_p99_ms: 5 ms") &&
+                                                       Catch::Contains("cannot be met at any request rate") &&
+                                                       Catch::Contains("5.200 ms per output token"));
+    }
+    SECTION("TTFT below one prompt's prefill") {
+        s.inference.slo.ttft_p99_ms = 19;  // 1000 tokens alone take 20 ms
+        CHECK_THROWS_WITH(find_max_load(s, costs), Catch::StartsWith("fake.json: /inference/slo/ttft_p99_ms: 19 ms") &&
+                                                       Catch::Contains("20.0 ms to its first token"));
+    }
+    SECTION("a trace's rate is not the search's to change") {
+        test::TempDir tmp;
+        test::use_trace(s, tmp.path(), "0,10,2,0\n", 10);
+        CHECK_THROWS_WITH(find_max_load(s, costs), Catch::Contains("/inference/traffic/arrival"));
+    }
+}
