@@ -1,0 +1,73 @@
+#pragma once
+// Prices one layer of one pool for one micro-batch: the group side of an attention group,
+// the expert side of the instance, and the EP communication (operator_costs.h has the model).
+// Internal to sim/inference.
+#include <mutex>
+#include <unordered_map>
+
+#include "moesim/hw/types.h"
+#include "moesim/inference/setup.h"
+#include "moesim/workload/operators.h"
+
+namespace moesim::inference::detail {
+
+// A group's load in one micro-batch (a fraction of a GroupLoad; its members may be fractional).
+struct Load {
+    double sequences = 0, new_tokens = 0, context_tokens = 0;
+    Load scaled(double f) const { return {sequences * f, new_tokens * f, context_tokens * f}; }
+};
+
+// Seconds of one layer: compute-stream kinds and the EP communication.
+struct LayerTimes {
+    double attention_s = 0, dense_gemm_s = 0, moe_gemm_s = 0, tp_comm_s = 0, other_s = 0;
+    double dispatch_s = 0, combine_s = 0;
+    double compute_s() const { return attention_s + dense_gemm_s + moe_gemm_s + tp_comm_s + other_s; }
+    double comm_s() const { return dispatch_s + combine_s; }
+    LayerTimes& operator+=(const LayerTimes& o);
+    LayerTimes scaled(double f) const;
+};
+
+class LayerPricer {
+public:
+    LayerPricer(const ServingSetup& setup, Pool pool);
+
+    // Group side of `layer` for one attention group's load; `head_rows` rows go through the
+    // LM head (if the layer has one).
+    LayerTimes group_side(const workload::Layer& layer, const Load& load, double head_rows) const;
+    // Expert side of a MoE layer when the whole instance computes `instance_tokens` tokens.
+    LayerTimes expert_side(const workload::Layer& layer, double instance_tokens) const;
+    // Dispatch + combine of a MoE layer when the busiest GPU sends `tokens_per_gpu` tokens.
+    LayerTimes ep_comm(double tokens_per_gpu) const;
+
+private:
+    // The part of the group side that depends on the new tokens and the head rows alone
+    // (GEMMs but prefill's kv_b_proj, memory-bound operators, TP collectives): memoised,
+    // because the serving simulation asks for the same loads again and again.
+    struct TokenPart {
+        double dense_gemm_s = 0, other_s = 0, tp_comm_s = 0;
+    };
+    TokenPart token_part(const workload::Layer& layer, double new_tokens, double head_rows) const;
+    TokenPart compute_token_part(const workload::Layer& layer, double new_tokens, double head_rows) const;
+    double attention_s(const workload::Operator& op, const Load& load) const;
+    hw::Dtype gemm_dtype(const workload::Operator& op) const;
+    bool is_prefill_kv_b(const workload::Operator& op) const;
+
+    const ServingSetup& st_;
+    const PoolPlan& plan_;
+    Pool pool_;
+    hw::EpGroup ep_group_;
+    int max_nodes_per_token_ = 0;
+
+    struct Key {
+        const workload::Layer* layer;
+        double tokens, head_rows;
+        bool operator==(const Key&) const = default;
+    };
+    struct KeyHash {
+        std::size_t operator()(const Key& k) const;
+    };
+    mutable std::mutex memo_mutex_;
+    mutable std::unordered_map<Key, TokenPart, KeyHash> memo_;
+};
+
+}  // namespace moesim::inference::detail
