@@ -68,6 +68,13 @@ void linear_times(const TrainingSetup& st, double m, double n, double k, double 
     bwd_w = hw::gemm_time_s({n, k, m, count}, dt, st.gpu, st.profile);
 }
 
+// The FP8 quantization kernels around an FP8 GEMM over `rows` token rows (operators.h):
+// memory-bound, forward and input-gradient side (the wgrad casts run before dgrad's GEMM).
+void add_fp8_casts(const TrainingSetup& st, const workload::Operator& op, double rows, OpTimes& t) {
+    t.fwd.memory_bound_s += hw::memory_bound_time_s(op.fp8_cast_bytes_fwd * rows, st.gpu, st.profile);
+    t.bwd_input.memory_bound_s += hw::memory_bound_time_s(op.fp8_cast_bytes_bwd * rows, st.gpu, st.profile);
+}
+
 }  // namespace
 
 // `imbalance`: the layer's slowest EP rank over the mean one (moe_imbalance.h).
@@ -95,12 +102,14 @@ OpTimes op_times(const TrainingSetup& st, const workload::Operator& op, const La
                 t.fwd.experts_s = hw::grouped_gemm_time_s({slots, m, n, k}, dt, st.gpu, st.profile);
                 t.bwd_input.experts_s = hw::grouped_gemm_time_s({slots, m, k, n}, dt, st.gpu, st.profile);
                 t.bwd_weight.experts_s = hw::grouped_gemm_time_s({slots, n, k, m}, dt, st.gpu, st.profile);
+                if (fp8) add_fp8_casts(st, op, tokens_per_rank * imbalance.rows, t);
                 break;
             }
             const bool split = op.placement == ParamPlacement::TensorSplit || op.placement == ParamPlacement::VocabSplit;
             const double n_rank = split ? n / p.tp : n;
             linear_times(st, tokens, n_rank, k, static_cast<double>(op.gemm.count), dt, t.fwd.gemm_s, t.bwd_input.gemm_s,
                          t.bwd_weight.gemm_s);
+            if (fp8) add_fp8_casts(st, op, tokens * (split ? 1.0 / p.tp : 1.0), t);
             if (op.kind == OpKind::Router) {  // scores, top-k: memory-bound around the GEMM
                 t.fwd.memory_bound_s = hw::memory_bound_time_s(op.hbm_bytes_fwd * tokens_per_rank, st.gpu, st.profile);
                 t.bwd_input.memory_bound_s = hw::memory_bound_time_s(op.hbm_bytes_bwd * tokens_per_rank, st.gpu, st.profile);

@@ -54,6 +54,26 @@ Operator gemm(std::string name, std::int64_t n, std::int64_t k, std::int64_t cou
     const double io = static_cast<double>(count) * static_cast<double>(n + k) * kBf16;
     op.hbm_bytes_fwd = io;       // read x, write y
     op.hbm_bytes_bwd = 2.0 * io; // dgrad: read dy, write dx; wgrad: read dy, x
+    if (fp8) {
+        // The FP8 casts V3TR describes and does not fuse (§3.5.2 asks future hardware to fuse
+        // them): forward, x (BF16) is read and written as E4M3 + one FP32 scale per 1×128 tile;
+        // backward, dy is read once and written twice (1×128 tiles for dgrad, 128×1 for wgrad),
+        // and the cached FP8 x is read, dequantized, transposed and re-quantized into 128×1
+        // tiles for wgrad. Inputs shared with an earlier GEMM are cast once (fp8_input_shared).
+        const double in = static_cast<double>(count) * static_cast<double>(k);
+        const double out = static_cast<double>(count) * static_cast<double>(n);
+        op.fp8_cast_bytes_fwd = in * (kBf16 + kFp8Cached);
+        op.fp8_cast_bytes_bwd = out * (kBf16 + 2.0 * kFp8Cached) + in * 2.0 * kFp8Cached;
+    }
+    return op;
+}
+
+// A GEMM whose input another FP8 GEMM before it already cast (q_a and kv_a read the same
+// normed x; gate and up read the same input): its input costs nothing more to quantize.
+Operator fp8_input_shared(Operator op) {
+    const double in = static_cast<double>(op.gemm.count) * static_cast<double>(op.gemm.k);
+    op.fp8_cast_bytes_fwd = 0;
+    op.fp8_cast_bytes_bwd -= in * 2.0 * kFp8Cached;
     return op;
 }
 
@@ -119,7 +139,7 @@ struct Builder {
         }
         // kv_a_proj_with_mqa: d -> kv_lora_rank + rope (the decoupled, head-shared k_rope).
         // Its input is the same normed hidden state q_a/q_proj keeps.
-        auto kv_a = gemm("kv_a_proj", m.kv_lora_rank + rope, m.hidden_size, 1, ParamPlacement::TensorSplit, true);
+        auto kv_a = fp8_input_shared(gemm("kv_a_proj", m.kv_lora_rank + rope, m.hidden_size, 1, ParamPlacement::TensorSplit, true));
         kv_a.saved.push_back(kept("k_rope (for RoPE backward)", static_cast<double>(rope)));
         ops.push_back(std::move(kv_a));
         auto kv_norm = rms_norm("kv_a_norm", m.kv_lora_rank);
@@ -140,8 +160,8 @@ struct Builder {
         auto q = gemm("q_proj", h * hd, m.hidden_size, 1, ParamPlacement::TensorSplit, true);
         q.saved.push_back(norm_output(d(), true));
         ops.push_back(std::move(q));
-        ops.push_back(gemm("k_proj", kvh * hd, m.hidden_size, 1, ParamPlacement::TensorSplit, true));
-        ops.push_back(gemm("v_proj", kvh * hd, m.hidden_size, 1, ParamPlacement::TensorSplit, true));
+        ops.push_back(fp8_input_shared(gemm("k_proj", kvh * hd, m.hidden_size, 1, ParamPlacement::TensorSplit, true)));
+        ops.push_back(fp8_input_shared(gemm("v_proj", kvh * hd, m.hidden_size, 1, ParamPlacement::TensorSplit, true)));
         ops.push_back(attention_core(h, kvh, hd, hd, false, 2.0 * static_cast<double>(kvh * hd)));
         ops.push_back(gemm("o_proj", m.hidden_size, h * hd, 1, ParamPlacement::TensorSplit, true));
     }
@@ -173,7 +193,7 @@ struct Builder {
         auto gate = gemm("gate_proj", inter, m.hidden_size, 1, ParamPlacement::TensorSplit, true);
         gate.saved.push_back(norm_output(d(), true));
         ops.push_back(std::move(gate));
-        ops.push_back(gemm("up_proj", inter, m.hidden_size, 1, ParamPlacement::TensorSplit, true));
+        ops.push_back(fp8_input_shared(gemm("up_proj", inter, m.hidden_size, 1, ParamPlacement::TensorSplit, true)));
         ops.push_back(swiglu("swiglu", inter, 1, false));
         auto down = gemm("down_proj", m.hidden_size, inter, 1, ParamPlacement::TensorSplit, true);
         down.saved.push_back(SavedTensor{"input (SwiGLU output)", static_cast<double>(inter), kBf16, false, true, false});
@@ -197,7 +217,7 @@ struct Builder {
             // (DeepseekV2MoE.shared_experts); their input is the router's.
             const std::int64_t si = m.n_shared_experts * inter;
             ops.push_back(gemm("shared_gate", si, m.hidden_size, 1, ParamPlacement::TensorSplit, true));
-            ops.push_back(gemm("shared_up", si, m.hidden_size, 1, ParamPlacement::TensorSplit, true));
+            ops.push_back(fp8_input_shared(gemm("shared_up", si, m.hidden_size, 1, ParamPlacement::TensorSplit, true)));
             ops.push_back(swiglu("shared_swiglu", si, 1, true));
             auto down = gemm("shared_down", m.hidden_size, si, 1, ParamPlacement::TensorSplit, true);
             down.saved.push_back(SavedTensor{"input (SwiGLU output)", static_cast<double>(si), kBf16, false, true, true});
@@ -210,10 +230,13 @@ struct Builder {
         // weight scales the SwiGLU output inside the expert (as Megatron and DeepSeek do), so
         // its gradient is <a, da> and the expert outputs need not be kept for the combine.
         auto gate = gemm("expert_gate", inter, m.hidden_size, k, ParamPlacement::Expert, true);
+        // Tokens are dispatched already in FP8 (V3TR §3.3.4), cast once per token before the
+        // dispatch — by the shared expert's cast of the same input when there is one.
+        gate.fp8_cast_bytes_fwd = m.n_shared_experts > 0 ? 0.0 : d() * (kBf16 + kFp8Cached);
         gate.params = n * inter * m.hidden_size;
         gate.saved.push_back(SavedTensor{"input (dispatched tokens)", kd, kBf16, false, true, false});
         ops.push_back(std::move(gate));
-        auto up = gemm("expert_up", inter, m.hidden_size, k, ParamPlacement::Expert, true);
+        auto up = fp8_input_shared(gemm("expert_up", inter, m.hidden_size, k, ParamPlacement::Expert, true));
         up.params = n * inter * m.hidden_size;
         ops.push_back(std::move(up));
         auto act = swiglu("expert_swiglu", inter, k, true);

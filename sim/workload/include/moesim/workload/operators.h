@@ -83,6 +83,11 @@ struct Operator {
     GemmShape gemm;                  // kind Gemm / Router
     AttentionShape attn;             // kind AttentionCore
     double hbm_bytes_fwd = 0, hbm_bytes_bwd = 0;  // activation traffic; GEMM weights excluded
+    // FP8 GEMMs only, charged when the scenario trains in FP8: HBM bytes of the standalone
+    // quantization kernels around the GEMM (V3TR §3.3.2 fine-grained 1×128 / 128×128
+    // quantization; §3.5.2 "activations ... read out, dequantized, transposed, re-quantized
+    // into 128x1 tiles, and stored in HBM" for the weight gradient). See model_operators.cpp.
+    double fp8_cast_bytes_fwd = 0, fp8_cast_bytes_bwd = 0;
     std::vector<SavedTensor> saved;
     bool recomputed_by_selective = false;  // its forward reruns in backward under "selective"
     double kv_cache_values = 0;            // attention core: values cached per token (inference)
