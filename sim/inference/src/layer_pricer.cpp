@@ -24,6 +24,9 @@ constexpr double kBf16 = 2.0;
 
 bool is_transformer(const workload::Layer& l) { return l.is_transformer(); }
 
+// The LM head (the main model's, or an MTP module's, which shares its weights).
+bool is_head(const workload::Operator& op) { return op.kind == OpKind::Gemm && op.placement == ParamPlacement::VocabSplit; }
+
 bool has_routed_experts(const workload::Layer& l) {
     return std::any_of(l.ops.begin(), l.ops.end(), [](const workload::Operator& op) { return op.placement == ParamPlacement::Expert; });
 }
@@ -66,7 +69,7 @@ std::size_t LayerPricer::KeyHash::operator()(const Key& k) const {
         return x ^ (x >> 31);
     };
     const auto bits = [](double v) { return std::bit_cast<std::uint64_t>(v); };
-    return mix(mix(mix(reinterpret_cast<std::uintptr_t>(k.layer)) ^ bits(k.tokens)) ^ bits(k.head_rows));
+    return mix(mix(reinterpret_cast<std::uintptr_t>(k.pass)) ^ bits(k.value));
 }
 
 LayerPricer::LayerPricer(const ServingSetup& setup, Pool pool) : st_(setup), plan_(setup.pool(pool)), pool_(pool) {
@@ -91,7 +94,7 @@ bool LayerPricer::is_prefill_kv_b(const workload::Operator& op) const {
     return pool_ == Pool::Prefill && st_.model.model.attention == workload::AttentionKind::MLA && op.name == "kv_b_proj";
 }
 
-LayerPricer::TokenPart LayerPricer::compute_token_part(const workload::Layer& layer, double n, double head_rows) const {
+LayerPricer::TokenPart LayerPricer::token_part(const workload::Layer& layer, double n) const {
     const double t = plan_.attn_tp;
     const double shard = n / t;  // sequence-parallel share of one GPU
     TokenPart out;
@@ -103,12 +106,10 @@ LayerPricer::TokenPart LayerPricer::compute_token_part(const workload::Layer& la
         switch (op.kind) {
             case OpKind::Gemm:
             case OpKind::Router: {
-                if (is_prefill_kv_b(op)) break;
-                // Split over the group (m = N, n/attn_tp), or whole on the GPU's own shard; the
-                // LM head is vocab-parallel over its head rows.
-                const bool head = op.placement == ParamPlacement::VocabSplit;
-                const bool split = head || (op.placement == ParamPlacement::TensorSplit && !whole_on_every_gpu(op));
-                const double rows = head ? head_rows : split ? n : shard;
+                if (is_prefill_kv_b(op) || is_head(op)) break;
+                // Split over the group (m = N, n/attn_tp), or whole on the GPU's own shard.
+                const bool split = op.placement == ParamPlacement::TensorSplit && !whole_on_every_gpu(op);
+                const double rows = split ? n : shard;
                 const hw::GemmShape g{rows, static_cast<double>(op.gemm.n) / (split ? t : 1.0),
                                       static_cast<double>(op.gemm.k), static_cast<double>(op.gemm.count)};
                 out.dense_gemm_s += hw::gemm_time_s(g, gemm_dtype(op), st_.gpu, st_.profile);
@@ -141,17 +142,17 @@ LayerPricer::TokenPart LayerPricer::compute_token_part(const workload::Layer& la
     return out;
 }
 
-LayerPricer::TokenPart LayerPricer::token_part(const workload::Layer& layer, double n, double head_rows) const {
-    const Key key{&layer, n, head_rows};
-    {
-        const std::lock_guard<std::mutex> lock(memo_mutex_);
-        const auto it = memo_.find(key);
-        if (it != memo_.end()) return it->second;
-    }
-    const TokenPart part = compute_token_part(layer, n, head_rows);
-    const std::lock_guard<std::mutex> lock(memo_mutex_);
-    memo_.emplace(key, part);
-    return part;
+// The LM head of a pass (vocab-parallel over the group) on `rows` rows.
+double LayerPricer::head_gemm_s(const Pass& pass, double rows) const {
+    double s = 0;
+    for (const workload::Layer* layer : pass.layers)
+        for (const auto& op : layer->ops)
+            if (is_head(op)) {
+                const hw::GemmShape g{rows, static_cast<double>(op.gemm.n) / plan_.attn_tp, static_cast<double>(op.gemm.k),
+                                      static_cast<double>(op.gemm.count)};
+                s += hw::gemm_time_s(g, gemm_dtype(op), st_.gpu, st_.profile);
+            }
+    return s;
 }
 
 double LayerPricer::attention_s(const workload::Operator& op, const Load& load) const {
@@ -178,23 +179,68 @@ double LayerPricer::attention_s(const workload::Operator& op, const Load& load) 
     return hw::attention_time_s(a, st_.gpu, st_.profile);
 }
 
-LayerTimes LayerPricer::group_side(const workload::Layer& layer, const Load& load, double head_rows) const {
-    LayerTimes out;
-    if (load.new_tokens <= 0 || load.sequences <= 0) return out;
-    const TokenPart part = token_part(layer, load.new_tokens, head_rows);
-    out.dense_gemm_s = part.dense_gemm_s;
-    out.other_s = part.other_s;
-    out.tp_comm_s = part.tp_comm_s;
-    for (const auto& op : layer.ops) {
-        if (op.kind == OpKind::AttentionCore) {
-            out.attention_s += attention_s(op, load);
-        } else if (op.kind == OpKind::Gemm && is_prefill_kv_b(op)) {
-            const hw::GemmShape g{load.new_tokens + load.context_tokens, static_cast<double>(op.gemm.n) / plan_.attn_tp,
-                                  static_cast<double>(op.gemm.k), static_cast<double>(op.gemm.count)};
-            out.dense_gemm_s += hw::gemm_time_s(g, gemm_dtype(op), st_.gpu, st_.profile);
+void LayerPricer::group_side(const Pass& pass, const Load& load, double head_rows, std::span<LayerTimes> out) const {
+    MOESIM_CHECK(out.size() == pass.layers.size(), "one LayerTimes per layer of the pass");
+    std::fill(out.begin(), out.end(), LayerTimes{});
+    if (load.new_tokens <= 0 || load.sequences <= 0) return;
+    const std::vector<TokenPart>* parts = nullptr;
+    double head_s = 0;
+    bool have_head = false;
+    {
+        const std::lock_guard<std::mutex> lock(memo_mutex_);
+        if (const auto it = token_memo_.find({&pass, load.new_tokens}); it != token_memo_.end()) parts = &it->second;
+        if (const auto it = head_memo_.find({&pass, head_rows}); it != head_memo_.end()) {
+            head_s = it->second;
+            have_head = true;
         }
     }
-    return out;
+    if (!parts) {
+        std::vector<TokenPart> computed;
+        for (const workload::Layer* layer : pass.layers) computed.push_back(token_part(*layer, load.new_tokens));
+        const std::lock_guard<std::mutex> lock(memo_mutex_);
+        parts = &token_memo_.emplace(Key{&pass, load.new_tokens}, std::move(computed)).first->second;
+    }
+    if (!have_head) {
+        head_s = head_gemm_s(pass, head_rows);
+        const std::lock_guard<std::mutex> lock(memo_mutex_);
+        head_memo_.emplace(Key{&pass, head_rows}, head_s);
+    }
+    // Layers of a pass share their attention block (dense and MoE layers): price its core and
+    // prefill's kv_b_proj once.
+    const workload::Operator* priced_attention = nullptr;
+    const workload::Operator* priced_kv_b = nullptr;
+    double attention = 0, kv_b = 0;
+    for (std::size_t i = 0; i < pass.layers.size(); ++i) {
+        LayerTimes& t = out[i];
+        const TokenPart& part = (*parts)[i];  // node-based map: stable across inserts
+        t.dense_gemm_s = part.dense_gemm_s;
+        t.other_s = part.other_s;
+        t.tp_comm_s = part.tp_comm_s;
+        for (const auto& op : pass.layers[i]->ops) {
+            if (op.kind == OpKind::AttentionCore) {
+                const bool same = priced_attention && priced_attention->attn.heads == op.attn.heads &&
+                                  priced_attention->attn.d_qk == op.attn.d_qk && priced_attention->attn.d_v == op.attn.d_v &&
+                                  priced_attention->kv_cache_values == op.kv_cache_values;
+                if (!same) {
+                    attention = attention_s(op, load);
+                    priced_attention = &op;
+                }
+                t.attention_s += attention;
+            } else if (is_head(op)) {
+                t.dense_gemm_s += head_s;
+            } else if (op.kind == OpKind::Gemm && is_prefill_kv_b(op)) {
+                const bool same = priced_kv_b && priced_kv_b->gemm.n == op.gemm.n && priced_kv_b->gemm.k == op.gemm.k &&
+                                  priced_kv_b->gemm.count == op.gemm.count && gemm_dtype(*priced_kv_b) == gemm_dtype(op);
+                if (!same) {
+                    const hw::GemmShape g{load.new_tokens + load.context_tokens, static_cast<double>(op.gemm.n) / plan_.attn_tp,
+                                          static_cast<double>(op.gemm.k), static_cast<double>(op.gemm.count)};
+                    kv_b = hw::gemm_time_s(g, gemm_dtype(op), st_.gpu, st_.profile);
+                    priced_kv_b = &op;
+                }
+                t.dense_gemm_s += kv_b;
+            }
+        }
+    }
 }
 
 LayerTimes LayerPricer::expert_side(const workload::Layer& layer, double instance_tokens) const {

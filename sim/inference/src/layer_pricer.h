@@ -3,6 +3,8 @@
 // the expert side of the instance, and the EP communication (operator_costs.h has the model).
 // Internal to sim/inference.
 #include <mutex>
+#include <span>
+#include <vector>
 #include <unordered_map>
 
 #include "moesim/hw/types.h"
@@ -27,27 +29,32 @@ struct LayerTimes {
     LayerTimes scaled(double f) const;
 };
 
+// The layers one pass runs, each kind of layer once (all layers of a kind are alike): the main
+// model (embedding, dense, MoE, head) or a draft pass (the MTP module).
+struct Pass {
+    std::vector<const workload::Layer*> layers;
+};
+
 class LayerPricer {
 public:
     LayerPricer(const ServingSetup& setup, Pool pool);
 
-    // Group side of `layer` for one attention group's load; `head_rows` rows go through the
-    // LM head (if the layer has one).
-    LayerTimes group_side(const workload::Layer& layer, const Load& load, double head_rows) const;
+    // Group side of every layer of `pass` for one attention group's load, into out[i] for
+    // pass.layers[i]; `head_rows` rows go through the LM head.
+    void group_side(const Pass& pass, const Load& load, double head_rows, std::span<LayerTimes> out) const;
     // Expert side of a MoE layer when the whole instance computes `instance_tokens` tokens.
     LayerTimes expert_side(const workload::Layer& layer, double instance_tokens) const;
     // Dispatch + combine of a MoE layer when the busiest GPU sends `tokens_per_gpu` tokens.
     LayerTimes ep_comm(double tokens_per_gpu) const;
 
 private:
-    // The part of the group side that depends on the new tokens and the head rows alone
-    // (GEMMs but prefill's kv_b_proj, memory-bound operators, TP collectives): memoised,
-    // because the serving simulation asks for the same loads again and again.
+    // The part of a layer's group side that depends on the new tokens alone: its GEMMs but
+    // the LM head and prefill's kv_b_proj, memory-bound operators and TP collectives.
     struct TokenPart {
         double dense_gemm_s = 0, other_s = 0, tp_comm_s = 0;
     };
-    TokenPart token_part(const workload::Layer& layer, double new_tokens, double head_rows) const;
-    TokenPart compute_token_part(const workload::Layer& layer, double new_tokens, double head_rows) const;
+    TokenPart token_part(const workload::Layer& layer, double new_tokens) const;
+    double head_gemm_s(const Pass& pass, double rows) const;
     double attention_s(const workload::Operator& op, const Load& load) const;
     hw::Dtype gemm_dtype(const workload::Operator& op) const;
     bool is_prefill_kv_b(const workload::Operator& op) const;
@@ -58,16 +65,19 @@ private:
     hw::EpGroup ep_group_;
     int max_nodes_per_token_ = 0;
 
+    // Memos, because the serving simulation asks for the same token counts again and again:
+    // (pass, N) -> each layer's TokenPart; (pass, head rows) -> the LM head's seconds.
     struct Key {
-        const workload::Layer* layer;
-        double tokens, head_rows;
+        const Pass* pass;
+        double value;
         bool operator==(const Key&) const = default;
     };
     struct KeyHash {
         std::size_t operator()(const Key& k) const;
     };
     mutable std::mutex memo_mutex_;
-    mutable std::unordered_map<Key, TokenPart, KeyHash> memo_;
+    mutable std::unordered_map<Key, std::vector<TokenPart>, KeyHash> token_memo_;
+    mutable std::unordered_map<Key, double, KeyHash> head_memo_;
 };
 
 }  // namespace moesim::inference::detail

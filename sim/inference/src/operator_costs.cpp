@@ -36,23 +36,33 @@ bool has_experts(const workload::Layer& l) {
 
 }  // namespace
 
-// The layers one pass runs, each kind once with its count (all layers of a kind are alike).
+// The layers of the main pass and of a draft pass, each kind once with its count (all
+// layers of a kind are alike).
 struct OperatorCosts::PoolModel {
     PoolModel(const ServingSetup& st, Pool pool)
-        : plan(st.pool(pool)), pricer(st, pool), embedding(first_of(st.model, LayerKind::Embedding)),
-          dense(first_of(st.model, LayerKind::Dense)), moe(first_of(st.model, LayerKind::Moe)),
-          head(first_of(st.model, LayerKind::Head)), mtp(first_of(st.model, LayerKind::Mtp)),
-          dense_count(count_of(st.model, LayerKind::Dense)), moe_count(count_of(st.model, LayerKind::Moe)),
+        : plan(st.pool(pool)), pricer(st, pool),
           draft_passes(pool == Pool::Decode ? st.scenario.inference.decode.mtp.draft_tokens : 0),
           prefill(pool == Pool::Prefill) {
-        MOESIM_CHECK(embedding && head, "a model has an embedding and a head");
-        MOESIM_CHECK(draft_passes == 0 || mtp, "draft tokens need an MTP module (checked by prepare_serving)");
+        for (LayerKind kind : {LayerKind::Embedding, LayerKind::Dense, LayerKind::Moe, LayerKind::Head}) {
+            const workload::Layer* layer = first_of(st.model, kind);
+            if (!layer) continue;
+            main.layers.push_back(layer);
+            main_counts.push_back(count_of(st.model, kind));
+        }
+        MOESIM_CHECK(main.layers.front()->kind == LayerKind::Embedding && main.layers.back()->kind == LayerKind::Head,
+                     "a model has an embedding and a head");
+        if (draft_passes > 0) {
+            const workload::Layer* mtp = first_of(st.model, LayerKind::Mtp);
+            MOESIM_CHECK(mtp, "draft tokens need an MTP module (checked by prepare_serving)");
+            draft.layers.push_back(mtp);
+        }
     }
 
     const PoolPlan& plan;
     detail::LayerPricer pricer;
-    const workload::Layer *embedding, *dense, *moe, *head, *mtp;
-    int dense_count, moe_count, draft_passes;
+    detail::Pass main, draft;
+    std::vector<int> main_counts;
+    int draft_passes;
     bool prefill;
 
     // One kind of layer in one micro-batch: the slowest group's side, plus the expert side and
@@ -63,38 +73,38 @@ struct OperatorCosts::PoolModel {
         bool moe = false;
     };
 
-    Step step(const workload::Layer& layer, double count, const std::vector<Load>& loads, bool draft) const {
-        Step s;
-        s.count = count;
-        s.moe = has_experts(layer);
+    // The steps of `pass` over the groups' loads; `draft`: an MTP pass (one head row per
+    // sequence, as in prefill; decode's main pass checks every new token).
+    void add_steps(const detail::Pass& pass, const std::vector<int>& counts, const std::vector<Load>& loads,
+                   bool is_draft, std::vector<Step>& out) const {
+        const std::size_t n = pass.layers.size();
+        const std::size_t first = out.size();
+        for (std::size_t i = 0; i < n; ++i) out.push_back({LayerTimes{}, static_cast<double>(counts[i]), has_experts(*pass.layers[i])});
+        std::vector<LayerTimes> side(n);
         double instance_tokens = 0, busiest_tokens = 0;
         for (const Load& g : loads) {
-            // Rows whose next token is sampled or checked: one per sequence in prefill and in
-            // an MTP pass, every new token in decode (the drafts are checked).
-            const double head_rows = prefill || draft ? g.sequences : g.new_tokens;
-            const LayerTimes t = pricer.group_side(layer, g, head_rows);
-            if (t.compute_s() > s.t.compute_s()) s.t = t;
+            const double head_rows = prefill || is_draft ? g.sequences : g.new_tokens;
+            pricer.group_side(pass, g, head_rows, side);
+            for (std::size_t i = 0; i < n; ++i)
+                if (side[i].compute_s() > out[first + i].t.compute_s()) out[first + i].t = side[i];
             instance_tokens += g.new_tokens;
             busiest_tokens = std::max(busiest_tokens, g.new_tokens);
         }
-        if (s.moe) {
-            s.t += pricer.expert_side(layer, instance_tokens);
-            s.t += pricer.ep_comm(busiest_tokens / plan.attn_tp);
+        for (std::size_t i = 0; i < n; ++i) {
+            if (!out[first + i].moe) continue;
+            out[first + i].t += pricer.expert_side(*pass.layers[i], instance_tokens);
+            out[first + i].t += pricer.ep_comm(busiest_tokens / plan.attn_tp);
         }
-        return s;
     }
 
     std::vector<Step> steps(const std::vector<Load>& loads) const {
         std::vector<Step> out;
-        out.push_back(step(*embedding, 1, loads, false));
-        if (dense && dense_count > 0) out.push_back(step(*dense, dense_count, loads, false));
-        if (moe && moe_count > 0) out.push_back(step(*moe, moe_count, loads, false));
-        out.push_back(step(*head, 1, loads, false));
+        add_steps(main, main_counts, loads, false, out);
         if (draft_passes > 0) {
             // Each MTP pass: one token per sequence, attending over the sequence's context.
             std::vector<Load> drafts;
             for (const Load& g : loads) drafts.push_back({g.sequences, g.sequences, g.context_tokens});
-            out.push_back(step(*mtp, draft_passes, drafts, true));
+            add_steps(draft, {draft_passes}, drafts, true, out);
         }
         return out;
     }
