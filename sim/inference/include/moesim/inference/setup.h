@@ -88,7 +88,8 @@ struct ServingSetup {
 // leaves no room for a single token of KV cache.
 std::unique_ptr<ServingSetup> prepare_serving(const workload::Scenario& s);
 
-// "61.2 GiB per GPU (weights 41.0 GiB, working 2.1 GiB, KV cache 18.1 GiB = 263,000 tokens per attention group)".
+// "79.1 GiB per GPU (weights 8.9 GiB, working 0.6 GiB, KV cache 69.6 GiB = 1046267 tokens per
+// attention group)" (the V3 report's decode pool).
 std::string describe_memory(const PoolPlan& p);
 
 }  // namespace moesim::inference
