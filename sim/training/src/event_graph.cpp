@@ -33,6 +33,9 @@ GraphRun run_schedule_graph(const workload::PipelineSchedule& s,
     out.activities.reserve(op_count * 3);
     out.compute_of.resize(s.ranks.size());
 
+    // An overlapped pair's collectives (they wait for the pair's inputs too), per rank and op.
+    constexpr ActivityId kNone = static_cast<ActivityId>(-1);
+    std::vector<std::vector<ActivityId>> overlapped_comm(s.ranks.size());
     const std::size_t cells = static_cast<std::size_t>(s.micro_batches) * static_cast<std::size_t>(s.stages);
     std::vector<Ready> forward_ready(cells), backward_ready(cells);
     const auto cell = [&](int mb, int stage) {
@@ -48,9 +51,14 @@ GraphRun run_schedule_graph(const workload::PipelineSchedule& s,
     for (int r = 0; r < s.pp; ++r) {
         const auto compute_res = g.add_resource("rank " + std::to_string(r) + " compute");
         const auto comm_res = g.add_resource("rank " + std::to_string(r) + " communication");
+        // PP sends have their own stream (NCCL p2p beside DeepEP's kernels): a send does not
+        // hold up the next chunk's collectives, nor they it.
+        const auto send_res = g.add_resource("rank " + std::to_string(r) + " pipeline sends");
         const auto& ops = s.ranks[static_cast<std::size_t>(r)];
         auto& compute_of = out.compute_of[static_cast<std::size_t>(r)];
         compute_of.reserve(ops.size());
+        auto& overlapped_of = overlapped_comm[static_cast<std::size_t>(r)];
+        overlapped_of.assign(ops.size(), kNone);
         Ready prev;  // the previous op's end
         const auto after = [&](const Ready& before, ActivityId a) {
             if (before.count >= 1) g.add_dependency(before.a, a);
@@ -69,6 +77,7 @@ GraphRun run_schedule_graph(const workload::PipelineSchedule& s,
                 const ActivityId k = add(c.comm_ps, comm_res, r, i, ActivityKind::Collective);
                 if (c.comm_overlapped) {
                     after(prev, k);
+                    overlapped_of[static_cast<std::size_t>(i)] = k;
                     end = Ready{comp, k, 2};
                 } else {
                     g.add_dependency(comp, k);
@@ -85,7 +94,7 @@ GraphRun run_schedule_graph(const workload::PipelineSchedule& s,
                     slot = end;
                     return;
                 }
-                const ActivityId k = add(send, comm_res, r, i,
+                const ActivityId k = add(send, send_res, r, i,
                                          forward ? ActivityKind::PpSendForward : ActivityKind::PpSendBackward);
                 after(end, k);
                 slot = Ready{k, 0, 1};
@@ -111,10 +120,14 @@ GraphRun run_schedule_graph(const workload::PipelineSchedule& s,
         for (int i = 0; i < static_cast<int>(ops.size()); ++i) {
             const PipelineOp& o = ops[static_cast<std::size_t>(i)];
             const ActivityId comp = out.compute_of[static_cast<std::size_t>(r)][static_cast<std::size_t>(i)];
+            const ActivityId comm = overlapped_comm[static_cast<std::size_t>(r)][static_cast<std::size_t>(i)];
             const auto wait = [&](const Ready& rd) {
                 MOESIM_CHECK(rd.count > 0, "event simulation: a chunk's input is never produced before it is used");
-                g.add_dependency(rd.a, comp);
-                if (rd.count > 1) g.add_dependency(rd.b, comp);
+                for (const ActivityId a : {comp, comm}) {
+                    if (a == kNone) continue;
+                    g.add_dependency(rd.a, a);
+                    if (rd.count > 1) g.add_dependency(rd.b, a);
+                }
             };
             const auto needs_forward = [&](const OpPart& p) {
                 if (p.stage > 0) wait(forward_ready[cell(p.micro_batch, p.stage - 1)]);

@@ -38,8 +38,9 @@ struct GraphRun {
     std::vector<std::vector<engine::ActivityId>> compute_of;  // [rank][op] -> its compute activity
 };
 
-// Builds the task graph (two serial resources per rank: compute and communication), runs it
-// and returns every activity's times.
+// Builds the task graph (three serial resources per rank: compute, collectives and PP sends),
+// runs it and returns every activity's times. An overlapped pair's collectives start with the
+// pair: after the previous operation and the pair's inputs from other ranks.
 GraphRun run_schedule_graph(const workload::PipelineSchedule& s,
                             const std::function<OpCost(int rank, const workload::PipelineOp&)>& cost);
 

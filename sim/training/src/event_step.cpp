@@ -7,24 +7,23 @@
 #include "event_graph.h"
 #include "moesim/common/error.h"
 #include "moesim/training/analytic.h"
+#include "ps_time.h"
 #include "result_fill.h"
+#include "setup_schedule.h"
+#include "step_tail.h"
 #include "moesim/training/event_sim.h"
 
 namespace moesim::training {
 
 using detail::ActivityKind;
 using detail::OpCost;
+using detail::to_ps;
+using detail::to_s;
 using workload::PipelineOpKind;
 using workload::PipelineOp;
 using workload::Schedule;
 
 namespace {
-
-Picoseconds to_ps(double seconds) {
-    MOESIM_CHECK(seconds >= 0 && std::isfinite(seconds), "event simulation: a duration is negative or not finite");
-    return static_cast<Picoseconds>(std::llround(seconds * static_cast<double>(units::kPsPerSecond)));
-}
-double to_s(Picoseconds ps) { return static_cast<double>(ps) / static_cast<double>(units::kPsPerSecond); }
 
 bool overlaps_communication(Schedule s) { return s == Schedule::DualPipe || s == Schedule::DualPipeV; }
 
@@ -76,18 +75,10 @@ std::string activity_name(const workload::PipelineSchedule& s, const detail::Act
 }  // namespace
 
 EventRun run_step_event(const TrainingSetup& st, const EventOptions& options) {
-    const auto& sc = st.scenario;
-    const auto& p = sc.parallelism;
-    MOESIM_CHECK(st.micro_batches >= 1 && st.micro_batches <= 1'000'000, "event simulation: micro-batch count");
+    const auto& p = st.scenario.parallelism;
     EventRun run;
-    try {
-        run.schedule = workload::make_pipeline_schedule(p.schedule, p.pp, static_cast<int>(st.micro_batches),
-                                                        p.virtual_stages);
-    } catch (const ScenarioError& e) {
-        throw ScenarioError(sc.source_file, e.json_path(), e.message());
-    }
+    run.schedule = detail::setup_schedule(st);
     const auto& sched = run.schedule;
-    MOESIM_CHECK(sched.stages == static_cast<int>(st.layout.stages.size()), "event simulation: stage count");
 
     std::vector<StageCosts> costs;
     std::vector<StagePieces> piece;
@@ -203,27 +194,29 @@ EventRun run_step_event(const TrainingSetup& st, const EventOptions& options) {
         if (tally[static_cast<std::size_t>(r)].busy_ps > tally[static_cast<std::size_t>(critical)].busy_ps) critical = r;
     run.critical_rank = critical;
     const RankTally& t = tally[static_cast<std::size_t>(critical)];
-    const double bubble_s = to_s(g.makespan_ps - t.busy_ps - t.exposed_ps);
 
-    // Data parallelism after the pipeline, as in the analytic mode: the gradient
-    // reduce-scatter overlaps the rank's last backward chunk and the parameter all-gather the
-    // next step's first forward chunk; only the excess is exposed.
-    const auto& held = st.layout.ranks.at(static_cast<std::size_t>(critical)).stages;
-    double chunk_f = 0, chunk_b = 0;
-    for (int s : held) {
-        const StagePieces& a = piece[static_cast<std::size_t>(s)];
-        chunk_f += a.f + a.comm_f + a.pp_f;
-        chunk_b += a.b + a.w + a.comm_b + a.pp_b;
+    // Data parallelism after each rank's last operation (step_tail.h); the step ends when the
+    // last rank's has.
+    std::vector<Picoseconds> end_ps(static_cast<std::size_t>(p.pp), 0);
+    for (const auto& a : g.activities)
+        if (a.kind == ActivityKind::Compute || a.kind == ActivityKind::Collective)
+            end_ps[static_cast<std::size_t>(a.rank)] = std::max(end_ps[static_cast<std::size_t>(a.rank)], a.end_ps);
+    double step_s = 0, dp_exposed = 0, optimizer_s = 0;
+    for (int rank = 0; rank < p.pp; ++rank) {
+        const detail::ChunkWindows w = detail::chunk_windows(costs, st.layout.ranks.at(static_cast<std::size_t>(rank)).stages);
+        const DataParallelTimes dp = data_parallel_times(st, rank);
+        const double exposed = detail::reduce_scatter_exposed_s(dp, w) + detail::all_gather_exposed_s(dp, w);
+        step_s = std::max(step_s, to_s(end_ps[static_cast<std::size_t>(rank)]) + exposed + dp.optimizer_s);
+        if (rank == critical) dp_exposed = exposed, optimizer_s = dp.optimizer_s;
     }
-    chunk_f /= static_cast<double>(held.size());
-    chunk_b /= static_cast<double>(held.size());
-    const DataParallelTimes dp = data_parallel_times(st, critical);
-    const double dp_exposed = std::max(0.0, dp.reduce_scatter_s - chunk_b) + std::max(0.0, dp.all_gather_s - chunk_f);
 
     TrainingResult& r = run.result;
     r.fidelity = "event";
-    r.step_time_s = to_s(g.makespan_ps) + dp_exposed + dp.optimizer_s;
+    r.step_time_s = step_s;
     detail::fill_throughput_and_cost(r, st);
+    // The critical rank's idle time: within the pipeline, and waiting after its data-parallel
+    // tail for the last rank's.
+    const double bubble_s = step_s - to_s(t.busy_ps + t.exposed_ps) - dp_exposed - optimizer_s;
     r.bubble_fraction = bubble_s / r.step_time_s;
     r.exposed_comm = {t.ep_s, t.pp_s, dp_exposed, t.tp_s};
 
@@ -240,7 +233,7 @@ EventRun run_step_event(const TrainingSetup& st, const EventOptions& options) {
     detail::add_breakdown(r.breakdown, "communication", "pp_send_recv", t.pp_s);
     detail::add_breakdown(r.breakdown, "communication", "dp", dp_exposed);
     detail::add_breakdown(r.breakdown, "idle", "bubble", bubble_s);
-    detail::add_breakdown(r.breakdown, "optimizer", "adam_step", dp.optimizer_s);
+    detail::add_breakdown(r.breakdown, "optimizer", "adam_step", optimizer_s);
 
     std::size_t ops = 0;
     for (const auto& ro : sched.ranks) ops += ro.size();
@@ -251,24 +244,27 @@ EventRun run_step_event(const TrainingSetup& st, const EventOptions& options) {
             " (the busiest compute stream) is reported",
         "one pipeline simulated: the " + std::to_string(p.dp) +
             " data-parallel replicas are taken as identical (one EP group's MoE routing draw stands for all)",
-        "efficiencies from calibration profile '" + st.profile.name() + "' (" + st.profile.kind() + ", " +
-            st.profile.gpu() + "): GEMM and grouped GEMM by shape, attention, memory-bound and collectives",
+        detail::profile_assumption(st),
         overlap ? to_string(p.schedule) +
                       ": within each overlapped forward-and-backward pair, both chunks' EP/TP collectives run on the "
                       "communication stream while their computation, slowed by SMs/(SMs - comm_sms), runs on the "
                       "compute stream; chunks outside pairs expose their collectives"
                 : to_string(p.schedule) + ": EP/TP collectives run after each chunk's computation (exposed)",
-        "PP sends asynchronous on the sender's communication stream; the receiver waits for them",
+        "PP sends asynchronous on the sender's pipeline-send stream; the receiver waits for them",
         st.moe_imbalance.describe(),
         "data parallelism (ZeRO-" + std::to_string(p.zero_stage) +
-            "): gradient reduce-scatter and parameter all-gather after the pipeline, overlapped with one chunk's "
-            "backward and forward; Adam step memory-bound",
+            "): gradient reduce-scatter and parameter all-gather after each rank's last operation, overlapped with "
+            "one chunk's backward and forward; Adam step memory-bound; the step ends with the last rank's",
     };
 
     if (options.record_timeline) {
         run.timeline.reserve(g.activities.size());
-        for (const auto& a : g.activities)
-            run.timeline.push_back({a.rank, a.kind != ActivityKind::Compute, activity_name(sched, a), a.start_ps, a.end_ps});
+        for (const auto& a : g.activities) {
+            const TraceThread th = a.kind == ActivityKind::Compute      ? TraceThread::Compute
+                                   : a.kind == ActivityKind::Collective ? TraceThread::Collectives
+                                                                        : TraceThread::PipelineSends;
+            run.timeline.push_back({a.rank, a.kind != ActivityKind::Compute, activity_name(sched, a), a.start_ps, a.end_ps, th});
+        }
     }
     return run;
 }

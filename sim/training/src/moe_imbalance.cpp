@@ -4,6 +4,7 @@
 #include <algorithm>
 #include <chrono>
 #include <cmath>
+#include <cstdint>
 #include <cstdio>
 
 #include "moesim/common/error.h"
@@ -21,6 +22,26 @@ bool has_routed_experts(const workload::Layer& layer) {
 
 LayerImbalance factors(const workload::LayerRouting& r) { return {r.rows_imbalance(), r.ib_imbalance(), r.nvlink_imbalance()}; }
 
+// Each rank's load over the mean rank's, as LayerRouting's max/mean takes it (IB: max(send,
+// receive) over the mean send; NVLink: max(receive, send) over the mean receive).
+std::vector<LayerImbalance> per_rank(const workload::LayerRouting& r) {
+    double rows = 0, ib = 0, nvl = 0;
+    for (const auto& k : r.ranks) {
+        rows += static_cast<double>(k.rows);
+        ib += static_cast<double>(k.ib_send);
+        nvl += static_cast<double>(k.nvlink_recv);
+    }
+    const double n = static_cast<double>(r.ranks.size());
+    const auto rel = [&](std::int64_t a, std::int64_t b, double sum) {
+        return sum > 0 ? static_cast<double>(std::max(a, b)) / (sum / n) : 1.0;
+    };
+    std::vector<LayerImbalance> out;
+    out.reserve(r.ranks.size());
+    for (const auto& k : r.ranks)
+        out.push_back({rel(k.rows, k.rows, rows), rel(k.ib_send, k.ib_recv, ib), rel(k.nvlink_recv, k.nvlink_send, nvl)});
+    return out;
+}
+
 }  // namespace
 
 int moe_layer_id(const workload::Layer& layer, long long num_layers) {
@@ -34,6 +55,14 @@ const LayerImbalance& MoeImbalance::of(const workload::Layer& layer) const {
     const int id = moe_layer_id(layer, num_layers);
     if (id < 0 || id >= static_cast<int>(by_layer.size())) return kNone;
     return by_layer[static_cast<std::size_t>(id)];
+}
+
+const std::vector<LayerImbalance>* MoeImbalance::ranks_of(const workload::Layer& layer) const {
+    const int id = moe_layer_id(layer, num_layers);
+    if (id < 0 || id >= static_cast<int>(draw_of_layer.size())) return nullptr;
+    const int d = draw_of_layer[static_cast<std::size_t>(id)];
+    if (d < 0 || d >= static_cast<int>(rank_loads.size())) return nullptr;
+    return &rank_loads[static_cast<std::size_t>(d)];
 }
 
 std::string MoeImbalance::describe() const {
@@ -85,28 +114,41 @@ MoeImbalance compute_moe_imbalance(const TrainingSetup& st) {
     out.moe_layers = static_cast<int>(moe_layers.size());
     if (moe_layers.empty() || p.ep <= 1) return out;
 
-    const auto draw = [&](int id) {
+    out.draw_of_layer.assign(static_cast<std::size_t>(max_id) + 1, -1);
+    // Draws one layer; keeps its per-rank loads, rescaled by `shrink` (see the header).
+    const auto draw = [&](int id, double shrink) {
         const auto pop = popularity.of_layer(id);
         const auto placement = workload::place_experts(shape, pop);
         ++out.draws;
-        return factors(workload::draw_layer_routing(shape, pop, placement, s.seed, id, 0));
+        const auto routing = workload::draw_layer_routing(shape, pop, placement, s.seed, id, 0);
+        auto ranks = per_rank(routing);
+        const auto scale = [&](double r) { return 1.0 + (r - 1.0) * shrink; };
+        for (auto& r : ranks) r = {scale(r.rows), scale(r.ib), scale(r.nvlink)};
+        out.rank_loads.push_back(std::move(ranks));
+        return factors(routing);
     };
     if (s.training.moe.expert_load.kind == workload::ExpertLoadKind::Uniform) {
+        out.ranks_exchangeable = true;
         LayerImbalance sum{0, 0, 0};
         const int n = std::min<int>(kUniformDraws, out.moe_layers);
-        for (int i = 0; i < n; ++i) {
-            const auto f = draw(moe_layer_id(*moe_layers[static_cast<std::size_t>(i)], num_layers));
-            sum.rows += f.rows, sum.ib += f.ib, sum.nvlink += f.nvlink;
-        }
         // (max/mean − 1) ∝ 1/√tokens: scale the drawn imbalance to the real token count.
         const double shrink = std::sqrt(static_cast<double>(shape.tokens_per_rank) / static_cast<double>(tokens));
+        for (int i = 0; i < n; ++i) {
+            const auto f = draw(moe_layer_id(*moe_layers[static_cast<std::size_t>(i)], num_layers), shrink);
+            sum.rows += f.rows, sum.ib += f.ib, sum.nvlink += f.nvlink;
+        }
         const auto scale = [&](double total) { return 1.0 + (total / n - 1.0) * shrink; };
         const LayerImbalance f{scale(sum.rows), scale(sum.ib), scale(sum.nvlink)};
-        for (const auto* layer : moe_layers) out.by_layer[static_cast<std::size_t>(moe_layer_id(*layer, num_layers))] = f;
+        for (std::size_t i = 0; i < moe_layers.size(); ++i) {  // layer i takes draw i mod n
+            const auto id = static_cast<std::size_t>(moe_layer_id(*moe_layers[i], num_layers));
+            out.by_layer[id] = f;
+            out.draw_of_layer[id] = static_cast<int>(i % static_cast<std::size_t>(n));
+        }
     } else {
         for (const auto* layer : moe_layers) {
             const int id = moe_layer_id(*layer, num_layers);
-            out.by_layer[static_cast<std::size_t>(id)] = draw(id);
+            out.by_layer[static_cast<std::size_t>(id)] = draw(id, 1.0);
+            out.draw_of_layer[static_cast<std::size_t>(id)] = out.draws - 1;
         }
     }
     LayerImbalance sum{0, 0, 0};

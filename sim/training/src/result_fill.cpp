@@ -23,6 +23,11 @@ void fill_throughput_and_cost(TrainingResult& r, const TrainingSetup& st) {
     r.wall_days = run_s / units::kSecondsPerDay;
 }
 
+std::string profile_assumption(const TrainingSetup& st) {
+    return "efficiencies from calibration profile '" + st.profile.name() + "' (" + st.profile.kind() + ", " +
+           st.profile.gpu() + "): GEMM and grouped GEMM by shape, attention, memory-bound and collectives";
+}
+
 void add_breakdown(std::vector<BreakdownEntry>& b, const std::string& phase, const std::string& category, double seconds) {
     if (seconds > 0) b.push_back({phase, category, seconds});
 }

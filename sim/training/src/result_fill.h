@@ -17,6 +17,9 @@ void fill_throughput_and_cost(TrainingResult& r, const TrainingSetup& st);
 // Appends (phase, category, seconds) when seconds > 0.
 void add_breakdown(std::vector<BreakdownEntry>& b, const std::string& phase, const std::string& category, double seconds);
 
+// The assumption line naming the calibration profile the costs came from.
+std::string profile_assumption(const TrainingSetup& st);
+
 // Appends the four work categories of `w` under `phase`.
 void add_work_breakdown(std::vector<BreakdownEntry>& b, const std::string& phase, const WorkTimes& w);
 

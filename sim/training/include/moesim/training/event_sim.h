@@ -2,7 +2,8 @@
 // The event-driven ("event") training step: the schedule's per-rank operation orders
 // (workload::make_pipeline_schedule) turned into an engine::TaskGraph and run on the engine.
 //
-// Per pipeline rank two serial resources: its compute stream and its communication stream.
+// Per pipeline rank three serial resources: its compute stream, its collective stream (EP,
+// TP) and its pipeline-send stream.
 // Each operation of the rank's order is a compute activity; operations of one rank run in the
 // schedule's order (each depends on the one before). Durations come from stage_costs():
 //   F  = forward work;  B = backward-input work + recompute;  W = backward-weight work;
@@ -14,13 +15,15 @@
 //   * DualPipe's overlapped pair (FB): the forward chunk of one micro-batch and the full
 //     backward chunk of another. Their computation runs on the compute stream slowed by
 //     SMs / (SMs − comm_sms), both chunks' EP/TP collectives on the communication stream at
-//     the same time; the pair ends when both have: max((Cf + Cb)·slowdown, Mf + Mb).
+//     the same time (both starting once the pair's inputs are there); the pair ends when both
+//     have: max((Cf + Cb)·slowdown, Mf + Mb).
 //   * PP: each chunk's output activation (forward) or input gradient (backward) is a send
-//     activity on the sender's communication stream after the producing computation; the
+//     activity on the sender's pipeline-send stream after the producing operation; the
 //     consumer on the neighbouring rank depends on it. Sends are asynchronous for the sender.
 // One pipeline (pp ranks) is simulated: under uniform MoE load the dp replicas are identical,
-// so one stands for all; data parallelism (gradient reduce-scatter, parameter all-gather,
-// optimizer) is added after the pipeline as in the analytic mode (data_parallel_times()).
+// so one stands for all (full_sim.h simulates every GPU); data parallelism (gradient
+// reduce-scatter, parameter all-gather, optimizer) follows each rank's last operation as in
+// the analytic mode (data_parallel_times(), step_tail.h); the step ends with the last rank's.
 #include <cstdint>
 #include <string>
 #include <vector>
@@ -38,12 +41,16 @@ struct EventOptions {
     bool record_timeline = false;  // keep every activity's name and times (for --trace)
 };
 
+// The stream an activity runs on, a thread of the trace.
+enum class TraceThread : std::uint8_t { Compute, Collectives, PipelineSends, DataParallel };
+
 // One activity of the simulated step, for traces.
 struct TimelineEntry {
     int rank = 0;
     bool communication = false;  // false: compute stream
     std::string name;            // "F mb3 s0", "PP send F mb3 s0", "EP/TP BW mb1 s7", …
     Picoseconds start_ps = 0, end_ps = 0;
+    TraceThread thread = TraceThread::Compute;
 };
 
 struct EventRun {

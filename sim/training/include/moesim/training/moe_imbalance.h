@@ -14,6 +14,12 @@
 //    micro-batches) with at most kMaxDrawTokens tokens of the group, no rescaling: the
 //    popularity's imbalance dominates; the sampling noise is overstated by up to √(T/S)
 //    (for V3, ~+3% on max/mean).
+//
+// Per-rank loads (the full simulation, full_sim.h): every draw also keeps each EP rank's
+// load over the mean rank's — rows, and max(send, receive) over IB and over NVLink — so that
+// each GPU's own load sets its grouped-GEMM time and its dispatch/combine volumes. Under
+// uniform popularity the ranks are exchangeable (any rotation of a draw is as likely), and
+// the rescaling above applies to every rank: r_T = 1 + (r_S − 1)·√(S/T).
 #include <string>
 #include <vector>
 
@@ -31,6 +37,12 @@ struct LayerImbalance {
 
 struct MoeImbalance {
     std::vector<LayerImbalance> by_layer;  // index: layer_id(); 1.0 where there is no MoE layer
+    // Per draw, per EP rank: that rank's load over the mean rank's (the max over ranks is the
+    // draw's LayerImbalance). draw_of_layer[layer_id()] picks a layer's draw (−1: none, every
+    // rank at the mean). Empty when nothing was drawn (ep 1, no MoE layers, or cleared).
+    std::vector<std::vector<LayerImbalance>> rank_loads;
+    std::vector<int> draw_of_layer;
+    bool ranks_exchangeable = false;       // uniform popularity: a draw's ranks may be rotated
     LayerImbalance mean;                   // over the MoE layers
     int moe_layers = 0;
     int draws = 0;
@@ -38,6 +50,8 @@ struct MoeImbalance {
     double wall_s = 0;                     // spent drawing
     long long num_layers = 0;              // of the model (MTP ids follow)
     const LayerImbalance& of(const workload::Layer& layer) const;
+    // The per-rank loads of `layer`'s draw; nullptr when it has none.
+    const std::vector<LayerImbalance>* ranks_of(const workload::Layer& layer) const;
     // One line for the result's assumptions.
     std::string describe() const;
 };

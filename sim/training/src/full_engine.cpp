@@ -1,0 +1,463 @@
+// The full simulation's process walk (full_engine.h, full_sim.h). Hot path: keep the per-GPU
+// state small and free of heap allocations; nothing here grows with layers × micro-batches
+// except the pipeline-input slots.
+#include "full_engine.h"
+
+#include <algorithm>
+#include <array>
+#include <string>
+
+#include "moesim/common/error.h"
+
+namespace moesim::training::detail {
+
+using workload::PipelineOp;
+using workload::PipelineOpKind;
+
+namespace {
+
+std::uint64_t splitmix64(std::uint64_t x) {
+    x += 0x9e3779b97f4a7c15ULL;
+    x = (x ^ (x >> 30)) * 0xbf58476d1ce4e5b9ULL;
+    x = (x ^ (x >> 27)) * 0x94d049bb133111ebULL;
+    return x ^ (x >> 31);
+}
+
+enum class State : std::uint8_t { Start, Walk, Pair, AtCollective, AtInput, Done };
+
+// A pipeline send waiting to learn how much of it the GPU's later computation covers.
+struct PendingSend {
+    Picoseconds start_ps = 0, end_ps = 0, covered_ps = 0;
+};
+constexpr int kPending = 8;
+
+struct Proc {
+    Picoseconds t = 0;            // Walk: the chain's time; Pair: the collective stream's
+    Picoseconds op_end = 0;       // end of the previous operation
+    Picoseconds compute_end = 0;  // Pair: end of the pair's computation
+    Picoseconds pp_free = 0;      // pipeline-send stream
+    Picoseconds arrive = 0;       // at the collective it waits for
+    RankTally tally;
+    const Step* steps = nullptr;  // the list being walked
+    std::int64_t wait_slot = -1;  // AtInput: the pipeline input it waits for
+    std::int32_t op = 0;          // index in the pipeline rank's order
+    std::int32_t step = 0;        // next step of `steps`
+    std::int32_t nsteps = 0;
+    std::int32_t mb = 0;          // Walk: the chunk's micro-batch
+    State state = State::Start;
+    std::uint8_t pass = 0;        // Walk: kF, kB, kW, kBW
+    std::uint8_t half = 0;        // Pair: 0 the forward chunk's collectives, 1 the backward's
+    bool in_pair = false;
+    bool queued = false;
+    bool recording = false;
+    std::uint8_t pending_head = 0, pending_count = 0;
+    std::array<PendingSend, kPending> pending{};
+};
+
+// A group's collective in flight (one at a time: a member cannot reach the next before this
+// one has completed) and the end of the last completed one.
+struct Group {
+    std::int32_t arrived = 0;
+    Picoseconds max_arrival = 0;
+    Picoseconds end = 0;
+};
+
+class Engine {
+public:
+    Engine(const FullProgram& prog, const workload::PipelineSchedule& sched, const FullShape& shape,
+           const std::vector<char>& recorded)
+        : prog_(prog), sched_(sched), shape_(shape), procs_(static_cast<std::size_t>(shape.ranks())) {
+        MOESIM_CHECK(shape.span % shape.ep == 0 && shape.span % shape.tp == 0, "full simulation: groups span whole EP/TP groups");
+        for (std::size_t r = 0; r < procs_.size(); ++r) procs_[r].recording = r < recorded.size() && recorded[r];
+        ep_groups_.resize(static_cast<std::size_t>(shape.pp * (shape.span / shape.ep)));
+        tp_groups_.resize(static_cast<std::size_t>(shape.pp * (shape.span / shape.tp)));
+        slots_.assign(static_cast<std::size_t>(shape.span) * static_cast<std::size_t>(sched.micro_batches) *
+                          static_cast<std::size_t>(sched.stages) * 2,
+                      -1);
+    }
+
+    EngineResult run() {
+        const int n = shape_.ranks();
+        queue_.reserve(static_cast<std::size_t>(n));
+        for (int r = n - 1; r >= 0; --r) wake(r);
+        out_.wakeups = 0;
+        while (!queue_.empty()) {
+            const int r = queue_.back();
+            queue_.pop_back();
+            procs_[static_cast<std::size_t>(r)].queued = false;
+            advance(r);
+        }
+        out_.ranks.reserve(procs_.size());
+        for (std::size_t r = 0; r < procs_.size(); ++r) {
+            const Proc& p = procs_[r];
+            if (p.state != State::Done)
+                MOESIM_CHECK(false, "full simulation: GPU " + std::to_string(shape_.global_rank(static_cast<int>(r))) +
+                                        " never finished (stuck at operation " + std::to_string(p.op) +
+                                        "): a dependency cycle");
+            out_.ranks.push_back(p.tally);
+        }
+        out_.state_bytes = static_cast<std::int64_t>(procs_.size() * sizeof(Proc) + slots_.size() * sizeof(Picoseconds) +
+                                                     (ep_groups_.size() + tp_groups_.size()) * sizeof(Group) +
+                                                     queue_.capacity() * sizeof(int) +
+                                                     out_.entries.capacity() * sizeof(RawEntry));
+        return std::move(out_);
+    }
+
+private:
+    int pipe(int r) const { return r / shape_.span; }
+    int q_of(int r) const { return r % shape_.span; }
+    const std::vector<PipelineOp>& ops(int r) const { return sched_.ranks[static_cast<std::size_t>(pipe(r))]; }
+    const StageProgram& stage(int s) const { return prog_.stages[static_cast<std::size_t>(s)]; }
+    std::int64_t slot(int r, int mb, int st, int dir) const {
+        return ((static_cast<std::int64_t>(q_of(r)) * sched_.micro_batches + mb) * sched_.stages + st) * 2 + dir;
+    }
+
+    void wake(int r) {
+        Proc& p = procs_[static_cast<std::size_t>(r)];
+        if (p.queued) return;
+        p.queued = true;
+        queue_.push_back(r);
+        ++out_.wakeups;
+    }
+
+    void record(int r, const Proc& p, RawKind kind, std::uint8_t half, std::uint8_t pass, std::int32_t step,
+                Picoseconds s, Picoseconds e) {
+        RawEntry x;
+        x.rank = r;
+        x.op = p.op;
+        x.kind = kind;
+        x.half = half;
+        x.pass = pass;
+        x.step = step;
+        x.start_ps = s;
+        x.end_ps = e;
+        out_.entries.push_back(x);
+    }
+
+    // Computation over [c0, c1) covers that much of the pending pipeline sends.
+    void cover(Proc& p, Picoseconds c0, Picoseconds c1) {
+        for (int i = 0; i < p.pending_count; ++i) {
+            PendingSend& s = p.pending[static_cast<std::size_t>((p.pending_head + i) % kPending)];
+            s.covered_ps += std::max<Picoseconds>(0, std::min(c1, s.end_ps) - std::max(c0, s.start_ps));
+        }
+        while (p.pending_count > 0) {  // later computation starts at c1 or after
+            const PendingSend& s = p.pending[p.pending_head];
+            if (s.end_ps > c1) break;
+            retire(p);
+        }
+    }
+    void retire(Proc& p) {
+        const PendingSend& s = p.pending[p.pending_head];
+        p.tally.pp_exposed_ps += s.end_ps - s.start_ps - s.covered_ps;
+        p.pending_head = static_cast<std::uint8_t>((p.pending_head + 1) % kPending);
+        --p.pending_count;
+    }
+
+    void advance(int r) {
+        Proc& p = procs_[static_cast<std::size_t>(r)];
+        for (;;) {
+            switch (p.state) {
+                case State::Done: return;
+                case State::Start:
+                case State::AtInput:
+                    if (p.op == static_cast<std::int32_t>(ops(r).size())) {
+                        finish(p);
+                        return;
+                    }
+                    if (!start_op(r, p)) return;
+                    break;
+                case State::AtCollective: {
+                    const Step& s = p.steps[p.step];
+                    const Group& g = s.kind == StepKind::EpCollective ? ep_group(r) : tp_group(r);
+                    finish_collective(r, p, s, g.end);
+                    ++p.step;
+                    p.state = p.in_pair ? State::Pair : State::Walk;
+                    break;
+                }
+                case State::Walk:
+                    if (!walk(r, p)) return;
+                    break;
+                case State::Pair:
+                    if (!pair_collectives(r, p)) return;
+                    break;
+            }
+        }
+    }
+
+    Group& ep_group(int r) { return ep_groups_[static_cast<std::size_t>(pipe(r) * (shape_.span / shape_.ep) + q_of(r) / shape_.ep)]; }
+    Group& tp_group(int r) { return tp_groups_[static_cast<std::size_t>(pipe(r) * (shape_.span / shape_.tp) + q_of(r) / shape_.tp)]; }
+
+    // Starts operation p.op once its pipeline inputs are there; false when it must wait.
+    bool start_op(int r, Proc& p) {
+        const PipelineOp& o = ops(r)[static_cast<std::size_t>(p.op)];
+        Picoseconds start = p.op_end;
+        const auto need = [&](int mb, int st, int dir) {
+            const std::int64_t k = slot(r, mb, st, dir);
+            const Picoseconds v = slots_[static_cast<std::size_t>(k)];
+            if (v < 0) {
+                p.wait_slot = k;
+                p.state = State::AtInput;
+                return false;
+            }
+            start = std::max(start, v);
+            return true;
+        };
+        const auto needs_forward = [&](const workload::OpPart& x) { return x.stage == 0 || need(x.micro_batch, x.stage - 1, 0); };
+        const auto needs_backward = [&](const workload::OpPart& x) {
+            return x.stage + 1 >= sched_.stages || need(x.micro_batch, x.stage + 1, 1);
+        };
+        switch (o.kind) {
+            case PipelineOpKind::F:
+                if (!needs_forward(o.part)) return false;
+                begin_walk(p, o.part, kF, start);
+                return true;
+            case PipelineOpKind::B:
+            case PipelineOpKind::BW:
+                if (!needs_backward(o.part)) return false;
+                begin_walk(p, o.part, o.kind == PipelineOpKind::B ? kB : kBW, start);
+                return true;
+            case PipelineOpKind::W: begin_walk(p, o.part, kW, start); return true;
+            case PipelineOpKind::FB:
+                if (!needs_forward(o.part) || !needs_backward(o.backward)) return false;
+                begin_pair(r, p, o, start);
+                return true;
+        }
+        return false;
+    }
+
+    void begin_walk(Proc& p, const workload::OpPart& part, Pass pass, Picoseconds start) {
+        const auto& list = stage(part.stage).steps[pass];
+        p.steps = list.data();
+        p.nsteps = static_cast<std::int32_t>(list.size());
+        p.step = 0;
+        p.t = start;
+        p.pass = pass;
+        p.mb = part.micro_batch;
+        p.in_pair = false;
+        p.state = State::Walk;
+    }
+
+    Picoseconds experts_ps(int r, int table, int pass, int mb) const {
+        const MoeTable& t = prog_.moe[static_cast<std::size_t>(table)];
+        return t.ps[static_cast<std::size_t>(pass)][static_cast<std::size_t>(load_index(prog_, shape_, table, r, mb))];
+    }
+
+    // A chunk outside an overlapped pair: its steps one after the other. False when blocked.
+    bool walk(int r, Proc& p) {
+        Picoseconds t = p.t;
+        for (; p.step < p.nsteps; ++p.step) {
+            const Step& s = p.steps[p.step];
+            Picoseconds d = s.ps;
+            switch (s.kind) {
+                case StepKind::Experts: d = experts_ps(r, s.moe, p.pass, p.mb); [[fallthrough]];
+                case StepKind::Compute:
+                    if (p.pending_count) cover(p, t, t + d);
+                    if (p.recording) record(r, p, RawKind::Step, 0, p.pass, p.step, t, t + d);
+                    p.tally.busy_ps += d;
+                    t += d;
+                    ++out_.activities;
+                    break;
+                case StepKind::EpCollective:
+                case StepKind::TpCollective:
+                    p.t = t;
+                    if (!arrive(r, p, s)) return false;
+                    t = p.t;
+                    break;
+            }
+        }
+        end_op(r, p, t);
+        return true;
+    }
+
+    // DualPipe's overlapped pair: both chunks' computation at once (slowed), then their
+    // collectives on the collective stream from the pair's start.
+    void begin_pair(int r, Proc& p, const PipelineOp& o, Picoseconds start) {
+        const StageProgram& f = stage(o.part.stage);
+        const StageProgram& b = stage(o.backward.stage);
+        Picoseconds c = f.fixed_compute_ps[kFs] + b.fixed_compute_ps[kBWs];
+        for (int t : f.moe) c += experts_ps(r, t, kFs, o.part.micro_batch);
+        for (int t : b.moe) c += experts_ps(r, t, kBWs, o.backward.micro_batch);
+        p.compute_end = start + c;
+        p.tally.busy_ps += c;
+        if (p.pending_count) cover(p, start, start + c);
+        if (p.recording) record_pair_compute(r, p, o, start);
+        out_.activities += static_cast<std::int64_t>(f.steps[kF].size() + b.steps[kBW].size() - f.collectives[0].size() -
+                                                     b.collectives[1].size());
+        p.in_pair = true;
+        p.half = 0;
+        p.steps = f.collectives[0].data();
+        p.nsteps = static_cast<std::int32_t>(f.collectives[0].size());
+        p.step = 0;
+        p.t = start;
+        p.state = State::Pair;
+    }
+
+    void record_pair_compute(int r, const Proc& p, const PipelineOp& o, Picoseconds t) {
+        for (int half = 0; half < 2; ++half) {
+            const workload::OpPart& part = half == 0 ? o.part : o.backward;
+            const int pass = half == 0 ? kF : kBW;
+            const auto& list = stage(part.stage).steps[static_cast<std::size_t>(pass)];
+            for (std::size_t i = 0; i < list.size(); ++i) {
+                const Step& s = list[i];
+                Picoseconds d = s.slow_ps;
+                if (s.kind == StepKind::Experts) d = experts_ps(r, s.moe, half == 0 ? kFs : kBWs, part.micro_batch);
+                else if (s.kind != StepKind::Compute) continue;
+                record(r, p, RawKind::Step, static_cast<std::uint8_t>(half), static_cast<std::uint8_t>(pass),
+                       static_cast<std::int32_t>(i), t, t + d);
+                t += d;
+            }
+        }
+    }
+
+    bool pair_collectives(int r, Proc& p) {
+        for (;;) {
+            for (; p.step < p.nsteps; ++p.step)
+                if (!arrive(r, p, p.steps[p.step])) return false;
+            if (p.half == 1) break;
+            const PipelineOp& o = ops(r)[static_cast<std::size_t>(p.op)];
+            const auto& list = stage(o.backward.stage).collectives[1];
+            p.half = 1;
+            p.steps = list.data();
+            p.nsteps = static_cast<std::int32_t>(list.size());
+            p.step = 0;
+        }
+        end_op(r, p, std::max(p.compute_end, p.t));
+        return true;
+    }
+
+    // Arrives at the collective `s` at p.t. True when it completed (p.t is its end), false
+    // when others have yet to arrive (the last one wakes everybody).
+    bool arrive(int r, Proc& p, const Step& s) {
+        const bool ep = s.kind == StepKind::EpCollective;
+        Group& g = ep ? ep_group(r) : tp_group(r);
+        const int size = ep ? shape_.ep : shape_.tp;
+        g.max_arrival = g.arrived == 0 ? p.t : std::max(g.max_arrival, p.t);
+        p.arrive = p.t;
+        if (++g.arrived < size) {
+            p.state = State::AtCollective;
+            return false;
+        }
+        g.arrived = 0;
+        g.end = g.max_arrival + s.ps;
+        ++out_.collectives;
+        const int first = r - q_of(r) % size;
+        for (int m = first; m < first + size; ++m)
+            if (m != r) wake(m);
+        finish_collective(r, p, s, g.end);
+        return true;
+    }
+
+    void finish_collective(int r, Proc& p, const Step& s, Picoseconds end) {
+        const Picoseconds start = end - s.ps;
+        Picoseconds exposed = s.ps, wait = start - p.arrive;
+        if (p.in_pair) {  // hidden while the pair's computation runs
+            exposed = std::max<Picoseconds>(0, end - std::max(start, p.compute_end));
+            wait = std::max<Picoseconds>(0, start - std::max(p.arrive, p.compute_end));
+        }
+        (s.kind == StepKind::EpCollective ? p.tally.ep_exposed_ps : p.tally.tp_exposed_ps) += exposed;
+        p.tally.wait_ps += wait;
+        ++out_.activities;
+        if (p.recording) {
+            const std::uint8_t pass = p.in_pair ? static_cast<std::uint8_t>(p.half == 0 ? kF : kBW) : p.pass;
+            const std::int32_t index = p.in_pair ? collective_index(r, p) : p.step;
+            const std::uint8_t half = p.in_pair ? p.half : 0;
+            if (start > p.arrive) record(r, p, RawKind::Wait, half, pass, index, p.arrive, start);
+            record(r, p, RawKind::Step, half, pass, index, start, end);
+        }
+        p.t = end;
+    }
+
+    // Inside a pair, the index in the F / BW step list of the collective being run.
+    std::int32_t collective_index(int r, const Proc& p) const {
+        const PipelineOp& o = ops(r)[static_cast<std::size_t>(p.op)];
+        const auto& list = stage(p.half == 0 ? o.part.stage : o.backward.stage).steps[p.half == 0 ? kF : kBW];
+        int seen = 0;
+        for (std::size_t i = 0; i < list.size(); ++i) {
+            if (list[i].kind != StepKind::EpCollective && list[i].kind != StepKind::TpCollective) continue;
+            if (seen++ == p.step) return static_cast<std::int32_t>(i);
+        }
+        return 0;
+    }
+
+    void end_op(int r, Proc& p, Picoseconds end) {
+        const PipelineOp& o = ops(r)[static_cast<std::size_t>(p.op)];
+        p.op_end = end;
+        p.in_pair = false;
+        switch (o.kind) {
+            case PipelineOpKind::F: publish(r, p, o.part, true, end); break;
+            case PipelineOpKind::B:
+            case PipelineOpKind::BW: publish(r, p, o.part, false, end); break;
+            case PipelineOpKind::W: break;
+            case PipelineOpKind::FB:
+                publish(r, p, o.part, true, end);
+                publish(r, p, o.backward, false, end);
+                break;
+        }
+        ++p.op;
+        p.state = State::Start;
+    }
+
+    // The chunk's output (forward) or input gradient (backward) for the neighbouring stage.
+    void publish(int r, Proc& p, const workload::OpPart& part, bool forward, Picoseconds end) {
+        const int next = forward ? part.stage + 1 : part.stage - 1;
+        if (next < 0 || next >= sched_.stages) return;
+        const std::int64_t k = slot(r, part.micro_batch, part.stage, forward ? 0 : 1);
+        const StageProgram& sp = stage(part.stage);
+        const Picoseconds send = forward ? sp.pp_forward_ps : sp.pp_backward_ps;
+        const int to = sched_.rank_of(part.micro_batch, next);
+        Picoseconds ready = end;
+        if (to != pipe(r) && send > 0) {
+            const Picoseconds s0 = std::max(p.pp_free, end);
+            p.pp_free = s0 + send;
+            ready = p.pp_free;
+            if (p.pending_count == kPending) retire(p);
+            p.pending[static_cast<std::size_t>((p.pending_head + p.pending_count) % kPending)] = {s0, ready, 0};
+            ++p.pending_count;
+            ++out_.activities;
+            if (p.recording) record(r, p, RawKind::PpSend, forward ? 0 : 1, forward ? kF : kB, 0, s0, ready);
+        }
+        slots_[static_cast<std::size_t>(k)] = ready;
+        const int consumer = to * shape_.span + q_of(r);
+        const Proc& c = procs_[static_cast<std::size_t>(consumer)];
+        if (c.state == State::AtInput && c.wait_slot == k) wake(consumer);
+    }
+
+    void finish(Proc& p) {
+        while (p.pending_count > 0) retire(p);
+        p.tally.end_ps = p.op_end;
+        p.state = State::Done;
+    }
+
+    const FullProgram& prog_;
+    const workload::PipelineSchedule& sched_;
+    const FullShape shape_;
+    std::vector<Proc> procs_;
+    std::vector<Group> ep_groups_, tp_groups_;
+    std::vector<Picoseconds> slots_;  // ready time of each (pipeline, micro-batch, stage, direction); −1 not yet
+    std::vector<int> queue_;
+    EngineResult out_;
+};
+
+}  // namespace
+
+int load_index(const FullProgram& prog, const FullShape& shape, int table, int r, int mb) {
+    const MoeTable& t = prog.moe[static_cast<std::size_t>(table)];
+    if (t.loads == 1) return 0;
+    const int q = r % shape.span;
+    const int j = q % shape.ep;
+    if (!prog.exchangeable) return j;
+    // A rotation of the layer's draw per (EP group, micro-batch): exchangeable ranks.
+    const auto group = static_cast<std::uint64_t>((r / shape.span) * (shape.block / shape.ep) + q / shape.ep);
+    const std::uint64_t key = (group << 40) ^ (static_cast<std::uint64_t>(t.layer_id) << 24) ^ static_cast<std::uint64_t>(mb);
+    const std::uint64_t h = splitmix64(shape.seed ^ splitmix64(key));
+    return static_cast<int>((static_cast<std::uint64_t>(j) + h % static_cast<std::uint64_t>(shape.ep)) %
+                            static_cast<std::uint64_t>(shape.ep));
+}
+
+EngineResult run_full_engine(const FullProgram& prog, const workload::PipelineSchedule& sched, const FullShape& shape,
+                             const std::vector<char>& recorded) {
+    Engine e(prog, sched, shape, recorded);
+    return e.run();
+}
+
+}  // namespace moesim::training::detail

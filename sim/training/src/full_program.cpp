@@ -1,0 +1,351 @@
+// Step lists of the full simulation (full_program.h), from the operator costs that
+// stage_costs() sums (operator_costs.h), so that a chunk at the mean load costs its stage costs.
+#include "full_program.h"
+
+#include <algorithm>
+#include <string>
+
+#include "moesim/common/error.h"
+#include "operator_costs.h"
+
+namespace moesim::training::detail {
+
+using workload::OpKind;
+using workload::ParamPlacement;
+using workload::Recompute;
+
+const char* to_string(Segment s) {
+    switch (s) {
+        case Segment::Layer: return "layer";
+        case Segment::Attention: return "attention";
+        case Segment::Ffn: return "ffn";
+        case Segment::Gate: return "gate";
+        case Segment::Shared: return "shared expert";
+        case Segment::Experts: return "experts";
+        case Segment::Post: return "post";
+        case Segment::Recompute: return "recompute";
+        case Segment::Weight: return "weight grads";
+        case Segment::Dispatch: return "EP dispatch";
+        case Segment::Combine: return "EP combine";
+        case Segment::TpGather: return "TP all-gather";
+        case Segment::TpScatter: return "TP reduce-scatter";
+    }
+    return "?";
+}
+
+PhaseWork& PhaseWork::operator+=(const PhaseWork& o) {
+    forward += o.forward;
+    backward_input += o.backward_input;
+    backward_weight += o.backward_weight;
+    recompute += o.recompute;
+    return *this;
+}
+
+namespace {
+
+// One layer's work cut into the parts its activities run, per pass.
+struct LayerParts {
+    bool transformer = false, moe = false;
+    OpTimes attention, ffn, gate, shared, post;  // ffn: a dense FFN; layer without parts: attention
+    WorkTimes recompute;                         // fixed part of the forward rerun in backward
+    bool recompute_experts = false;              // full recompute reruns the routed experts too
+};
+
+void add(OpTimes& to, const OpTimes& t) {
+    to.fwd += t.fwd;
+    to.bwd_input += t.bwd_input;
+    to.bwd_weight += t.bwd_weight;
+}
+
+// The operators of a block in order: [attention …] ffn_norm [router, shared …, permute,
+// experts …, combine-sum, …] or [dense FFN …] (model_operators.cpp).
+LayerParts layer_parts(const TrainingSetup& st, const workload::Layer& layer) {
+    const auto& p = st.scenario.parallelism;
+    LayerParts out;
+    out.transformer = layer.is_transformer();
+    const LayerImbalance mean;  // routed experts are costed per load elsewhere
+    enum class Where { Attention, Ffn, Shared, Experts, Post } where = Where::Attention;
+    WorkTimes layer_forward_fixed;
+    for (const auto& op : layer.ops) {
+        if (out.transformer && op.name == "ffn_norm") where = Where::Ffn;
+        if (op.kind == OpKind::Router) out.moe = true;
+        const OpTimes t = op_times(st, op, mean);
+        if (p.recompute == Recompute::Selective && op.recomputed_by_selective) out.recompute += t.fwd;
+        if (op.placement == ParamPlacement::Expert || (where == Where::Experts && op.kind != OpKind::MoeCombine)) {
+            where = Where::Experts;
+            continue;  // per load: moe_table()
+        }
+        layer_forward_fixed += t.fwd;
+        switch (op.kind) {
+            case OpKind::Router: add(out.gate, t); where = Where::Shared; continue;
+            case OpKind::MoeDispatch: add(out.gate, t); where = Where::Experts; continue;
+            case OpKind::MoeCombine: add(out.post, t); where = Where::Post; continue;
+            default: break;
+        }
+        switch (where) {
+            case Where::Attention: add(out.attention, t); break;
+            case Where::Ffn: add(out.moe ? out.gate : out.ffn, t); break;
+            case Where::Shared: add(out.shared, t); break;
+            case Where::Experts: break;
+            case Where::Post: add(out.post, t); break;
+        }
+    }
+    // ffn_norm precedes the router: in an MoE layer it belongs to the gate (moved above only
+    // once the router is seen, so move what went to `ffn` before it).
+    if (out.moe) {
+        add(out.gate, out.ffn);
+        out.ffn = {};
+    }
+    if (p.recompute == Recompute::Full && out.transformer) {
+        out.recompute = layer_forward_fixed;
+        out.recompute_experts = out.moe;
+    }
+    return out;
+}
+
+bool has_routed_experts(const workload::Layer& layer) {
+    return std::any_of(layer.ops.begin(), layer.ops.end(),
+                       [](const workload::Operator& op) { return op.placement == ParamPlacement::Expert; });
+}
+
+// The routed experts of `layer` at each load of its draw, and the EP collectives' times (the
+// slowest rank's, which every member waits for): dispatch, combine.
+MoeTable moe_table(const TrainingSetup& st, const workload::Layer& layer, double slowdown, Picoseconds& dispatch_ps,
+                   Picoseconds& combine_ps) {
+    const auto& p = st.scenario.parallelism;
+    MoeTable t;
+    t.layer_id = moe_layer_id(layer, st.model.model.num_layers);
+    const auto* ranks = st.moe_imbalance.ranks_of(layer);
+    std::vector<LayerImbalance> loads = ranks ? *ranks : std::vector<LayerImbalance>{st.moe_imbalance.of(layer)};
+    if (ranks) MOESIM_CHECK(static_cast<int>(loads.size()) == p.ep, "MoE draw: one load per EP rank");
+    t.loads = static_cast<int>(loads.size());
+    for (auto& v : t.ps) v.assign(loads.size(), 0);
+    t.work.assign(loads.size(), {});
+    double dispatch = 0, combine = 0;
+    for (std::size_t j = 0; j < loads.size(); ++j) {
+        const LayerImbalance& load = loads[j];
+        OpTimes e;
+        bool in_experts = false;
+        for (const auto& op : layer.ops) {
+            if (op.kind == OpKind::MoeDispatch) in_experts = true;
+            if (op.kind == OpKind::MoeCombine) in_experts = false;
+            if (op.kind != OpKind::MoeDispatch && (in_experts || op.placement == ParamPlacement::Expert))
+                add(e, op_times(st, op, LayerImbalance{load.rows, 1.0, 1.0}));
+        }
+        const bool full = p.recompute == Recompute::Full;
+        PhaseWork& w = t.work[j];
+        w.forward = e.fwd;
+        w.backward_input = e.bwd_input;
+        w.backward_weight = e.bwd_weight;
+        if (full) w.recompute = e.fwd;
+        const double f = e.fwd.total_s(), b = e.bwd_input.total_s() + (full ? f : 0.0), wg = e.bwd_weight.total_s();
+        t.ps[kF][j] = to_ps(f);
+        t.ps[kB][j] = to_ps(b);
+        t.ps[kW][j] = to_ps(wg);
+        t.ps[kBW][j] = to_ps(b + wg);
+        t.ps[kFs][j] = to_ps(f * slowdown);
+        t.ps[kBWs][j] = to_ps((b + wg) * slowdown);
+        if (p.ep > 1) {
+            double backward = 0;
+            const double both = moe_comm(st, LayerImbalance{1.0, load.ib, load.nvlink}, backward).ep_s;
+            combine = std::max(combine, backward / 2.0);
+            dispatch = std::max(dispatch, both - backward / 2.0);
+        }
+    }
+    dispatch_ps = to_ps(dispatch);
+    combine_ps = to_ps(combine);
+    return t;
+}
+
+Step compute(Segment seg, int layer, const WorkTimes& w, double slowdown) {
+    Step s;
+    s.kind = StepKind::Compute;
+    s.segment = seg;
+    s.layer = static_cast<std::int16_t>(layer);
+    s.ps = to_ps(w.total_s());
+    s.slow_ps = to_ps(w.total_s() * slowdown);
+    return s;
+}
+
+Step collective(StepKind kind, Segment seg, int layer, Picoseconds ps) {
+    Step s;
+    s.kind = kind;
+    s.segment = seg;
+    s.layer = static_cast<std::int16_t>(layer);
+    s.ps = s.slow_ps = ps;
+    return s;
+}
+
+Step experts(int layer, int table) {
+    Step s;
+    s.kind = StepKind::Experts;
+    s.segment = Segment::Experts;
+    s.layer = static_cast<std::int16_t>(layer);
+    s.moe = table;
+    return s;
+}
+
+// Appends to `out` the steps of one pass over one layer. `pass` is kF, kB, kW or kBW.
+struct LayerSteps {
+    int layer = 0;
+    const LayerParts& parts;
+    int table = -1;                     // MoE table, or −1
+    Picoseconds dispatch_ps = 0, combine_ps = 0;
+    Picoseconds tp_ps = 0;              // one TP collective of this pass (0: none)
+    double slowdown = 1.0;
+
+    void emit(int pass, std::vector<Step>& out) const {
+        const auto put = [&](Segment seg, const WorkTimes& w) {
+            if (w.total_s() > 0) out.push_back(compute(seg, layer, w, slowdown));
+        };
+        const auto tp = [&](Segment seg) {
+            if (tp_ps > 0) out.push_back(collective(StepKind::TpCollective, seg, layer, tp_ps));
+        };
+        const auto ep = [&](Segment seg, Picoseconds ps) {
+            if (ps > 0) out.push_back(collective(StepKind::EpCollective, seg, layer, ps));
+        };
+        const auto& a = parts;
+        if (pass == kF) {
+            if (!a.transformer) return put(Segment::Layer, a.attention.fwd);
+            tp(Segment::TpGather), put(Segment::Attention, a.attention.fwd), tp(Segment::TpScatter);
+            tp(Segment::TpGather);
+            if (a.moe) {
+                put(Segment::Gate, a.gate.fwd);
+                ep(Segment::Dispatch, dispatch_ps);
+                out.push_back(experts(layer, table));
+                put(Segment::Shared, a.shared.fwd);
+                ep(Segment::Combine, combine_ps);
+            } else {
+                put(Segment::Ffn, a.ffn.fwd);
+            }
+            put(Segment::Post, a.post.fwd);
+            tp(Segment::TpScatter);
+            return;
+        }
+        if (pass == kW) {
+            WorkTimes w = a.attention.bwd_weight;
+            w += a.ffn.bwd_weight;
+            w += a.gate.bwd_weight;
+            w += a.shared.bwd_weight;
+            w += a.post.bwd_weight;
+            put(a.transformer ? Segment::Weight : Segment::Layer, w);
+            if (table >= 0) out.push_back(experts(layer, table));
+            return;
+        }
+        // kB or kBW: the input gradient in reverse order, weight gradients with it for kBW.
+        const bool weight = pass == kBW;
+        const auto back = [&](const OpTimes& t) {
+            WorkTimes w = t.bwd_input;
+            if (weight) w += t.bwd_weight;
+            return w;
+        };
+        if (!a.transformer) {
+            WorkTimes w = back(a.attention);
+            w += a.recompute;
+            return put(Segment::Layer, w);
+        }
+        put(Segment::Recompute, a.recompute);
+        tp(Segment::TpGather);
+        put(Segment::Post, back(a.post));
+        if (a.moe) {
+            ep(Segment::Combine, combine_ps);  // the combine's gradient goes back to the experts
+            put(Segment::Shared, back(a.shared));
+            out.push_back(experts(layer, table));
+            ep(Segment::Dispatch, combine_ps);  // the dispatch's gradient, BF16 like a combine
+            put(Segment::Gate, back(a.gate));
+        } else {
+            put(Segment::Ffn, back(a.ffn));
+        }
+        tp(Segment::TpScatter);
+        tp(Segment::TpGather), put(Segment::Attention, back(a.attention)), tp(Segment::TpScatter);
+    }
+};
+
+PhaseWork fixed_work(const LayerParts& a) {
+    PhaseWork w;
+    for (const OpTimes* t : {&a.attention, &a.ffn, &a.gate, &a.shared, &a.post}) {
+        w.forward += t->fwd;
+        w.backward_input += t->bwd_input;
+        w.backward_weight += t->bwd_weight;
+    }
+    w.recompute = a.recompute;
+    return w;
+}
+
+}  // namespace
+
+FullProgram build_full_program(const TrainingSetup& st, const workload::PipelineSchedule& sched) {
+    const auto& p = st.scenario.parallelism;
+    FullProgram prog;
+    const bool overlap = p.schedule == workload::Schedule::DualPipe || p.schedule == workload::Schedule::DualPipeV;
+    prog.slowdown = overlap ? static_cast<double>(st.gpu.sm_count) / (st.gpu.sm_count - p.comm_sms) : 1.0;
+    prog.exchangeable = st.moe_imbalance.ranks_exchangeable;
+    const int stages = sched.stages;
+    MOESIM_CHECK(stages == static_cast<int>(st.layout.stages.size()), "full simulation: stage count");
+    prog.stages.resize(static_cast<std::size_t>(stages));
+    const auto layer_index = [&](const workload::Layer* l) {
+        return static_cast<int>(l - st.model.layers.data());
+    };
+    for (int s = 0; s < stages; ++s) {
+        const auto& stage = st.layout.stages[static_cast<std::size_t>(s)];
+        StageProgram& sp = prog.stages[static_cast<std::size_t>(s)];
+        // The stage costs give what is per stage rather than per operator: the PP sends, the TP
+        // collectives (the same for every transformer layer: 2 all-gathers and 2 reduce-scatters
+        // per pass, the closed form taking them as equal), and the DP overlap windows
+        // (step_tail.h).
+        prog.stage_costs.push_back(stage_costs(st, s));
+        const StageCosts& c = prog.stage_costs.back();
+        sp.pp_forward_ps = to_ps(c.forward_comm.pp_s);
+        sp.pp_backward_ps = to_ps(c.backward_comm.pp_s);
+        int transformer = 0;
+        for (const auto* l : stage.layers) transformer += l->is_transformer() ? 1 : 0;
+        const double tp_f = transformer > 0 ? c.forward_comm.tp_s / transformer / 4.0 : 0.0;
+        const double tp_b = transformer > 0 ? c.backward_comm.tp_s / transformer / 4.0 : 0.0;
+
+        std::vector<LayerParts> parts;
+        std::vector<int> tables;
+        std::vector<Picoseconds> dispatch, combine;
+        for (const auto* l : stage.layers) {
+            parts.push_back(layer_parts(st, *l));
+            Picoseconds d = 0, k = 0;
+            int table = -1;
+            if (has_routed_experts(*l)) {
+                table = static_cast<int>(prog.moe.size());
+                prog.moe.push_back(moe_table(st, *l, prog.slowdown, d, k));
+                sp.moe.push_back(table);
+            }
+            tables.push_back(table);
+            dispatch.push_back(d);
+            combine.push_back(k);
+            sp.fixed_work += fixed_work(parts.back());
+        }
+        const int n = static_cast<int>(parts.size());
+        for (int pass : {kF, kB, kW, kBW}) {
+            auto& out = sp.steps[static_cast<std::size_t>(pass)];
+            const bool forward = pass == kF;
+            const Picoseconds tp_ps = to_ps(forward ? tp_f : tp_b);
+            for (int i = 0; i < n; ++i) {
+                const int li = forward || pass == kW ? i : n - 1 - i;  // backward runs the layers in reverse
+                const auto u = static_cast<std::size_t>(li);
+                const LayerSteps ls{layer_index(stage.layers[u]), parts[u], tables[u], dispatch[u], combine[u],
+                                    parts[u].transformer ? (pass == kW ? 0 : tp_ps) : 0, prog.slowdown};
+                ls.emit(pass, out);
+            }
+            prog.steps += static_cast<std::int64_t>(out.size());
+        }
+        for (int pass : {kF, kB, kW, kBW})
+            for (const Step& x : sp.steps[static_cast<std::size_t>(pass)])
+                if (x.kind == StepKind::Compute) {
+                    sp.fixed_compute_ps[static_cast<std::size_t>(pass)] += x.ps;
+                    if (pass == kF) sp.fixed_compute_ps[kFs] += x.slow_ps;
+                    if (pass == kBW) sp.fixed_compute_ps[kBWs] += x.slow_ps;
+                }
+        for (int half = 0; half < 2; ++half)
+            for (const Step& x : sp.steps[half == 0 ? kF : kBW])
+                if (x.kind == StepKind::EpCollective || x.kind == StepKind::TpCollective)
+                    sp.collectives[static_cast<std::size_t>(half)].push_back(x);
+    }
+    return prog;
+}
+
+}  // namespace moesim::training::detail
