@@ -232,3 +232,27 @@ TEST_CASE("serving: prefill batches up to max_batch_tokens per instance, split o
     for (int i : {1, 2})
         for (const auto& l : prefill[static_cast<std::size_t>(i)]) CHECK(same(l, {2, 2000, 0}));
 }
+
+TEST_CASE("serving: requests unfinished at the stop count with what they had got by then", "[inference]") {
+    test::TempDir tmp;
+    auto s = test::serving_scenario();
+    test::FakeCosts costs;
+    SECTION("decoding: TPOT so far") {
+        // First token at 0.520 s; 999 decode tokens would take 4.995 s, the stop is at 2 x 1 s.
+        test::use_trace(s, tmp.path(), "0.5,1000,1000,0\n", 1);
+        const auto run = simulate_serving(s, costs);
+        CHECK(run.stats.requests_unfinished == 1);
+        CHECK(run.result.requests_completed == 0);
+        CHECK(run.stats.end_s == Approx(2.0));
+        CHECK(run.result.ttft_ms.p99 == Approx(20).margin(1e-9));
+        CHECK(run.result.tpot_ms.p99 == Approx(1480.0 / 999).margin(1e-9));
+    }
+    SECTION("waiting for its first token: the wait so far") {
+        costs.cost[0].fixed_s = 5;
+        test::use_trace(s, tmp.path(), "0.5,1000,10,0\n", 1);
+        const auto run = simulate_serving(s, costs);
+        CHECK(run.stats.requests_unfinished == 1);
+        CHECK(run.result.ttft_ms.p99 == Approx(1500).margin(1e-9));
+        CHECK(run.result.tpot_ms.p99 == 0);
+    }
+}

@@ -73,7 +73,8 @@ void add_assumptions(const workload::Scenario& s, const Deployment& d, const Ser
                       "sharing links; the prompt's KV stays on its prefill group until it has moved");
     out.push_back("TTFT: arrival to the end of the prefill iteration that computes the last prompt token; TPOT: (last "
                   "token - first token) / (output - 1), KV transfer and admission wait included, requests of one "
-                  "output token left out; percentiles nearest-rank over the measured requests that completed");
+                  "output token left out; percentiles nearest-rank over the measured requests, those unfinished "
+                  "at the stop with what they had got by then (a lower bound)");
     out.push_back(
         "dollars: every GPU costs gpu_hour_usd for the whole window, busy or idle; " +
         std::string(d.colocated ? "the instances' time goes to prefill and decode in proportion to their busy time, "

@@ -41,6 +41,7 @@ struct Live {
     std::uint32_t prefill_instance = 0, prefill_group = 0;
     std::uint32_t decode_instance = 0, decode_group = 0;
     bool measured = false;
+    bool in_use = false;             // a request in the system (else a free slot)
     bool holds_prompt_kv = false;    // disaggregated: its prompt on a prefill group
     bool holds_decode_kv = false;    // its input + output reserved on a decode group
     std::int64_t decode_need() const { return req.input_tokens + req.output_tokens; }
@@ -99,10 +100,14 @@ public:
         schedule_next_arrival();
         for (;;) {
             const Picoseconds t = loop_.next_time();
-            if (t == engine::kNever || t > stop_ps_) break;
-            if (arrivals_closed_ && measured_open_ == 0) break;
+            if (t == engine::kNever || (arrivals_closed_ && measured_open_ == 0)) break;
+            if (t > stop_ps_) {
+                loop_.advance_to(stop_ps_);
+                break;
+            }
             loop_.advance_to(t);
         }
+        censor_unfinished();
         ServingStats& st = run_.stats;
         st.window_start_s = to_s(window_start_ps_);
         st.window_end_s = to_s(window_end_ps_);
@@ -127,6 +132,7 @@ private:
     void start_transfer(Slot slot);
     void finish(Slot slot);
     void count_in_system(int delta);
+    void censor_unfinished();
 
     Slot take_slot() {
         if (free_.empty()) {
@@ -240,6 +246,7 @@ void ServingSimulation::on_arrival() {
     const Slot slot = take_slot();
     Live& r = live_[slot];
     r = Live{};
+    r.in_use = true;
     r.req = req;
     r.arrival_ps = now;
     r.to_compute = req.computed_tokens();
@@ -520,7 +527,25 @@ void ServingSimulation::finish(Slot slot) {
         tally_.latency_sum_s += to_s(now - r.arrival_ps);
     }
     record_finish(r);
+    r.in_use = false;
     free_.push_back(slot);
+}
+
+// Measured requests still in the system when the simulation stops enter the percentiles with
+// what they had got by then, a lower bound: the time waited for a first token not yet made,
+// or (stop − first token) / (output − 1) for a TPOT not yet complete. A deployment that cannot
+// keep up then shows it in its percentiles rather than hiding its slowest requests.
+void ServingSimulation::censor_unfinished() {
+    const Picoseconds now = loop_.now();
+    for (const Live& r : live_) {
+        if (!r.in_use || !r.measured) continue;
+        if (r.first_token_ps < 0) {
+            tally_.ttft_ms.push_back(to_s(now - r.arrival_ps) * 1e3);
+            continue;
+        }
+        tally_.ttft_ms.push_back(to_s(r.first_token_ps - r.arrival_ps) * 1e3);
+        tally_.tpot_ms.push_back(to_s(now - r.first_token_ps) * 1e3 / static_cast<double>(r.req.output_tokens - 1));
+    }
 }
 
 void ServingSimulation::count_in_system(int delta) {

@@ -1,7 +1,8 @@
 #pragma once
 // `moesim run --find-max-load`: the highest Poisson request rate at which the deployment
-// meets its SLO (p99 TTFT ≤ slo.ttft_p99_ms, p99 TPOT ≤ slo.tpot_p99_ms, and every measured
-// request finished). Deterministic: every probe simulates the same requests (requests.h
+// meets its SLO (p99 TTFT ≤ slo.ttft_p99_ms and p99 TPOT ≤ slo.tpot_p99_ms, the requests left
+// unfinished at the simulation's stop counted with what they had got by then: serving_sim.h).
+// Deterministic: every probe simulates the same requests (requests.h
 // draws them with common random numbers; only their arrival times scale with the rate).
 //
 // First a feasibility check that needs no search: each of the first requests of the

@@ -34,9 +34,12 @@
 // Measurement: Poisson traffic is measured on the requests arriving in [0.1·duration_s,
 // duration_s) (the first 10% is warm-up); arrivals go on after the window so that the
 // measured requests finish under load, and the simulation stops when the last of them has
-// finished, or at 2·duration_s (those left are counted unfinished). A trace is measured
-// whole over [0, duration_s); its rows arriving later are not simulated. Rates, throughput
-// and GPU-time costs are over the window; latencies over the measured requests.
+// finished, or at 2·duration_s: those left are counted unfinished, and enter the latency
+// percentiles with what they had got by then (the wait for a first token not yet made, or
+// (stop − first token) / (output − 1)), lower bounds that keep an overloaded deployment's
+// slowest requests in its percentiles. A trace is measured whole over [0, duration_s); its
+// rows arriving later are not simulated. Rates, throughput and GPU-time costs are over the
+// window; latencies over the measured requests.
 #include <cstdint>
 #include <vector>
 
