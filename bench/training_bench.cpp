@@ -12,10 +12,16 @@
 #include <benchmark/benchmark.h>
 
 #include <sys/resource.h>
+#include <time.h>
 
+#include <chrono>
+#include <cstdint>
 #include <string>
 #include <vector>
 
+#include "moesim/hw/costs.h"
+#include "moesim/hw/topology.h"
+#include "moesim/network/deepep.h"
 #include "moesim/training/event_sim.h"
 #include "moesim/training/full_sim.h"
 #include "moesim/training/setup.h"
@@ -26,6 +32,12 @@ namespace {
 using namespace moesim;
 
 const std::string kV3 = std::string(MOESIM_SOURCE_DIR) + "/scenarios/deepseek-v3-pretrain.json";
+
+double thread_cpu_s() {
+    timespec t{};
+    clock_gettime(CLOCK_THREAD_CPUTIME_ID, &t);
+    return static_cast<double>(t.tv_sec) + 1e-9 * static_cast<double>(t.tv_nsec);
+}
 
 double peak_rss_GiB() {
     rusage u{};
@@ -79,6 +91,65 @@ void BM_DeepSeekV3StepFullOneEpGroup(benchmark::State& state) {
     full_counters(state, *setup, run);
 }
 BENCHMARK(BM_DeepSeekV3StepFullOneEpGroup)->Unit(benchmark::kMillisecond)->MeasureProcessCPUTime()->UseRealTime();
+
+// What flow-level networking would cost for the all-to-alls: V3's dispatch and combine of one
+// EP group (64 GPUs on 8 rail-optimized nodes, 4,096 tokens per GPU, the scenario's routing
+// shape) as flows on the engine (network::simulate_deepep, ~1,000 flows each), timed here;
+// the full simulation runs `collectives` of them per step (every EP group's dispatch and
+// combine of every layer and micro-batch, forward and backward), so flows for all of them
+// would take about collectives x the mean of the two. Counters: wall ms per dispatch and per
+// combine, the simulated times (flows vs closed form), the extrapolated seconds per step
+// (wall and this thread's CPU).
+void BM_DeepSeekV3EpGroupAllToAllFlows(benchmark::State& state) {
+    const auto setup = training::prepare_training(workload::load_scenario(kV3));
+    const auto& sc = setup->scenario;
+    const auto& cfg = setup->model.model;
+    const std::int64_t collectives = training::run_step_full(*setup).stats.collectives;
+    hw::TopologySpec ts;
+    ts.nodes = sc.parallelism.ep / sc.cluster.gpus_per_node;
+    ts.gpus_per_node = sc.cluster.gpus_per_node;
+    ts.nics_per_node = sc.cluster.network.nics_per_node;
+    ts.nic_Gbps = sc.cluster.network.nic_Gbps;
+    ts.nvlink_GBps = setup->gpu.nvlink_GBps;
+    const hw::Topology topo(ts);
+    hw::DeepEpShape shape;
+    shape.tokens = static_cast<double>(sc.parallelism.micro_batch_size) * sc.training.seq_len / sc.parallelism.tp;
+    shape.hidden = static_cast<int>(cfg.hidden_size);
+    shape.top_k = static_cast<int>(cfg.experts_per_token);
+    shape.max_nodes_per_token = sc.training.moe.max_nodes_per_token;
+    shape.num_experts = static_cast<int>(cfg.n_routed_experts);
+    const int ep = sc.parallelism.ep;
+    double wall_s[2] = {0, 0}, cpu_s[2] = {0, 0}, flows_s[2] = {0, 0};
+    std::size_t flows = 0;
+    for (auto _ : state) {
+        int i = 0;
+        for (auto op : {hw::DeepEpOp::Dispatch, hw::DeepEpOp::Combine}) {
+            const auto t0 = std::chrono::steady_clock::now();
+            const double c0 = thread_cpu_s();
+            const auto run = network::simulate_deepep(topo, setup->profile, {op, hw::DeepEpMode::Normal, shape, ep});
+            cpu_s[i] += thread_cpu_s() - c0;
+            wall_s[i] += std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();
+            flows_s[i] = run.time_s;
+            flows = run.flows;
+            ++i;
+        }
+    }
+    const double n = static_cast<double>(state.iterations());
+    const hw::EpGroup group = network::ep_group(topo, ep);
+    state.counters["flows"] = static_cast<double>(flows);
+    state.counters["dispatch_wall_ms"] = wall_s[0] / n * 1e3;
+    state.counters["combine_wall_ms"] = wall_s[1] / n * 1e3;
+    state.counters["dispatch_sim_us_flows"] = flows_s[0] * 1e6;
+    state.counters["dispatch_sim_us_closed"] =
+        hw::deepep_time_s(hw::DeepEpOp::Dispatch, hw::DeepEpMode::Normal, shape, group, setup->profile) * 1e6;
+    state.counters["combine_sim_us_flows"] = flows_s[1] * 1e6;
+    state.counters["combine_sim_us_closed"] =
+        hw::deepep_time_s(hw::DeepEpOp::Combine, hw::DeepEpMode::Normal, shape, group, setup->profile) * 1e6;
+    state.counters["collectives_per_step"] = static_cast<double>(collectives);
+    state.counters["all_flows_wall_s_per_step"] = static_cast<double>(collectives) * (wall_s[0] + wall_s[1]) / (2 * n);
+    state.counters["all_flows_cpu_s_per_step"] = static_cast<double>(collectives) * (cpu_s[0] + cpu_s[1]) / (2 * n);
+}
+BENCHMARK(BM_DeepSeekV3EpGroupAllToAllFlows)->Unit(benchmark::kMillisecond)->UseRealTime();
 
 // Growth with GPUs and micro-batches: V3's layout with DP = range(0) (EP min(64, DP), nodes
 // 2·DP) and range(1) micro-batches per pipeline. Setup (routing draws) not timed.
