@@ -89,6 +89,14 @@ hw::Dtype LayerPricer::gemm_dtype(const workload::Operator& op) const {
     return fp8 ? hw::Dtype::FP8 : hw::Dtype::BF16;
 }
 
+// The standalone FP8 quantisation of an FP8 GEMM's input over `tokens` tokens (operators.h:
+// fp8_cast_bytes_fwd, V3TR §3.3.2 / §3.5.2; inputs shared with the GEMM before are cast once,
+// routed experts' tokens once before the dispatch), memory-bound. Nothing for a BF16 GEMM.
+double LayerPricer::fp8_cast_s(const workload::Operator& op, double tokens) const {
+    if (gemm_dtype(op) != hw::Dtype::FP8) return 0.0;
+    return hw::memory_bound_time_s(op.fp8_cast_bytes_fwd * tokens, st_.gpu, st_.profile);
+}
+
 // In MLA prefill kv_b_proj decompresses the cached prefix as well: its rows are N + C.
 bool LayerPricer::is_prefill_kv_b(const workload::Operator& op) const {
     return pool_ == Pool::Prefill && st_.model.model.attention == workload::AttentionKind::MLA && op.name == "kv_b_proj";
@@ -113,6 +121,7 @@ LayerPricer::TokenPart LayerPricer::token_part(const workload::Layer& layer, dou
                 const hw::GemmShape g{rows, static_cast<double>(op.gemm.n) / (split ? t : 1.0),
                                       static_cast<double>(op.gemm.k), static_cast<double>(op.gemm.count)};
                 out.dense_gemm_s += hw::gemm_time_s(g, gemm_dtype(op), st_.gpu, st_.profile);
+                out.other_s += fp8_cast_s(op, shard);
                 if (op.kind == OpKind::Router)  // scores and top-k around the GEMM
                     out.other_s += hw::memory_bound_time_s(op.hbm_bytes_fwd * shard, st_.gpu, st_.profile);
                 break;
@@ -209,7 +218,7 @@ void LayerPricer::group_side(const Pass& pass, const Load& load, double head_row
     // prefill's kv_b_proj once.
     const workload::Operator* priced_attention = nullptr;
     const workload::Operator* priced_kv_b = nullptr;
-    double attention = 0, kv_b = 0;
+    double attention = 0, kv_b = 0, kv_b_cast = 0;
     for (std::size_t i = 0; i < pass.layers.size(); ++i) {
         LayerTimes& t = out[i];
         const TokenPart& part = (*parts)[i];  // node-based map: stable across inserts
@@ -235,9 +244,11 @@ void LayerPricer::group_side(const Pass& pass, const Load& load, double head_row
                     const hw::GemmShape g{load.new_tokens + load.context_tokens, static_cast<double>(op.gemm.n) / plan_.attn_tp,
                                           static_cast<double>(op.gemm.k), static_cast<double>(op.gemm.count)};
                     kv_b = hw::gemm_time_s(g, gemm_dtype(op), st_.gpu, st_.profile);
+                    kv_b_cast = fp8_cast_s(op, g.m / plan_.attn_tp);
                     priced_kv_b = &op;
                 }
                 t.dense_gemm_s += kv_b;
+                t.other_s += kv_b_cast;
             }
         }
     }
@@ -255,6 +266,7 @@ LayerTimes LayerPricer::expert_side(const workload::Layer& layer, double instanc
         if (op.placement == ParamPlacement::Expert && op.kind == OpKind::Gemm) {
             const hw::GroupedGemmShape g{slots, rows / slots, static_cast<double>(op.gemm.n), static_cast<double>(op.gemm.k)};
             out.moe_gemm_s += hw::grouped_gemm_time_s(g, gemm_dtype(op), st_.gpu, st_.profile);
+            out.other_s += fp8_cast_s(op, instance_tokens / plan_.gpus);  // its bytes count the top-k copies
         } else if (op.kind == OpKind::SwiGLU && op.name == "expert_swiglu") {
             // hbm_bytes_fwd counts the top-k copies of one token; per row it is 1/top_k of that.
             out.other_s += hw::memory_bound_time_s(op.hbm_bytes_fwd / top_k * rows, st_.gpu, st_.profile);

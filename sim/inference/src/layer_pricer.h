@@ -57,6 +57,7 @@ private:
     double head_gemm_s(const Pass& pass, double rows) const;
     double attention_s(const workload::Operator& op, const Load& load) const;
     hw::Dtype gemm_dtype(const workload::Operator& op) const;
+    double fp8_cast_s(const workload::Operator& op, double tokens) const;
     bool is_prefill_kv_b(const workload::Operator& op) const;
 
     const ServingSetup& st_;

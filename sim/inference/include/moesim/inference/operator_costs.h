@@ -12,7 +12,9 @@
 //    group's sequence-parallel shard of N/attn_tp tokens; the LM head takes the rows whose next token is sampled (prefill: one
 //    per sequence; decode: all N, which checks the draft tokens too). Each GEMM is
 //    max(FLOPs at the profile's efficiency for its shape, bytes incl. weights / HBM), so a
-//    small decode batch is bound by reading the weights (hw::gemm_time_s).
+//    small decode batch is bound by reading the weights (hw::gemm_time_s). An FP8 GEMM (FP8
+//    weights and activations) adds the memory-bound cast of its input, as the training model
+//    charges it (operators.h fp8_cast_bytes_fwd), on the tokens of the GPU that casts them.
 //    Attention core, heads/attn_tp per GPU, at the group's mean sequence (q = N/S new tokens
 //    attending to C/S + q):
 //      MLA decode: absorbed (d_qk = kv_lora_rank + rope, d_v = kv_lora_rank), the memory-bound
