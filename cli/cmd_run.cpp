@@ -10,6 +10,10 @@
 
 #include "commands.h"
 #include "moesim/common/error.h"
+#include "moesim/inference/max_load.h"
+#include "moesim/inference/operator_costs.h"
+#include "moesim/inference/serving_sim.h"
+#include "moesim/inference/setup.h"
 #include "moesim/reports/json_output.h"
 #include "moesim/reports/results_db.h"
 #include "moesim/training/analytic.h"
@@ -17,6 +21,7 @@
 #include "moesim/training/setup.h"
 #include "moesim/workload/scenario.h"
 #include "options.h"
+#include "serving_summary.h"
 #include "summary.h"
 #include "trace.h"
 
@@ -26,19 +31,56 @@ namespace {
 
 struct Prepared {
     workload::Scenario scenario;
-    std::unique_ptr<training::TrainingSetup> training;
+    std::unique_ptr<training::TrainingSetup> training;  // a training scenario, or
+    std::unique_ptr<inference::ServingSetup> serving;   // a serving one, with its operator model
+    std::unique_ptr<inference::OperatorCosts> costs;
+    const hw::CalibrationProfile& profile() const { return training ? training->profile : serving->profile; }
 };
 
 Prepared prepare(const std::string& file, const std::vector<std::string>& sets, bool allow_memory_overflow) {
     Prepared p;
     p.scenario = workload::load_scenario(file, sets);
-    if (p.scenario.mode == workload::Mode::Inference)
-        throw ScenarioError(file, "/mode",
-                            "\"inference\": serving simulation is not built yet in this version of moesim (the "
-                            "scenario itself is valid: `moesim run --explain` prints it); see the README, 'What is "
-                            "not built yet'");
+    if (p.scenario.mode == workload::Mode::Inference) {
+        p.serving = inference::prepare_serving(p.scenario);
+        p.costs = inference::make_operator_costs(*p.serving);
+        const workload::Traffic& t = p.scenario.inference.traffic;
+        if (t.arrival == workload::Arrival::Trace)  // a bad trace is refused before anything runs
+            inference::read_request_trace(t.trace_file, p.scenario.source_file, p.scenario.source_dir);
+        return p;
+    }
     p.training = training::prepare_training(p.scenario, allow_memory_overflow);
     return p;
+}
+
+// A serving run as simulated: the run, and the search that chose its rate if there was one.
+struct ServingOutcome {
+    std::optional<inference::ServingRun> run;
+    std::optional<inference::MaxLoad> max_load;
+    const inference::ServingRun& result() const { return max_load ? max_load->run : *run; }
+};
+
+// Simulates a serving scenario (at the highest rate meeting its SLO with --find-max-load) and
+// adds what the CLI knows to its assumptions. `recorded` becomes the scenario as run.
+ServingOutcome simulate_serving(const Prepared& p, bool find_max_load, workload::Scenario& recorded) {
+    ServingOutcome out;
+    if (find_max_load) {
+        out.max_load = inference::find_max_load(p.scenario, *p.costs);
+        recorded.inference.traffic.requests_per_s = out.max_load->requests_per_s;
+    } else {
+        out.run = inference::simulate_serving(p.scenario, *p.costs);
+    }
+    auto& assumptions = (out.max_load ? out.max_load->run : *out.run).result.assumptions;
+    if (out.max_load)
+        assumptions.insert(assumptions.begin(),
+                           "--find-max-load: traffic.requests_per_s set to " + std::to_string(out.max_load->requests_per_s) +
+                               ", the highest of " + std::to_string(out.max_load->probes.size()) +
+                               " rates simulated (doubling or halving from the scenario's, then bisecting to 2%) at "
+                               "which p99 TTFT and TPOT meet the slo");
+    assumptions.push_back("iteration times from the operator model (operator_costs.h) with calibration profile '" +
+                          p.serving->profile.name() + "'");
+    assumptions.push_back("memory per prefill GPU: " + inference::describe_memory(p.serving->prefill));
+    assumptions.push_back("memory per decode GPU: " + inference::describe_memory(p.serving->decode));
+    return out;
 }
 
 // The profile a run used, stored once (the store de-duplicates identical documents).
@@ -49,6 +91,15 @@ std::int64_t record_profile(report::ResultsDb& db, const hw::CalibrationProfile&
     c.profile_json = profile.document();
     c.provenance = profile.kind() + ": " + profile.source() + (profile.created().empty() ? "" : " (" + profile.created() + ")");
     return db.record_calibration(c);
+}
+
+// --json, beside the run's DESIGN §6 keys: the rate found and every rate simulated.
+nlohmann::json max_load_json(const inference::MaxLoad& m) {
+    nlohmann::json probes = nlohmann::json::array();
+    for (const auto& p : m.probes)
+        probes.push_back({{"requests_per_s", p.requests_per_s}, {"meets_slo", p.meets}, {"ttft_p99_ms", p.ttft_p99_ms},
+                          {"tpot_p99_ms", p.tpot_p99_ms}, {"requests_unfinished", p.unfinished}});
+    return {{"requests_per_s", m.requests_per_s}, {"probes", probes}};
 }
 
 }  // namespace
@@ -62,11 +113,14 @@ int cmd_run(const Args& args) {
         ("db", po::value(&db_path)->default_value("results.sqlite"), "results database to append to")
         ("set", po::value(&sets)->composing(), "override a scenario key: /json/pointer=value (repeatable)")
         ("fidelity", po::value(&fidelity)->default_value("analytic"),
-         "analytic: the closed-form estimate; event: the schedule simulated operation by operation")
+         "training scenarios: analytic, the closed-form estimate; event, the schedule simulated operation by "
+         "operation (serving scenarios are always simulated request by request)")
         ("trace", po::value(&trace_path), "with --fidelity event and one scenario: write a Chrome/Perfetto trace (JSON)")
         ("trace-ranks", po::value(&trace_ranks), "pipeline ranks to trace, e.g. 0,3,15 (default: all pp ranks)")
         ("explain", "print each scenario with every default filled in, then stop (nothing is simulated or written)")
         ("json", "print {\"runs\": [...]} on stdout instead of the summary")
+        ("find-max-load", "serving scenarios: find the highest Poisson request rate that meets the scenario's slo, "
+         "print it, and record the run at that rate")
         ("allow-memory-overflow", "simulate layouts that do not fit in GPU memory instead of refusing them");
     po::positional_options_description positional;
     positional.add("scenario", -1);
@@ -100,16 +154,32 @@ int cmd_run(const Args& args) {
     std::vector<Prepared> prepared;
     for (const auto& f : files) prepared.push_back(prepare(f, sets, vm.count("allow-memory-overflow") > 0));
 
+    const bool find_max_load = vm.count("find-max-load") > 0;
+    for (const auto& p : prepared) {
+        if (p.serving && tracing)
+            throw UserError("--trace " + trace_path + ": traces are written for training scenarios; " +
+                            p.scenario.source_file + " is a serving scenario");
+        if (!p.serving && find_max_load)
+            throw UserError("--find-max-load searches the request rate of serving scenarios; " + p.scenario.source_file +
+                            " is a training scenario");
+    }
     std::vector<int> traced_ranks;
     if (tracing) traced_ranks = parse_trace_ranks(trace_ranks, prepared.front().scenario.parallelism.pp);
 
-    report::ResultsDb db(db_path);
+    // Everything is simulated before the database is opened: a search that finds no rate
+    // meeting the SLO is the user's error, and then nothing is written.
     std::vector<report::PendingRun> runs;
+    std::vector<ServingOutcome> serving(prepared.size());
     std::optional<training::EventRun> traced;
-    for (const auto& p : prepared) {
+    for (std::size_t i = 0; i < prepared.size(); ++i) {
+        const Prepared& p = prepared[i];
+        workload::Scenario recorded = p.scenario;
         const auto start = std::chrono::steady_clock::now();
-        training::TrainingResult result;
-        if (fidelity == "event") {
+        report::RunResult result;
+        if (p.serving) {
+            serving[i] = simulate_serving(p, find_max_load, recorded);
+            result = serving[i].result().result;
+        } else if (fidelity == "event") {
             training::EventOptions eo;
             eo.record_timeline = tracing;
             training::EventRun ev = training::run_step_event(*p.training, eo);
@@ -127,26 +197,37 @@ int cmd_run(const Args& args) {
         rec.gpus = p.scenario.cluster.gpus();
         rec.seed = static_cast<std::int64_t>(p.scenario.seed);
         rec.sim_wall_s = wall_s;
-        rec.scenario_json = workload::to_json(p.scenario).dump();
+        rec.scenario_json = workload::to_json(recorded).dump();
         rec.tool_version = MOESIM_VERSION;
         rec.git_revision = MOESIM_GIT_REVISION;
-        rec.fidelity = result.fidelity;
-        rec.calibration_id = record_profile(db, p.training->profile);
+        rec.fidelity = std::visit([](const auto& r) { return r.fidelity; }, result);
         runs.push_back({std::move(rec), std::move(result)});
     }
+    report::ResultsDb db(db_path);
+    for (std::size_t i = 0; i < runs.size(); ++i) runs[i].record.calibration_id = record_profile(db, prepared[i].profile());
     const std::vector<std::int64_t> ids = db.write_many(runs);
     // The trace is written only once the run has been simulated and recorded.
     if (traced) write_trace(trace_path, *traced, traced_ranks, prepared.front().scenario.name);
 
     if (vm.count("json")) {
         nlohmann::json out = {{"runs", nlohmann::json::array()}};
-        for (std::size_t i = 0; i < runs.size(); ++i) out["runs"].push_back(report::run_to_json(ids[i], runs[i].record, runs[i].result));
+        for (std::size_t i = 0; i < runs.size(); ++i) {
+            nlohmann::json run = report::run_to_json(ids[i], runs[i].record, runs[i].result);
+            if (serving[i].max_load) run["max_load"] = max_load_json(*serving[i].max_load);
+            out["runs"].push_back(std::move(run));
+        }
         std::cout << out.dump(2) << "\n";
         return 0;
     }
     for (std::size_t i = 0; i < runs.size(); ++i) {
         if (i) std::cout << "\n";
-        print_training_summary(std::cout, *prepared[i].training, std::get<training::TrainingResult>(runs[i].result));
+        if (prepared[i].serving) {
+            const ServingOutcome& o = serving[i];
+            print_serving_summary(std::cout, *prepared[i].serving, prepared[i].scenario, o.result(),
+                                  o.max_load ? &*o.max_load : nullptr);
+        } else {
+            print_training_summary(std::cout, *prepared[i].training, std::get<training::TrainingResult>(runs[i].result));
+        }
         std::cout << "written: run " << ids[i] << " in " << db.path() << "\n";
     }
     return 0;

@@ -267,12 +267,6 @@ TEST_CASE("run: a database path that cannot be written is refused and left alone
     }
 }
 
-TEST_CASE("run: an inference scenario says serving is not built yet and writes nothing", "[cli]") {
-    TempDir tmp;
-    const auto serve = source_path(kServeScenario);
-    expect_rejected(tmp, {serve}, {at(serve, "/mode"), "inference", "not built yet"});
-}
-
 TEST_CASE("run: when the second of two scenarios is bad, neither is written", "[cli]") {
     TempDir tmp;
     const auto v3 = source_path(kV3Scenario);
@@ -287,9 +281,11 @@ TEST_CASE("run: when the second of two scenarios is bad, neither is written", "[
         });
         expect_rejected(tmp, {v3, bad}, {at(bad, "/parallelism"), "GiB"});
     }
-    SECTION("it is an inference scenario") {
-        const auto serve = source_path(kServeScenario);
-        expect_rejected(tmp, {v3, serve}, {at(serve, "/mode")});
+    SECTION("it is a serving scenario that fails its trace check, after parsing") {
+        const auto serve = scenario_variant(tmp, "traced.json", kServeScenario, [](json& j) {
+            j["inference"]["traffic"] = {{"arrival", "trace"}, {"trace_file", "no-such-trace.csv"}};
+        });
+        expect_rejected(tmp, {v3, serve}, {at(serve, "/inference/traffic/trace_file"), "cannot read the request trace"});
     }
 }
 

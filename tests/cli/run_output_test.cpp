@@ -418,7 +418,7 @@ TEST_CASE("run: a model given by path, relative to the scenario, gives the built
     }
 }
 
-TEST_CASE("run --explain prints a serving scenario, which run itself does not simulate yet", "[cli]") {
+TEST_CASE("run --explain prints a serving scenario and writes nothing", "[cli]") {
     TempDir tmp;
     const auto db = tmp / "never.sqlite";
     const auto serve = source_path("scenarios/deepseek-v3-serve.json");

@@ -1,0 +1,100 @@
+#include "serving_summary.h"
+
+#include <string>
+
+#include "format.h"
+
+namespace moesim::cli {
+
+namespace {
+
+std::string count(long long n, const std::string& one, const std::string& many) {
+    return thousands(static_cast<double>(n)) + " " + (n == 1 ? one : many);
+}
+
+std::string length(const workload::LengthDistribution& d) {
+    switch (d.dist) {
+        case workload::LengthDist::Fixed: return fixed(d.mean, 0);
+        case workload::LengthDist::Uniform: return "uniform " + fixed(d.min, 0) + "-" + fixed(d.max, 0);
+        default: return "lognormal mean " + fixed(d.mean, 0) + " sigma " + fixed(d.sigma, 2);
+    }
+}
+
+void print_pool(std::ostream& out, const char* label, const inference::PoolPlan& p, int instances,
+                const std::string& extra) {
+    out << "  " << label << count(instances, "instance", "instances") << " x " << count(p.nodes, "node", "nodes") << " ("
+        << p.gpus << " GPUs): attention TP" << p.attn_tp << " x " << p.attention_groups << " groups, EP" << p.ep << ", "
+        << count(p.micro_batches, "micro-batch", "micro-batches") << extra << "\n";
+}
+
+void print_percentiles(std::ostream& out, const char* label, const inference::Percentiles& p, double slo_ms) {
+    out << "  " << label << "p50 " << fixed(p.p50, 1) << " ms, p90 " << fixed(p.p90, 1) << " ms, p99 " << fixed(p.p99, 1)
+        << " ms  (SLO p99 " << fixed(slo_ms, 0) << " ms: " << (p.p99 <= slo_ms ? "met" : "missed") << ")\n";
+}
+
+}  // namespace
+
+void print_serving_summary(std::ostream& out, const inference::ServingSetup& st, const workload::Scenario& s,
+                           const inference::ServingRun& run, const inference::MaxLoad* max_load) {
+    const workload::Inference& inf = s.inference;
+    const inference::InferenceResult& r = run.result;
+    const inference::ServingStats& x = run.stats;
+    const bool colocated = inf.deployment == workload::Deployment::Colocated;
+    out << s.name << ": serving " << st.model.model.name << " on " << s.cluster.gpus() << " x " << st.gpu.name << " ("
+        << count(s.cluster.nodes, "node", "nodes") << " x " << s.cluster.gpus_per_node << "), " << to_string(inf.deployment)
+        << ", weights " << to_string(inf.precision.weights) << ", KV cache " << to_string(inf.precision.kv_cache)
+        << ", fidelity " << r.fidelity << "\n";
+    // Colocated: the decode instances prefill too (serving_sim.h).
+    print_pool(out, "prefill       ", st.prefill, colocated ? inf.decode.instances : inf.prefill.instances,
+               ", " + thousands(static_cast<double>(inf.prefill.max_batch_tokens)) + " new tokens per iteration" +
+                   (colocated ? " (on the decode instances)" : ""));
+    std::string decode_extra = ", up to " + thousands(static_cast<double>(st.decode.max_sequences_per_group)) +
+                               " sequences per group";
+    if (inf.decode.mtp.draft_tokens > 0)
+        decode_extra += ", MTP " + std::to_string(inf.decode.mtp.draft_tokens) + " draft (acceptance " +
+                        fixed(inf.decode.mtp.acceptance, 2) + ")";
+    print_pool(out, "decode        ", st.decode, inf.decode.instances, decode_extra);
+    out << "  memory/GPU    prefill " << inference::describe_memory(st.prefill) << "\n"
+        << "                decode  " << inference::describe_memory(st.decode) << "\n";
+    const workload::Traffic& t = inf.traffic;
+    if (t.arrival == workload::Arrival::Poisson)
+        out << "  traffic       Poisson " << fixed(x.requests_per_s, 2) << " requests/s for " << fixed(t.duration_s, 0)
+            << " s; input " << length(t.input_tokens) << ", output " << length(t.output_tokens) << " tokens; "
+            << percent(t.prefix_cache_hit_rate, 0) << " prefix-cache hits\n";
+    else
+        out << "  traffic       trace " << t.trace_file << ", " << fixed(x.requests_per_s, 2) << " requests/s over "
+            << fixed(t.duration_s, 0) << " s\n";
+    out << "  requests      " << thousands(static_cast<double>(x.requests_measured)) << " measured (arriving in ["
+        << fixed(x.window_start_s, 0) << ", " << fixed(x.window_end_s, 0) << ") s): "
+        << thousands(static_cast<double>(r.requests_completed)) << " completed, "
+        << thousands(static_cast<double>(x.requests_unfinished))
+        << " unfinished at the stop (in the percentiles with what they had got by then), "
+        << thousands(static_cast<double>(x.requests_rejected)) << " rejected\n";
+    print_percentiles(out, "TTFT          ", r.ttft_ms, inf.slo.ttft_p99_ms);
+    print_percentiles(out, "TPOT          ", r.tpot_ms, inf.slo.tpot_p99_ms);
+    out << "  throughput    prefill " << thousands(r.prefill_input_tokens_per_s_per_node)
+        << " input tokens/s per node (busy " << percent(x.prefill_busy_fraction) << "); decode "
+        << thousands(r.decode_output_tokens_per_s_per_node) << " output tokens/s per node (busy "
+        << percent(x.decode_busy_fraction) << ")\n";
+    out << "  KV cache      " << percent(r.kv_cache_utilization) << " used on average (" << percent(x.kv_reserved_fraction)
+        << " reserved); " << fixed(x.mean_decode_sequences_per_group, 1) << " sequences per group per decode step\n";
+    out << "  cost          $" << fixed(r.usd_per_million_input_tokens_cache_miss, 4)
+        << " per 1M input tokens (cache miss), $" << fixed(r.usd_per_million_input_tokens_cache_hit, 4)
+        << " (cache hit), $" << fixed(r.usd_per_million_output_tokens, 4) << " per 1M output tokens at $"
+        << fixed(s.cluster.gpu_hour_usd, 2) << "/GPU-hour\n";
+    if (max_load != nullptr) {
+        out << "  max load      " << fixed(max_load->requests_per_s, 2)
+            << " requests/s is the highest rate found that meets the SLO (" << max_load->probes.size()
+            << " rates simulated; alone, the p99 request needs " << fixed(max_load->ttft_p99_bound_ms, 1)
+            << " ms to its first token and " << fixed(max_load->tpot_p99_bound_ms, 2) << " ms per output token):\n";
+        for (const auto& p : max_load->probes)
+            out << "                " << fixed(p.requests_per_s, 2) << " requests/s: p99 TTFT " << fixed(p.ttft_p99_ms, 1)
+                << " ms, TPOT " << fixed(p.tpot_p99_ms, 1) << " ms"
+                << (p.unfinished > 0 ? ", " + thousands(static_cast<double>(p.unfinished)) + " unfinished" : "")
+                << (p.meets ? "  meets" : "  misses") << "\n";
+    }
+    out << "  assumptions:\n";
+    for (const auto& a : r.assumptions) out << "    - " << a << "\n";
+}
+
+}  // namespace moesim::cli

@@ -1,0 +1,16 @@
+#pragma once
+#include <ostream>
+
+#include "moesim/inference/max_load.h"
+#include "moesim/inference/serving_sim.h"
+#include "moesim/inference/setup.h"
+
+namespace moesim::cli {
+
+// The terminal summary of one serving run: the deployment, its memory, the traffic, latency
+// percentiles against the SLO, throughput per node, KV-cache use, dollars per million tokens,
+// the --find-max-load search when there was one, and the assumptions behind the numbers.
+void print_serving_summary(std::ostream& out, const inference::ServingSetup& setup, const workload::Scenario& s,
+                           const inference::ServingRun& run, const inference::MaxLoad* max_load);
+
+}  // namespace moesim::cli
