@@ -17,19 +17,6 @@ namespace {
 
 using nlohmann::json;
 
-std::string read_file(const std::string& file) {
-    std::error_code ec;
-    if (std::filesystem::is_directory(file, ec))
-        throw ScenarioError(file, "", "cannot read the scenario file: it is a directory");
-    std::ifstream in(file, std::ios::binary);
-    if (!in) throw ScenarioError(file, "", std::string("cannot read the scenario file: ") + std::strerror(errno));
-    std::ostringstream text;
-    text << in.rdbuf();
-    if (in.bad()) throw ScenarioError(file, "", "cannot read the scenario file: read error");
-    return text.str();
-}
-
-
 // RFC 6901 tokens of a pointer that starts with '/'.
 std::vector<std::string> pointer_tokens(const std::string& pointer) {
     std::vector<std::string> out;
@@ -108,7 +95,7 @@ void apply_override(json& doc, const std::string& override_text, const std::stri
 }  // namespace
 
 Scenario load_scenario(const std::string& file, const std::vector<std::string>& overrides) {
-    return load_scenario_text(read_file(file), file, overrides);
+    return load_scenario_text(read_document_file(file, "scenario"), file, overrides);
 }
 
 Scenario load_scenario_text(const std::string& text, const std::string& file, const std::vector<std::string>& overrides) {

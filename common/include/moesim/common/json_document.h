@@ -8,6 +8,10 @@
 
 namespace moesim {
 
+// The whole of a user's file. Throws ScenarioError(file, "", "cannot read the WHAT file: why"),
+// e.g. WHAT = "scenario", for a directory or a file that cannot be read.
+std::string read_document_file(const std::string& file, const std::string& what);
+
 // Throws ScenarioError(file, json_path, message): json_path is empty for a syntax error and
 // names the object for a duplicate key.
 nlohmann::json parse_json_document(const std::string& text, const std::string& file);
