@@ -190,9 +190,11 @@ private:
     std::vector<Slot> free_;
     std::vector<Instance> instances_;
     std::deque<Slot> decode_wait_;       // disaggregated: prefilled, waiting for a decode group
+    bool decode_room_freed_ = true;      // since the head of decode_wait_ last found no room
     // Scratch for forming an iteration.
     std::vector<GroupLoad> loads_, loads_uncached_;
     std::vector<std::int64_t> budget_, batch_sequences_;
+    std::vector<Slot> done_;
 };
 
 void ServingSimulation::describe_deployment() {
@@ -359,7 +361,8 @@ void ServingSimulation::on_prefill_end(std::uint32_t i) {
     const bool window = in_window(now);
     ServingStats& st = run_.stats;
 
-    std::vector<Slot> done;
+    std::vector<Slot>& done = done_;
+    done.clear();
     for (const Chunk& c : in.chunks) {
         Live& r = live_[c.slot];
         if (r.computed == 0) {  // the prompt's first chunk: its cache hits are served now
@@ -394,6 +397,8 @@ void ServingSimulation::on_prefill_end(std::uint32_t i) {
 }
 
 void ServingSimulation::admit_to_decode() {
+    // The head of the queue waits until a decode group frees room: no need to look before.
+    if (!decode_room_freed_) return;
     while (!decode_wait_.empty()) {
         const Slot slot = decode_wait_.front();
         Live& r = live_[slot];
@@ -415,7 +420,10 @@ void ServingSimulation::admit_to_decode() {
                 }
             }
         }
-        if (best == nullptr) return;
+        if (best == nullptr) {
+            decode_room_freed_ = false;
+            return;
+        }
         Group& grp = instances_[best_i].groups[best_g];
         grp.reserved_kv += need;
         ++grp.sequences;
@@ -515,6 +523,7 @@ void ServingSimulation::finish(Slot slot) {
         grp.reserved_kv -= r.decode_need();
         --grp.sequences;
         r.holds_decode_kv = false;
+        decode_room_freed_ = true;
     }
     ++run_.stats.total_completed;
     count_in_system(-1);
