@@ -69,7 +69,9 @@ std::vector<double> dequantize_128x128(const Fp8Matrix& q) {
     return dequantize_tiled(q, kFp8ScaleTile);
 }
 
-void fp8_gemm_reference(const Fp8GemmParams& p) {
+namespace {
+
+void check_params(const Fp8GemmParams& p) {
     MOESIM_CHECK(p.m > 0 && p.n > 0 && p.k > 0, "fp8_gemm: m, n and k must be positive");
     const int kt = scale_tiles(p.k);
     MOESIM_CHECK(p.a.size() == area(p.m, p.k), "fp8_gemm: A must hold m·k codes");
@@ -78,30 +80,71 @@ void fp8_gemm_reference(const Fp8GemmParams& p) {
                  "fp8_gemm: A scales must be m · ceil(k/128) (1×128 tiles)");
     MOESIM_CHECK(p.b_scales.size() == area(scale_tiles(p.n), kt),
                  "fp8_gemm: B scales must be ceil(n/128) · ceil(k/128) (128×128 blocks)");
+}
+
+// One element of D before the output conversion, the A row already decoded.
+float element(const Fp8GemmParams& p, const float* a_row, int i, int j) {
+    const float* lut = fp8_e4m3_decode_table();
+    const int kt = scale_tiles(p.k);
+    const std::uint8_t* b_row = p.b.data() + area(j, p.k);
+    float acc = 0.0f;  // the promoted FP32 accumulator
+    for (int t = 0; t < kt; ++t) {
+        const int k0 = t * kFp8ScaleTile, k1 = std::min(p.k, k0 + kFp8ScaleTile);
+        float block = 0.0f;  // one 128-element K block, unscaled, in FP32
+        for (int kk = k0; kk < k1; ++kk) block += a_row[kk] * lut[b_row[kk]];
+        acc += block * p.a_scales[area(i, kt) + t] * p.b_scales[area(j / kFp8ScaleTile, kt) + t];
+    }
+    return acc;
+}
+
+std::vector<float> decode_row(const Fp8GemmParams& p, int i) {
+    const float* lut = fp8_e4m3_decode_table();
+    std::vector<float> row(static_cast<std::size_t>(p.k));
+    for (int kk = 0; kk < p.k; ++kk) row[kk] = lut[p.a[area(i, p.k) + kk]];
+    return row;
+}
+
+}  // namespace
+
+void fp8_gemm_reference(const Fp8GemmParams& p) {
+    check_params(p);
     MOESIM_CHECK(p.d_f32.empty() != p.d_bf16.empty(), "fp8_gemm: give exactly one output");
     MOESIM_CHECK(p.d_f32.empty() || p.d_f32.size() == area(p.m, p.n), "fp8_gemm: D must be m·n");
     MOESIM_CHECK(p.d_bf16.empty() || p.d_bf16.size() == area(p.m, p.n), "fp8_gemm: D must be m·n");
-
-    const float* lut = fp8_e4m3_decode_table();
-    std::vector<float> a_row(static_cast<std::size_t>(p.k));
     for (int i = 0; i < p.m; ++i) {
-        for (int kk = 0; kk < p.k; ++kk) a_row[kk] = lut[p.a[area(i, p.k) + kk]];
+        const std::vector<float> a_row = decode_row(p, i);
         for (int j = 0; j < p.n; ++j) {
-            const std::uint8_t* b_row = p.b.data() + area(j, p.k);
-            float acc = 0.0f;  // the promoted FP32 accumulator
-            for (int t = 0; t < kt; ++t) {
-                const int k0 = t * kFp8ScaleTile, k1 = std::min(p.k, k0 + kFp8ScaleTile);
-                float block = 0.0f;  // one 128-element K block, unscaled, in FP32
-                for (int kk = k0; kk < k1; ++kk) block += a_row[kk] * lut[b_row[kk]];
-                acc += block * p.a_scales[area(i, kt) + t] *
-                       p.b_scales[area(j / kFp8ScaleTile, kt) + t];
-            }
+            const float acc = element(p, a_row.data(), i, j);
             if (!p.d_f32.empty())
                 p.d_f32[area(i, p.n) + j] = acc;
             else
                 p.d_bf16[area(i, p.n) + j] = bf16_from_float(acc);
         }
     }
+}
+
+std::vector<GemmElement> fp8_gemm_reference_at(const Fp8GemmParams& p, std::span<const int> rows,
+                                                  std::span<const int> cols) {
+    check_params(p);
+    const float* lut = fp8_e4m3_decode_table();
+    const int kt = scale_tiles(p.k);
+    std::vector<GemmElement> out;
+    out.reserve(rows.size() * cols.size());
+    for (int i : rows) {
+        MOESIM_CHECK(i >= 0 && i < p.m, "fp8_gemm_reference_at: row outside A");
+        const std::vector<float> a_row = decode_row(p, i);
+        for (int j : cols) {
+            MOESIM_CHECK(j >= 0 && j < p.n, "fp8_gemm_reference_at: column outside D");
+            double abs_sum = 0.0;
+            const std::uint8_t* b_row = p.b.data() + area(j, p.k);
+            for (int kk = 0; kk < p.k; ++kk)
+                abs_sum += std::fabs(static_cast<double>(a_row[kk]) * lut[b_row[kk]] *
+                                     p.a_scales[area(i, kt) + kk / kFp8ScaleTile] *
+                                     p.b_scales[area(j / kFp8ScaleTile, kt) + kk / kFp8ScaleTile]);
+            out.push_back({i, j, element(p, a_row.data(), i, j), abs_sum});
+        }
+    }
+    return out;
 }
 
 double gemm_flops(double m, double n, double k) { return 2.0 * m * n * k; }

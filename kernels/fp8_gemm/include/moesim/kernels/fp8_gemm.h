@@ -19,6 +19,11 @@ namespace moesim::kernels {
 
 inline constexpr int kFp8ScaleTile = 128;
 
+// A GEMM problem D (m × n) = A (m × k) · Bᵀ (B n × k), as the suite names it.
+struct GemmShape {
+    int m = 0, n = 0, k = 0;
+};
+
 // Number of 128-wide tiles covering n elements.
 inline constexpr int scale_tiles(int n) { return (n + kFp8ScaleTile - 1) / kFp8ScaleTile; }
 
@@ -50,6 +55,18 @@ std::vector<double> dequantize_128x128(const Fp8Matrix& q);
 
 // The reference GEMM described above; writes exactly one of d_f32, d_bf16.
 void fp8_gemm_reference(const Fp8GemmParams& p);
+
+// Selected elements of the same reference, for checking a GPU result whose full reference
+// would take too long on the CPU (d_f32 and d_bf16 are not used). For each row × column pair:
+// the FP32 value before the output conversion, and Σ|a·b| over K of the dequantized inputs,
+// the scale of any summation-order difference.
+struct GemmElement {
+    int row = 0, col = 0;
+    float value = 0.0f;
+    double abs_sum = 0.0;
+};
+std::vector<GemmElement> fp8_gemm_reference_at(const Fp8GemmParams& p, std::span<const int> rows,
+                                                  std::span<const int> cols);
 
 // Analytic counts for benchmarks (PUBLISHED.md E, DeepGEMM): FLOPs = 2·m·n·k, and
 // bytes = m·k + groups·n·k (FP8 inputs) + 2·m·n (BF16 output), scales not counted.

@@ -12,6 +12,7 @@
 // in double. Inconsistent sizes throw InternalError naming file:line (MOESIM_CHECK).
 #include <cstdint>
 #include <span>
+#include <vector>
 
 namespace moesim::kernels {
 
@@ -34,6 +35,16 @@ struct MlaDecodeParams {
 };
 
 void mla_decode_reference(const MlaDecodeParams& p);
+
+// One output row of the same reference (sequence b, query token t, head h): 512 values in
+// double, for checking a GPU result at sampled rows (p.out is not used).
+std::vector<double> mla_decode_reference_row(const MlaDecodeParams& p, int b, int t, int h);
+
+// A decode problem as the suite names it: `batch` sequences of `cached_tokens` each, s_q query
+// tokens per sequence, heads_q query heads (FlashMLA's benchmark: b, s_q, h_q, s_k).
+struct MlaDecodeShape {
+    int batch = 0, s_q = 1, heads = 0, cached_tokens = 0;
+};
 
 // FlashMLA's benchmark metrics (PUBLISHED.md E; tests/test_flash_mla.py):
 //   FLOPs = 2 · s_q · Σs_k · h_q · (d_k + d_v)

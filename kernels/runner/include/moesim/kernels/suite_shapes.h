@@ -1,0 +1,35 @@
+#pragma once
+// The shapes `moesim calibrate` measures: DeepSeek-V3's (PUBLISHED.md E, the DeepGEMM and
+// FlashMLA benchmark tables) plus a sweep around them, so that the fitted tables cover the
+// shapes a scenario asks about; `quick` keeps a few of each (minutes instead of the full sweep).
+#include <vector>
+
+#include "moesim/kernels/fp8_gemm.h"
+#include "moesim/kernels/grouped_gemm.h"
+#include "moesim/kernels/moe_permute.h"
+
+namespace moesim::kernels {
+
+struct SuiteShapes {
+    std::vector<double> copy_sizes_bytes;  // HBM copy
+    std::vector<GemmShape> gemm;           // dense GEMMs: moesim FP8 block-scaled and BF16, cuBLASLt
+                                           // BF16/FP8; includes the dense equivalent (M = groups ·
+                                           // m_per_group) of every contiguous grouped shape
+    std::vector<GroupedGemmShape> grouped_contiguous, grouped_masked;  // FP8 and BF16 each
+    std::vector<double> collective_sizes_bytes;  // NCCL sweep, every collective
+    std::vector<PermuteShape> permute;           // permute (BF16, FP8) and unpermute
+};
+
+SuiteShapes suite_shapes(bool quick);
+
+// The six V3 GEMM (N, K) pairs of PUBLISHED.md E: q_a+kv_a, q_b, kv_b, o_proj, expert
+// gate+up, expert down.
+std::vector<GemmShape> v3_gemm_nk();
+
+// The grouped GEMMs of PUBLISHED.md E (DeepGEMM's table): contiguous 4 × 8192 and 8 × 4096,
+// masked 1 × 1024, 2 × 512, 4 × 256, each at the expert (N, K) pairs 4096 × 7168 (gate+up) and
+// 7168 × 2048 (down).
+std::vector<GroupedGemmShape> v3_grouped_contiguous();
+std::vector<GroupedGemmShape> v3_grouped_masked();
+
+}  // namespace moesim::kernels
