@@ -2,6 +2,7 @@
 // reference, causality (a later key changes nothing before it), and the counts.
 #include <catch2/catch.hpp>
 
+#include <algorithm>
 #include <cmath>
 #include <random>
 #include <vector>
@@ -9,6 +10,7 @@
 #include "moesim/common/error.h"
 #include "moesim/kernels/mla_decode.h"
 #include "moesim/kernels/mla_prefill.h"
+#include "moesim/kernels/suite_shapes.h"
 
 using namespace moesim::kernels;
 
@@ -90,4 +92,19 @@ TEST_CASE("MLA decode: one row of the reference equals the full reference's row"
         for (int d = 0; d < kMlaLatentDim; ++d) CHECK(static_cast<float>(row[static_cast<std::size_t>(d)]) == out[r * kMlaLatentDim + d]);
     }
     CHECK_THROWS_AS(mla_decode_reference_row(p, 2, 0, 0), moesim::InternalError);
+}
+
+TEST_CASE("suite shapes: FlashMLA's decode grid and the issue's target, prefill", "[kernels]") {
+    CHECK(flashmla_decode_grid().size() == 16u);
+    for (const bool quick : {false, true}) {
+        const SuiteShapes s = suite_shapes(quick);
+        CHECK(std::any_of(s.mla_decode.begin(), s.mla_decode.end(), [](const MlaDecodeShape& d) {
+            return d.batch == 128 && d.s_q == 1 && d.heads == 128 && d.cached_tokens == 4096;
+        }));
+        CHECK_FALSE(s.mla_prefill.empty());
+    }
+    for (const MlaDecodeShape& d : flashmla_decode_grid()) {
+        CHECK(d.batch == 128);
+        CHECK((d.cached_tokens == 4096 || d.cached_tokens == 8192));
+    }
 }

@@ -6,6 +6,7 @@
 #include "moesim/kernels/nccl_bench.h"
 #endif
 
+#include <algorithm>
 #include <string>
 
 #include "moesim/common/error.h"
@@ -13,6 +14,7 @@
 #include "moesim/kernels/cuda_check.h"
 #include "moesim/kernels/gemm_bench.h"
 #include "moesim/kernels/grouped_gemm_bench.h"
+#include "moesim/kernels/mla_bench.h"
 #include "moesim/kernels/moe_permute_bench.h"
 #include "moesim/kernels/runner.h"
 #include "moesim/kernels/suite_shapes.h"
@@ -97,6 +99,9 @@ std::vector<Measurement> run_suite(const SuitePlan& plan, const std::function<vo
     const DeviceInfo info = query_device();
     if (!info.available) throw KernelUnavailable(info.unavailable_reason);
     MOESIM_CHECK(plan.warmup >= 0 && plan.repetitions >= 1, "run_suite: warmup ≥ 0, repetitions ≥ 1");
+    const std::vector<std::string> known = suite_kinds();
+    for (const std::string& kind : plan.kinds)
+        MOESIM_CHECK(std::find(known.begin(), known.end(), kind) != known.end(), "run_suite: unknown kind '" + kind + "'");
     MOESIM_CUDA_CHECK(cudaSetDevice(0));
     const SuiteShapes shapes = suite_shapes(plan.quick);
 
@@ -105,18 +110,28 @@ std::vector<Measurement> run_suite(const SuitePlan& plan, const std::function<vo
         all.push_back(std::move(m));
         if (progress) progress(all.back());
     };
-    bench_hbm_copy(shapes.copy_sizes_bytes, plan, sink);
-    bench_cublaslt_gemm(shapes.gemm, CublasGemmType::Bf16, plan, sink);
-    bench_cublaslt_gemm(shapes.gemm, CublasGemmType::Fp8, plan, sink);
-    bench_fp8_gemm(shapes.gemm, Fp8MmaPath::Auto, plan, sink);
-    bench_bf16_gemm(shapes.gemm, plan, sink);
-    for (const GemmInput input : {GemmInput::Fp8BlockScaled, GemmInput::Bf16}) {
-        bench_grouped_gemm(shapes.grouped_contiguous, GemmLayout::Contiguous, input, plan, sink);
-        bench_grouped_gemm(shapes.grouped_masked, GemmLayout::Masked, input, plan, sink);
+    const auto wanted = [&](const char* kind) {
+        return plan.kinds.empty() || std::find(plan.kinds.begin(), plan.kinds.end(), kind) != plan.kinds.end();
+    };
+    if (wanted("memory")) bench_hbm_copy(shapes.copy_sizes_bytes, plan, sink);
+    if (wanted("gemm")) {
+        bench_cublaslt_gemm(shapes.gemm, CublasGemmType::Bf16, plan, sink);
+        bench_cublaslt_gemm(shapes.gemm, CublasGemmType::Fp8, plan, sink);
+        bench_fp8_gemm(shapes.gemm, Fp8MmaPath::Auto, plan, sink);
+        bench_bf16_gemm(shapes.gemm, plan, sink);
     }
-    bench_permute(shapes.permute, plan, sink);
+    if (wanted("grouped_gemm"))
+        for (const GemmInput input : {GemmInput::Fp8BlockScaled, GemmInput::Bf16}) {
+            bench_grouped_gemm(shapes.grouped_contiguous, GemmLayout::Contiguous, input, plan, sink);
+            bench_grouped_gemm(shapes.grouped_masked, GemmLayout::Masked, input, plan, sink);
+        }
+    if (wanted("permute")) bench_permute(shapes.permute, plan, sink);
+    if (wanted("attention")) {
+        bench_mla_decode(shapes.mla_decode, plan, sink);
+        bench_mla_prefill(shapes.mla_prefill, plan, sink);
+    }
 #ifdef MOESIM_KERNELS_HAVE_NCCL
-    bench_collectives(shapes.collective_sizes_bytes, plan, sink);
+    if (wanted("collective")) bench_collectives(shapes.collective_sizes_bytes, plan, sink);
 #endif
     MOESIM_CUDA_CHECK(cudaSetDevice(0));
     MOESIM_CUDA_CHECK(cudaDeviceSynchronize());

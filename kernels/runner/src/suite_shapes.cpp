@@ -65,9 +65,21 @@ std::vector<GroupedGemmShape> v3_grouped_masked() {
     return out;
 }
 
+std::vector<MlaDecodeShape> flashmla_decode_grid() {
+    std::vector<MlaDecodeShape> out;
+    for (int s_q : {1, 2})
+        for (int heads : {16, 32, 64, 128})
+            for (int cached : {4096, 8192}) out.push_back({128, s_q, heads, cached});
+    return out;
+}
+
 std::vector<GemmShape> v3_gemm_nk() {
     return {{0, 2112, 7168}, {0, 24576, 1536}, {0, 32768, 512},
             {0, 7168, 16384}, {0, 4096, 7168}, {0, 7168, 2048}};
+}
+
+std::vector<std::string> suite_kinds() {
+    return {"memory", "gemm", "grouped_gemm", "permute", "attention", "collective"};
 }
 
 SuiteShapes suite_shapes(bool quick) {
@@ -92,6 +104,19 @@ SuiteShapes suite_shapes(bool quick) {
     // to a prefill GPU's 16K tokens (PUBLISHED.md D: 16K tokens per GPU profiled).
     for (int tokens : quick ? std::vector<int>{4096} : std::vector<int>{128, 512, 2048, 4096, 8192, 16384})
         s.permute.push_back({tokens, 7168, 8, 256});
+    if (quick) {
+        // The issue's target point (batch 128, 4096 cached tokens, 128 heads) and a memory-bound one.
+        s.mla_decode = {{128, 1, 128, 4096}, {128, 1, 16, 4096}};
+        s.mla_prefill = {{4, 128, 4096}};
+    } else {
+        s.mla_decode = flashmla_decode_grid();
+        for (int batch : {1, 4, 16, 32, 64}) s.mla_decode.push_back({batch, 1, 128, 4096});
+        for (int cached : {512, 1024, 2048, 16384}) s.mla_decode.push_back({128, 1, 128, cached});
+        // 16K tokens per point (a prefill GPU's batch, PUBLISHED.md D), 32 heads (attention TP4
+        // of V3's prefill) and 128 (no TP).
+        for (int heads : {32, 128})
+            for (int seq : {512, 1024, 2048, 4096, 8192, 16384}) s.mla_prefill.push_back({16384 / seq, heads, seq});
+    }
     // 1 KiB .. 1 GiB, as the issue asks (nccl-tests' usual -b 1K -e 1G -f 2).
     s.collective_sizes_bytes = quick ? std::vector<double>{std::ldexp(1.0, 10), std::ldexp(1.0, 20),
                                                            std::ldexp(1.0, 26), std::ldexp(1.0, 30)}
