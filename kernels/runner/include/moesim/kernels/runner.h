@@ -56,7 +56,7 @@ struct Measurement {
 struct SuitePlan {
     bool quick = false;    // a few shapes per kernel (minutes), else the full sweep
     int warmup = 3, repetitions = 10;
-    std::vector<std::string> kinds;  // only points of these Measurement kinds; empty = every kind
+    std::vector<std::string> kinds = {};  // only points of these Measurement kinds; empty = every kind
 };
 
 struct KernelUnavailable : std::runtime_error {
