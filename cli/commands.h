@@ -19,5 +19,6 @@ int cmd_gpus(const Args&);
 int cmd_runs(const Args&);
 int cmd_comm(const Args&);
 int cmd_validate(const Args&);
+int cmd_calibrate(const Args&);
 
 }  // namespace moesim::cli

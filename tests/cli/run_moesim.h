@@ -49,9 +49,11 @@ inline std::string shell_quote(const std::string& s) {
     return q + "'";
 }
 
-// `args` is appended to the binary, already split into words (each is quoted here).
-inline CommandResult run_moesim_args(const TempDir& tmp, const std::vector<std::string>& args) {
-    std::string cmd = shell_quote(MOESIM_BINARY);
+// `args` is appended to the binary, already split into words (each is quoted here);
+// `prefix`, when given, is shell text put before it (e.g. "cd DIR && VAR=value").
+inline CommandResult run_moesim_args(const TempDir& tmp, const std::vector<std::string>& args,
+                                     const std::string& prefix = "") {
+    std::string cmd = prefix + (prefix.empty() ? "" : " ") + shell_quote(MOESIM_BINARY);
     for (const auto& a : args) cmd += " " + shell_quote(a);
     const auto out = tmp / "stdout.txt";
     const auto err = tmp / "stderr.txt";
