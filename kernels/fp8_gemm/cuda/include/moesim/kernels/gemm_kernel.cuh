@@ -16,6 +16,7 @@
 #include <cstdint>
 
 #include "moesim/kernels/device_utils.cuh"
+#include "moesim/kernels/fp8_device.cuh"
 #include "moesim/kernels/gemm_cuda.h"
 
 namespace moesim::kernels::gemm_detail {

@@ -3,8 +3,6 @@
 // into shared memory (sm_80+), ldmatrix, and the warp-level tensor-core MMAs, each a thin
 // wrapper over one PTX instruction (PTX ISA: cp.async, ldmatrix, mma.sync).
 #include <cuda_bf16.h>
-#include <cuda_fp16.h>
-#include <cuda_fp8.h>
 #include <cuda_runtime.h>
 
 #include <cstdint>
@@ -67,16 +65,6 @@ __device__ __forceinline__ void mma_e4m3_16x8x32(float (&c)[4], const std::uint3
         : "r"(a[0]), "r"(a[1]), "r"(a[2]), "r"(a[3]), "r"(b[0]), "r"(b[1]));
 }
 #endif
-
-// Two E4M3 values (bytes 0–1 or 2–3 of `four`) as a BF16 pair, exactly: every E4M3 value,
-// subnormals included, is a BF16 value (3 ≤ 7 mantissa bits, 2^-9..448 within BF16's range).
-__device__ __forceinline__ std::uint32_t e4m3x2_to_bf16x2(std::uint32_t four, int pair) {
-    const auto two = static_cast<__nv_fp8x2_storage_t>((four >> (16 * pair)) & 0xFFFFu);
-    const __half2 h(__nv_cvt_fp8x2_to_halfraw2(two, __NV_E4M3));  // exact: E4M3 ⊂ FP16
-    const float2 f = __half22float2(h);
-    const __nv_bfloat162 b = __floats2bfloat162_rn(f.x, f.y);     // exact, see above
-    return *reinterpret_cast<const std::uint32_t*>(&b);
-}
 
 __device__ __forceinline__ std::uint32_t pack_bf16x2(float lo, float hi) {
     const __nv_bfloat162 b = __floats2bfloat162_rn(lo, hi);  // round to nearest even
