@@ -19,6 +19,7 @@ int cmd_gpus(const Args&);
 int cmd_runs(const Args&);
 int cmd_comm(const Args&);
 int cmd_validate(const Args&);
+int cmd_report(const Args&);
 int cmd_calibrate(const Args&);
 
 }  // namespace moesim::cli
