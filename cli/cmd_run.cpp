@@ -16,8 +16,9 @@
 #include "moesim/inference/setup.h"
 #include "moesim/reports/json_output.h"
 #include "moesim/reports/results_db.h"
-#include "moesim/training/analytic.h"
 #include "moesim/training/event_sim.h"
+#include "moesim/training/fidelity.h"
+#include "moesim/training/full_sim.h"
 #include "moesim/training/setup.h"
 #include "moesim/workload/scenario.h"
 #include "options.h"
@@ -93,6 +94,37 @@ std::int64_t record_profile(report::ResultsDb& db, const hw::CalibrationProfile&
     return db.record_calibration(c);
 }
 
+// --trace-ranks: pipeline ranks (event) or GPUs (full), by default one pipeline replica.
+std::vector<int> trace_ranks_of(const std::string& list, const workload::Scenario& s, training::Fidelity fid) {
+    const auto& p = s.parallelism;
+    std::vector<int> defaults;
+    if (fid == training::Fidelity::Full) {
+        for (int r = 0; r < p.pp; ++r)
+            for (int t = 0; t < p.tp; ++t) defaults.push_back(r * p.tp * p.dp + t);
+        return parse_trace_ranks(list, s.cluster.gpus(), defaults, "GPU");
+    }
+    for (int r = 0; r < p.pp; ++r) defaults.push_back(r);
+    return parse_trace_ranks(list, p.pp, defaults, "pipeline rank");
+}
+
+// A trace process per traced rank, named after its place in the layout.
+std::vector<TraceProcess> trace_processes(const std::vector<int>& ranks, const workload::Scenario& s,
+                                          training::Fidelity fid) {
+    const auto& p = s.parallelism;
+    std::vector<TraceProcess> out;
+    for (int r : ranks) {
+        std::string name = s.name + ": pipeline rank " + std::to_string(r);
+        if (fid == training::Fidelity::Full) {
+            const int block = p.tp * p.dp, q = r % block;
+            name = s.name + ": GPU " + std::to_string(r) + " (pipeline rank " + std::to_string(r / block) +
+                   ", data-parallel rank " + std::to_string(q / p.tp) + (p.tp > 1 ? ", TP rank " + std::to_string(q % p.tp) : "") +
+                   ", EP group " + std::to_string(q / p.ep) + " rank " + std::to_string(q % p.ep) + ")";
+        }
+        out.push_back({r, name});
+    }
+    return out;
+}
+
 // --json, beside the run's DESIGN §6 keys: the rate found and every rate simulated.
 nlohmann::json max_load_json(const inference::MaxLoad& m) {
     nlohmann::json probes = nlohmann::json::array();
@@ -113,10 +145,14 @@ int cmd_run(const Args& args) {
         ("db", po::value(&db_path)->default_value("results.sqlite"), "results database to append to")
         ("set", po::value(&sets)->composing(), "override a scenario key: /json/pointer=value (repeatable)")
         ("fidelity", po::value(&fidelity)->default_value("analytic"),
-         "training scenarios: analytic, the closed-form estimate; event, the schedule simulated operation by "
-         "operation (serving scenarios are always simulated request by request)")
-        ("trace", po::value(&trace_path), "with --fidelity event and one scenario: write a Chrome/Perfetto trace (JSON)")
-        ("trace-ranks", po::value(&trace_ranks), "pipeline ranks to trace, e.g. 0,3,15 (default: all pp ranks)")
+         "training scenarios: analytic, the closed-form estimate; event, one pipeline replica's schedule simulated "
+         "operation by operation; full, every GPU simulated layer by layer, each at its own MoE load, collectives "
+         "waiting for their group's slowest member (serving scenarios are always simulated request by request)")
+        ("trace", po::value(&trace_path),
+         "with --fidelity event or full and one scenario: write a Chrome/Perfetto trace (JSON)")
+        ("trace-ranks", po::value(&trace_ranks),
+         "what to trace, e.g. 0,3,15: pipeline ranks with --fidelity event (default: all pp), GPUs with --fidelity "
+         "full (default: data-parallel rank 0's GPU of each pipeline rank, tp of them with TP)")
         ("explain", "print each scenario with every default filled in, then stop (nothing is simulated or written)")
         ("json", "print {\"runs\": [...]} on stdout instead of the summary")
         ("find-max-load", "serving scenarios: find the highest Poisson request rate that meets the scenario's slo, "
@@ -127,12 +163,13 @@ int cmd_run(const Args& args) {
     po::variables_map vm;
     if (!parse_options(args, "moesim run SCENARIO.json... [options]", options, positional, vm)) return 0;
     if (files.empty()) throw UserError("no scenario file given (usage: moesim run SCENARIO.json... [options])");
-    if (fidelity != "analytic" && fidelity != "event")
-        throw UserError("--fidelity " + fidelity + ": expected \"analytic\" or \"event\"");
+    const training::Fidelity fid = training::fidelity_from_string(fidelity);
+    if (fid == training::Fidelity::Invalid)
+        throw UserError("--fidelity " + fidelity + ": expected " + training::fidelity_choices());
     const bool tracing = vm.count("trace") > 0;
     if (vm.count("trace-ranks") && !tracing) throw UserError("--trace-ranks needs --trace FILE");
-    if (tracing && fidelity != "event")
-        throw UserError("--trace " + trace_path + ": a trace needs the event simulation; add --fidelity event");
+    if (tracing && fid == training::Fidelity::Analytic)
+        throw UserError("--trace " + trace_path + ": a trace needs a simulation; add --fidelity event or --fidelity full");
     if (tracing && files.size() != 1)
         throw UserError("--trace " + trace_path + ": give exactly one scenario when writing a trace (got " +
                         std::to_string(files.size()) + ")");
@@ -164,13 +201,13 @@ int cmd_run(const Args& args) {
                             " is a training scenario");
     }
     std::vector<int> traced_ranks;
-    if (tracing) traced_ranks = parse_trace_ranks(trace_ranks, prepared.front().scenario.parallelism.pp);
+    if (tracing) traced_ranks = trace_ranks_of(trace_ranks, prepared.front().scenario, fid);
 
     // Everything is simulated before the database is opened: a search that finds no rate
     // meeting the SLO is the user's error, and then nothing is written.
     std::vector<report::PendingRun> runs;
     std::vector<ServingOutcome> serving(prepared.size());
-    std::optional<training::EventRun> traced;
+    std::vector<training::TimelineEntry> traced;
     for (std::size_t i = 0; i < prepared.size(); ++i) {
         const Prepared& p = prepared[i];
         workload::Scenario recorded = p.scenario;
@@ -179,14 +216,18 @@ int cmd_run(const Args& args) {
         if (p.serving) {
             serving[i] = simulate_serving(p, find_max_load, recorded);
             result = serving[i].result().result;
-        } else if (fidelity == "event") {
-            training::EventOptions eo;
-            eo.record_timeline = tracing;
-            training::EventRun ev = training::run_step_event(*p.training, eo);
+        } else if (fid == training::Fidelity::Event && tracing) {
+            training::EventRun ev = training::run_step_event(*p.training, {true});
             result = ev.result;
-            if (tracing) traced = std::move(ev);
+            traced = std::move(ev.timeline);
+        } else if (fid == training::Fidelity::Full && tracing) {
+            training::FullOptions fo;
+            fo.record_ranks = traced_ranks;
+            training::FullRun full = training::run_step_full(*p.training, fo);
+            result = full.result;
+            traced = std::move(full.timeline);
         } else {
-            result = training::estimate_step_analytic(*p.training);
+            result = training::simulate_step(*p.training, fid);
         }
         const double wall_s = std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
         report::RunRecord rec;
@@ -207,7 +248,7 @@ int cmd_run(const Args& args) {
     for (std::size_t i = 0; i < runs.size(); ++i) runs[i].record.calibration_id = record_profile(db, prepared[i].profile());
     const std::vector<std::int64_t> ids = db.write_many(runs);
     // The trace is written only once the run has been simulated and recorded.
-    if (traced) write_trace(trace_path, *traced, traced_ranks, prepared.front().scenario.name);
+    if (tracing) write_trace(trace_path, traced, trace_processes(traced_ranks, prepared.front().scenario, fid));
 
     if (vm.count("json")) {
         nlohmann::json out = {{"runs", nlohmann::json::array()}};

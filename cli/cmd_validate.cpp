@@ -19,8 +19,8 @@
 #include "format.h"
 #include "moesim/common/did_you_mean.h"
 #include "moesim/common/error.h"
-#include "moesim/training/analytic.h"
 #include "moesim/training/event_sim.h"
+#include "moesim/training/fidelity.h"
 #include "moesim/training/setup.h"
 #include "options.h"
 #include "validation_cases.h"
@@ -218,8 +218,7 @@ int cmd_validate(const Args& args) {
         } else {
             Simulated& sim = simulations.at(simulation_key(*c));
             if (sim.result.fidelity.empty())
-                sim.result = c->fidelity == "event" ? training::simulate_step_event(*sim.setup)
-                                                    : training::estimate_step_analytic(*sim.setup);
+                sim.result = training::simulate_step(*sim.setup, training::fidelity_from_string(c->fidelity));
             o.published = c->published;
             o.simulated = metric_of(c->metric, *sim.setup, sim.result);
         }

@@ -33,7 +33,7 @@ void print_training_summary(std::ostream& out, const training::TrainingSetup& st
         << fixed(r.usd_per_million_tokens, 4) << " per 1M tokens, " << fixed(r.wall_days, 1) << " days\n";
     out << "                " << thousands(r.gpu_hours / (s.training.total_tokens / 1e12))
         << " GPU-hours per trillion tokens\n";
-    out << "  where a step goes (critical pipeline rank):\n";
+    out << "  where a step goes (" << (r.fidelity == "full" ? "the busiest GPU" : "critical pipeline rank") << "):\n";
     std::vector<training::BreakdownEntry> entries = r.breakdown;
     std::stable_sort(entries.begin(), entries.end(), [](const auto& a, const auto& b) { return a.seconds > b.seconds; });
     for (const auto& e : entries)

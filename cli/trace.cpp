@@ -3,20 +3,20 @@
 #include <algorithm>
 #include <cstdio>
 #include <fstream>
+#include <set>
 #include <sstream>
 
 #include <nlohmann/json.hpp>
 
 #include "moesim/common/error.h"
+#include "output_file.h"
 
 namespace moesim::cli {
 
-std::vector<int> parse_trace_ranks(const std::string& list, int pp) {
+std::vector<int> parse_trace_ranks(const std::string& list, int count, const std::vector<int>& defaults,
+                                   const std::string& what) {
+    if (list.empty()) return defaults;
     std::vector<int> out;
-    if (list.empty()) {
-        for (int r = 0; r < pp; ++r) out.push_back(r);
-        return out;
-    }
     std::stringstream in(list);
     std::string item;
     while (std::getline(in, item, ',')) {
@@ -28,53 +28,45 @@ std::vector<int> parse_trace_ranks(const std::string& list, int pp) {
             used = 0;
         }
         if (used == 0 || used != item.size() || r < 0)
-            throw UserError("--trace-ranks " + list + ": \"" + item + "\" is not a rank number (expected e.g. 0,3,15)");
-        if (r >= pp)
-            throw UserError("--trace-ranks " + list + ": rank " + item + " does not exist (the pipeline has pp = " +
-                            std::to_string(pp) + " ranks, 0 to " + std::to_string(pp - 1) + ")");
+            throw UserError("--trace-ranks " + list + ": \"" + item + "\" is not a " + what +
+                            " number (expected e.g. 0,3,15)");
+        if (r >= count)
+            throw UserError("--trace-ranks " + list + ": " + what + " " + item + " does not exist (there are " +
+                            std::to_string(count) + ", 0 to " + std::to_string(count - 1) + ")");
         if (std::find(out.begin(), out.end(), r) == out.end()) out.push_back(r);
     }
     std::sort(out.begin(), out.end());
     return out;
 }
 
-void write_trace(const std::string& path, const training::EventRun& run, const std::vector<int>& ranks,
-                 const std::string& scenario_name) {
+void write_trace(const std::string& path, const std::vector<training::TimelineEntry>& timeline,
+                 const std::vector<TraceProcess>& processes) {
     using nlohmann::json;
+    using training::TraceThread;
+    static const char* const kThreads[] = {"compute", "communication", "pipeline sends", "data parallel"};
     json events = json::array();
-    std::vector<char> wanted(run.schedule.ranks.size(), 0);
-    for (int r : ranks) {
-        wanted.at(static_cast<std::size_t>(r)) = 1;
-        events.push_back({{"name", "process_name"}, {"ph", "M"}, {"pid", r},
-                          {"args", {{"name", scenario_name + ": pipeline rank " + std::to_string(r)}}}});
-        events.push_back({{"name", "process_sort_index"}, {"ph", "M"}, {"pid", r}, {"args", {{"sort_index", r}}}});
-        events.push_back({{"name", "thread_name"}, {"ph", "M"}, {"pid", r}, {"tid", 0}, {"args", {{"name", "compute"}}}});
-        events.push_back(
-            {{"name", "thread_name"}, {"ph", "M"}, {"pid", r}, {"tid", 1}, {"args", {{"name", "communication"}}}});
+    std::set<int> wanted;
+    for (const auto& p : processes) {
+        wanted.insert(p.rank);
+        events.push_back({{"name", "process_name"}, {"ph", "M"}, {"pid", p.rank}, {"args", {{"name", p.name}}}});
+        events.push_back({{"name", "process_sort_index"}, {"ph", "M"}, {"pid", p.rank}, {"args", {{"sort_index", p.rank}}}});
+        for (int t = 0; t < 4; ++t)
+            events.push_back(
+                {{"name", "thread_name"}, {"ph", "M"}, {"pid", p.rank}, {"tid", t}, {"args", {{"name", kThreads[t]}}}});
     }
     const auto us = [](units::Picoseconds ps) { return static_cast<double>(ps) / 1e6; };
-    for (const auto& e : run.timeline) {
-        if (!wanted.at(static_cast<std::size_t>(e.rank))) continue;
+    for (const auto& e : timeline) {
+        if (!wanted.count(e.rank)) continue;
         events.push_back({{"name", e.name},
-                          {"cat", e.communication ? "communication" : "compute"},
+                          {"cat", e.thread == TraceThread::Compute ? "compute" : "communication"},
                           {"ph", "X"},
                           {"pid", e.rank},
-                          {"tid", e.communication ? 1 : 0},
+                          {"tid", static_cast<int>(e.thread)},
                           {"ts", us(e.start_ps)},
                           {"dur", us(e.end_ps - e.start_ps)}});
     }
     const json doc = {{"traceEvents", std::move(events)}, {"displayTimeUnit", "ms"}};
-    const std::string tmp = path + ".tmp";
-    {
-        std::ofstream out(tmp);
-        if (!out) throw UserError("--trace " + path + ": cannot write the file");
-        out << doc.dump() << "\n";
-        if (!out) throw UserError("--trace " + path + ": writing the file failed");
-    }
-    if (std::rename(tmp.c_str(), path.c_str()) != 0) {
-        std::remove(tmp.c_str());
-        throw UserError("--trace " + path + ": cannot write the file");
-    }
+    write_file_atomically(path, doc.dump() + "\n", "--trace");
 }
 
 }  // namespace moesim::cli

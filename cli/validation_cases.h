@@ -29,7 +29,7 @@ struct ValidationCase {
     // Scenario cases.
     std::string scenario;        // as written, relative to the case file's directory
     std::vector<std::string> sets;  // --set overrides, "/json/pointer=value"
-    std::string fidelity = "event";  // "analytic" | "event"
+    std::string fidelity = "event";  // "analytic" | "event" | "full"
     double published = 0;
 
     // Bubble cases: PP as in the formula (stages; DualPipeV runs on PP/2 ranks), chunk

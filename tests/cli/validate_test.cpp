@@ -164,7 +164,7 @@ TEST_CASE("validate --file: a user's case file, resolved next to it; bad files e
     };
     rejected([](json& j) { j["cases"][0]["publihsed"] = 1; },
              {"/cases/0/publihsed", "unknown key \"publihsed\"", "did you mean \"published\""});
-    rejected([](json& j) { j["cases"][0]["fidelity"] = "exact"; }, {"/cases/0/fidelity", "\"analytic\" or \"event\""});
+    rejected([](json& j) { j["cases"][0]["fidelity"] = "exact"; }, {"/cases/0/fidelity", "\"analytic\", \"event\" or \"full\""});
     rejected([](json& j) { j["cases"][0]["metric"] = "mfuu"; }, {"/cases/0/metric", "did you mean \"mfu\""});
     rejected([](json& j) { j["cases"][0].erase("published"); }, {"/cases/0", "missing required key \"published\""});
     rejected([](json& j) { j["cases"][0]["scenario"] = "nowhere.json"; }, {"/cases/0/scenario", "not a bundled scenario"});
