@@ -2,6 +2,7 @@
 // receive values against a CPU reference of each collective.
 #include <catch2/catch.hpp>
 
+#include "moesim/common/error.h"
 #include "moesim/kernels/collectives.h"
 
 using namespace moesim::kernels;
@@ -16,6 +17,8 @@ TEST_CASE("busbw factors are nccl-tests'", "[kernels]") {
     CHECK(busbw_factor(CollectiveOp::AllReduce, 2) == Approx(1.0));
     CHECK(std::string(collective_name(CollectiveOp::AllToAll)) == "all_to_all");
     CHECK(all_collectives().size() == 5u);
+    for (const CollectiveOp op : all_collectives()) CHECK(collective_from_name(collective_name(op)) == op);
+    CHECK_THROWS_AS(collective_from_name("broadcast"), moesim::InternalError);
 }
 
 TEST_CASE("counts, size and bandwidths as nccl-tests reports them", "[kernels]") {

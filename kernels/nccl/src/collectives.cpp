@@ -22,6 +22,13 @@ std::vector<CollectiveOp> all_collectives() {
             CollectiveOp::AllToAll, CollectiveOp::SendRecv};
 }
 
+CollectiveOp collective_from_name(const std::string& name) {
+    for (const CollectiveOp op : all_collectives())
+        if (name == collective_name(op)) return op;
+    MOESIM_CHECK(false, "unknown collective '" + name + "'");
+    return CollectiveOp::AllReduce;
+}
+
 double busbw_factor(CollectiveOp op, int ranks) {
     MOESIM_CHECK(ranks > 0, "busbw_factor: no ranks");
     const double n = ranks;

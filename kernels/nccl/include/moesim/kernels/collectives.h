@@ -17,6 +17,8 @@ namespace moesim::kernels {
 
 const char* collective_name(CollectiveOp op);  // "all_reduce", "all_gather", …
 std::vector<CollectiveOp> all_collectives();
+// The op of a collective_name(); throws InternalError for any other name.
+CollectiveOp collective_from_name(const std::string& name);
 
 double busbw_factor(CollectiveOp op, int ranks);
 
