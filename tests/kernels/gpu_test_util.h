@@ -1,5 +1,5 @@
 #pragma once
-// For the [.gpu] tests (hidden; run on a GPU machine with `kernels_tests "[gpu]"`): stop with
+// For the [.gpu] tests (hidden; run on a GPU machine with `kernels_gpu_tests "[gpu]"`): stop with
 // the reason when this machine cannot run them, instead of failing inside a CUDA call.
 #include <catch2/catch.hpp>
 
