@@ -3,6 +3,7 @@
 #include <cmath>
 #include <map>
 #include <sstream>
+#include <string_view>
 #include <tuple>
 
 #include "fit_tables.h"
@@ -16,8 +17,11 @@ using nlohmann::json;
 
 namespace {
 
-// The FP8 GEMM the simulated workload runs: DeepSeek-V3's 1x128 / 128x128 block scaling.
-constexpr const char* kFineGrainedFp8 = "moesim_fp8_block";
+// The FP8 GEMM the simulated workload runs: DeepSeek-V3's 1x128 / 128x128 block scaling
+// ("moesim_fp8_block" on sm_90 tensor cores, "moesim_fp8_block_portable" elsewhere).
+constexpr std::string_view kFineGrainedFp8 = "moesim_fp8_block";
+
+bool fine_grained(const kernels::Measurement& m) { return m.impl.rfind(kFineGrainedFp8, 0) == 0; }
 
 hw::Dtype dtype_of(const kernels::Measurement& m) {
     const hw::Dtype d = hw::dtype_from_string(m.dtype);
@@ -37,7 +41,7 @@ std::string rate_text(double v, const char* unit) {
 
 // Which of two measurements of one GEMM shape the table takes.
 const kernels::Measurement* preferred_gemm(const kernels::Measurement* a, const kernels::Measurement* b) {
-    const bool a_fine = a->impl == kFineGrainedFp8, b_fine = b->impl == kFineGrainedFp8;
+    const bool a_fine = fine_grained(*a), b_fine = fine_grained(*b);
     if (a_fine != b_fine) return a_fine ? a : b;
     return achieved_TFLOPS(*b) > achieved_TFLOPS(*a) ? b : a;
 }

@@ -15,7 +15,7 @@ std::vector<std::string> key_order(const std::string& kind) {
     static const std::map<std::string, std::vector<std::string>> order = {
         {"gemm", {"m", "n", "k"}},
         {"grouped_gemm", {"groups", "m_per_group", "n", "k"}},
-        {"attention", {"batch", "heads", "cached_tokens", "seq_len"}},
+        {"attention", {"batch", "s_q", "heads", "cached_tokens", "seq_len"}},
         {"memory", {"size_bytes"}},
         {"collective", {"size_bytes", "ranks"}},
         {"permute", {"tokens", "hidden", "top_k", "experts"}},

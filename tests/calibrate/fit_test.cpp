@@ -63,6 +63,16 @@ TEST_CASE("a fitted profile loads and its GEMM lookups give the measured efficie
     for (const auto& g : p.gemm_points()) CHECK_THAT(g.source, Contains("measured by moesim calibrate"));
 }
 
+TEST_CASE("the portable block-scaled FP8 kernel is the FP8 GEMM too", "[calibrate]") {
+    const test::SyntheticKnown known;
+    auto points = test::synthetic_suite(h100(), known);
+    for (auto& m : points)
+        if (m.impl == "moesim_fp8_block") m.impl = "moesim_fp8_block_portable";
+    const Fitted f = fit(points);
+    for (std::size_t i = 0; i < known.fp8_m.size(); ++i)
+        CHECK(f.profile.gemm_efficiency({known.fp8_m[i], 7168, 2048}, hw::Dtype::FP8) == Approx(known.fp8_eff[i]));
+}
+
 TEST_CASE("grouped GEMM, attention and memory lookups give the measured efficiencies back", "[calibrate]") {
     const test::SyntheticKnown known;
     const Fitted f = fit(test::synthetic_suite(h100(), known));

@@ -5,7 +5,8 @@
 //
 // Tables, from the points (efficiency = measured / the GPU spec's datasheet peak):
 //  * gemm:         one point per (dtype, M, N, K). FP8 from the fine-grained-scaled kernel
-//                  ("moesim_fp8_block", the 1x128 / 128x128 scaling DeepSeek-V3 trains with)
+//                  ("moesim_fp8_block", or its portable fallback "moesim_fp8_block_portable":
+//                  the 1x128 / 128x128 scaling DeepSeek-V3 trains with)
 //                  when it measured that shape, else the fastest implementation of the shape
 //                  (cuBLASLt for BF16). efficiency = TFLOPS / peak(dtype).
 //  * grouped_gemm: series (dtype, N, K) along m_per_group; both layouts in one series (the

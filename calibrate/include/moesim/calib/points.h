@@ -11,7 +11,7 @@
 namespace moesim::calib {
 
 // The shape in the runner's key order for its kind (gemm m n k; grouped_gemm groups
-// m_per_group n k; attention batch heads cached_tokens|seq_len; memory size_bytes; collective
+// m_per_group n k; attention batch s_q heads cached_tokens|seq_len; memory size_bytes; collective
 // size_bytes ranks; permute tokens hidden top_k experts), then any other key by name:
 // "m=4096 n=7168 k=2048".
 std::string shape_text(const kernels::Measurement& m);
