@@ -1,7 +1,6 @@
 // Benchmarks of the baselines: HBM copy over a size sweep, cuBLASLt BF16 and FP8 GEMMs at the
 // suite's shapes, each point checked (the copy word by word, the GEMMs on sampled elements
 // against the CPU references of kernels/fp8_gemm).
-#include <cublasLt.h>
 
 #include <algorithm>
 #include <cmath>
@@ -12,6 +11,7 @@
 #include "moesim/kernels/baselines_bench.h"
 #include "moesim/kernels/baselines_cuda.h"
 #include "moesim/kernels/bf16_gemm.h"
+#include "moesim/kernels/cublaslt_api.h"
 #include "moesim/kernels/cuda_stream.h"
 #include "moesim/kernels/device_buffer.h"
 #include "moesim/kernels/error_check.h"
@@ -25,8 +25,8 @@
         if (moesim_status_ != CUBLAS_STATUS_SUCCESS)                                             \
             throw ::moesim::kernels::CudaError(std::string(__FILE__) + ":" + std::to_string(__LINE__) + \
                                                ": " #expr " failed: " +                          \
-                                               cublasLtGetStatusName(moesim_status_) + ": " +    \
-                                               cublasLtGetStatusString(moesim_status_));         \
+                                               cublaslt().cublasLtGetStatusName(moesim_status_) + ": " +    \
+                                               cublaslt().cublasLtGetStatusString(moesim_status_));         \
     } while (0)
 
 namespace moesim::kernels {
@@ -58,35 +58,35 @@ void bench_one_copy(double size_bytes, const SuitePlan& plan, GpuTimer& timer, c
 class LtGemm {
 public:
     LtGemm(cublasLtHandle_t handle, const GemmShape& s, cudaDataType_t in_type) : handle_(handle) {
-        MOESIM_CUBLAS_CHECK(cublasLtMatmulDescCreate(&op_, CUBLAS_COMPUTE_32F, CUDA_R_32F));
+        MOESIM_CUBLAS_CHECK(cublaslt().cublasLtMatmulDescCreate(&op_, CUBLAS_COMPUTE_32F, CUDA_R_32F));
         // Row-major D (m × n) is column-major Dᵀ (n × m) = B · Aᵀ: cuBLAS's "A" is our B
         // (k × n column-major, transposed), its "B" our A (k × m column-major): the "TN"
         // layout that FP8 requires.
         const cublasOperation_t transa = CUBLAS_OP_T, transb = CUBLAS_OP_N;
-        MOESIM_CUBLAS_CHECK(cublasLtMatmulDescSetAttribute(op_, CUBLASLT_MATMUL_DESC_TRANSA, &transa, sizeof transa));
-        MOESIM_CUBLAS_CHECK(cublasLtMatmulDescSetAttribute(op_, CUBLASLT_MATMUL_DESC_TRANSB, &transb, sizeof transb));
-        MOESIM_CUBLAS_CHECK(cublasLtMatrixLayoutCreate(&la_, in_type, s.k, s.n, s.k));
-        MOESIM_CUBLAS_CHECK(cublasLtMatrixLayoutCreate(&lb_, in_type, s.k, s.m, s.k));
-        MOESIM_CUBLAS_CHECK(cublasLtMatrixLayoutCreate(&ld_, CUDA_R_16BF, s.n, s.m, s.n));
+        MOESIM_CUBLAS_CHECK(cublaslt().cublasLtMatmulDescSetAttribute(op_, CUBLASLT_MATMUL_DESC_TRANSA, &transa, sizeof transa));
+        MOESIM_CUBLAS_CHECK(cublaslt().cublasLtMatmulDescSetAttribute(op_, CUBLASLT_MATMUL_DESC_TRANSB, &transb, sizeof transb));
+        MOESIM_CUBLAS_CHECK(cublaslt().cublasLtMatrixLayoutCreate(&la_, in_type, s.k, s.n, s.k));
+        MOESIM_CUBLAS_CHECK(cublaslt().cublasLtMatrixLayoutCreate(&lb_, in_type, s.k, s.m, s.k));
+        MOESIM_CUBLAS_CHECK(cublaslt().cublasLtMatrixLayoutCreate(&ld_, CUDA_R_16BF, s.n, s.m, s.n));
         cublasLtMatmulPreference_t pref = nullptr;
-        MOESIM_CUBLAS_CHECK(cublasLtMatmulPreferenceCreate(&pref));
+        MOESIM_CUBLAS_CHECK(cublaslt().cublasLtMatmulPreferenceCreate(&pref));
         const std::size_t workspace_bytes = 32u << 20;
-        MOESIM_CUBLAS_CHECK(cublasLtMatmulPreferenceSetAttribute(
+        MOESIM_CUBLAS_CHECK(cublaslt().cublasLtMatmulPreferenceSetAttribute(
             pref, CUBLASLT_MATMUL_PREF_MAX_WORKSPACE_BYTES, &workspace_bytes, sizeof workspace_bytes));
         int found = 0;
         const cublasStatus_t status =
-            cublasLtMatmulAlgoGetHeuristic(handle_, op_, la_, lb_, ld_, ld_, pref, 1, &heuristic_, &found);
-        cublasLtMatmulPreferenceDestroy(pref);
+            cublaslt().cublasLtMatmulAlgoGetHeuristic(handle_, op_, la_, lb_, ld_, ld_, pref, 1, &heuristic_, &found);
+        cublaslt().cublasLtMatmulPreferenceDestroy(pref);
         supported_ = status == CUBLAS_STATUS_SUCCESS && found > 0;
         if (status != CUBLAS_STATUS_SUCCESS && status != CUBLAS_STATUS_NOT_SUPPORTED)
             MOESIM_CUBLAS_CHECK(status);
         if (supported_) workspace_ = DeviceBuffer<unsigned char>(heuristic_.workspaceSize);
     }
     ~LtGemm() {
-        cublasLtMatrixLayoutDestroy(ld_);
-        cublasLtMatrixLayoutDestroy(lb_);
-        cublasLtMatrixLayoutDestroy(la_);
-        cublasLtMatmulDescDestroy(op_);
+        cublaslt().cublasLtMatrixLayoutDestroy(ld_);
+        cublaslt().cublasLtMatrixLayoutDestroy(lb_);
+        cublaslt().cublasLtMatrixLayoutDestroy(la_);
+        cublaslt().cublasLtMatmulDescDestroy(op_);
     }
     LtGemm(const LtGemm&) = delete;
     LtGemm& operator=(const LtGemm&) = delete;
@@ -94,7 +94,7 @@ public:
     bool supported() const { return supported_; }
     void run(const void* a, const void* b, void* d, cudaStream_t stream) const {
         const float alpha = 1.0f, beta = 0.0f;
-        MOESIM_CUBLAS_CHECK(cublasLtMatmul(handle_, op_, &alpha, b, la_, a, lb_, &beta, d, ld_, d, ld_,
+        MOESIM_CUBLAS_CHECK(cublaslt().cublasLtMatmul(handle_, op_, &alpha, b, la_, a, lb_, &beta, d, ld_, d, ld_,
                                            &heuristic_.algo, workspace_.get(), workspace_.bytes(), stream));
     }
 
@@ -119,10 +119,10 @@ void bench_cublaslt_gemm(std::span<const GemmShape> shapes, CublasGemmType type,
                          const MeasurementSink& sink) {
     const bool fp8 = type == CublasGemmType::Fp8;
     cublasLtHandle_t handle = nullptr;
-    MOESIM_CUBLAS_CHECK(cublasLtCreate(&handle));
+    MOESIM_CUBLAS_CHECK(cublaslt().cublasLtCreate(&handle));
     struct HandleGuard {
         cublasLtHandle_t h;
-        ~HandleGuard() { cublasLtDestroy(h); }
+        ~HandleGuard() { cublaslt().cublasLtDestroy(h); }
     } guard{handle};
     CudaStream stream;
     GpuTimer timer(stream.get());
