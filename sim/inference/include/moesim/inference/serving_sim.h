@@ -13,6 +13,10 @@
 //    first, then queued ones in order, each to the group with the most budget left
 //    (least load) that can hold its prompt's KV; a prompt longer than the budget is
 //    chunked over iterations. A group's prompt KV stays until it has moved to decode.
+//    The share is strict: giving idle groups' shares to a lone long prompt (work-conserving)
+//    makes that group's chunk, and so the whole iteration, longer for every prompt queued
+//    behind it; tried on the Feb-2025 DeepSeek-V3 prefill layout (32 groups), it cut the
+//    highest rate meeting a 2 s p99 TTFT by about 4x.
 //  * Prefix cache: cached tokens are not computed but are attention context.
 //  * First token: made by the prefill iteration that computes the last prompt token.
 //  * Decode admission (FIFO): a request reserves input + output tokens of KV in the decode
