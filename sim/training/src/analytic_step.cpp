@@ -6,7 +6,11 @@
 #include "moesim/common/error.h"
 #include "moesim/common/units.h"
 #include "moesim/training/analytic.h"
+#include "full_program.h"
+#include "pair_order.h"
+#include "ps_time.h"
 #include "result_fill.h"
+#include "setup_schedule.h"
 
 namespace moesim::training {
 
@@ -24,6 +28,7 @@ struct RankStep {
     double compute_s = 0;     // per micro-batch
     double comm_s = 0;        // per micro-batch
     double busy_s = 0;        // per micro-batch, overlap applied
+    double ep_exposed_s = 0, tp_exposed_s = 0;  // per micro-batch, inside overlapped pairs
     double bubble_s = 0;
     double total_s = 0;       // micro_batches · busy + bubble
 };
@@ -32,7 +37,26 @@ double work(const StageCosts& c) {
     return c.forward.total_s() + c.backward_input.total_s() + c.backward_weight.total_s() + c.recompute.total_s();
 }
 
-RankStep rank_step(const TrainingSetup& st, int r) {
+// An overlapped rank's two kinds of pair per micro-batch (each stage's forward beside the
+// other's backward), timed at layer granularity (pair_order.h).
+struct PairSpans {
+    double span_s = 0, ep_wait_s = 0, tp_wait_s = 0;
+};
+PairSpans pair_spans(const detail::FullProgram& prog, int a, int b) {
+    PairSpans out;
+    const auto slowest = [&](const detail::Step& s, int chain) { return detail::slowest_experts_ps(prog, s, chain); };
+    for (const auto& [f, bw] : {std::pair{a, b}, std::pair{b, a}}) {
+        const detail::PairTiming t = detail::time_pair(detail::pair_order_of(prog, f, bw),
+                                                       prog.stages[static_cast<std::size_t>(f)].steps[detail::kF],
+                                                       prog.stages[static_cast<std::size_t>(bw)].steps[detail::kBW], slowest);
+        out.span_s += detail::to_s(t.span_ps);
+        out.ep_wait_s += detail::to_s(t.ep_wait_ps);
+        out.tp_wait_s += detail::to_s(t.tp_wait_ps);
+    }
+    return out;
+}
+
+RankStep rank_step(const TrainingSetup& st, const detail::FullProgram* prog, int r) {
     const auto& p = st.scenario.parallelism;
     const auto& stages = st.layout.ranks.at(static_cast<std::size_t>(r)).stages;
     const double m = static_cast<double>(st.micro_batches);
@@ -56,9 +80,19 @@ RankStep rank_step(const TrainingSetup& st, int r) {
 
     if (overlaps_communication(p.schedule)) {
         // Overlapped forward-and-backward pairs: one chunk's all-to-all and PP transfers hide
-        // behind the other's computation, which runs on the SMs left by the comm kernels.
+        // behind the other's computation, which runs on the SMs left by the comm kernels, as
+        // far as the layers' dependencies let them (pair_order.h). A rank of two stages pairs
+        // each stage's forward with the other's backward: DualPipe per micro-batch half of
+        // each kind, DualPipeV both.
         const double slowdown = static_cast<double>(st.gpu.sm_count) / (st.gpu.sm_count - p.comm_sms);
         out.busy_s = std::max(out.compute_s * slowdown, out.comm_s);
+        if (prog && stages.size() == 2) {
+            const PairSpans ps = pair_spans(*prog, stages[0], stages[1]);
+            const double share = p.schedule == Schedule::DualPipe ? 0.5 : 1.0;
+            out.busy_s = share * ps.span_s;
+            out.ep_exposed_s = share * ps.ep_wait_s;
+            out.tp_exposed_s = share * ps.tp_wait_s;
+        }
         const double fb = out.busy_s / chunks;
         const double pp_half = p.schedule == Schedule::DualPipe ? p.pp / 2.0 : static_cast<double>(p.pp);
         out.bubble_s = std::max(0.0, (pp_half - 1.0) * (fb + B - 3.0 * W));
@@ -76,9 +110,7 @@ RankStep rank_step(const TrainingSetup& st, int r) {
 
 std::string describe_schedule_overlap(const workload::Scenario& s) {
     if (overlaps_communication(s.parallelism.schedule))
-        return to_string(s.parallelism.schedule) +
-               ": within each overlapped forward-and-backward chunk pair, EP, TP and PP communication hides behind "
-               "computation, which slows by SMs/(SMs - comm_sms) while they overlap";
+        return detail::describe_pair_overlap(to_string(s.parallelism.schedule)) + "; PP transfers hide behind the pair";
     return to_string(s.parallelism.schedule) + ": no overlap of computation and EP/TP/PP communication (all of it exposed)";
 }
 
@@ -90,9 +122,11 @@ TrainingResult estimate_step_analytic(const TrainingSetup& st) {
     const double m = static_cast<double>(st.micro_batches);
     MOESIM_CHECK(m >= 1, "at least one micro-batch per step");
 
+    const detail::FullProgram prog =
+        overlaps_communication(p.schedule) ? detail::build_full_program(st, detail::setup_schedule(st)) : detail::FullProgram{};
     RankStep critical;
     for (int r = 0; r < p.pp; ++r) {
-        RankStep rs = rank_step(st, r);
+        RankStep rs = rank_step(st, overlaps_communication(p.schedule) ? &prog : nullptr, r);
         if (r == 0 || rs.total_s > critical.total_s) critical = rs;
     }
     // Data parallelism after the last backward: the gradient reduce-scatter overlaps the last
@@ -116,16 +150,20 @@ TrainingResult estimate_step_analytic(const TrainingSetup& st) {
     detail::add_breakdown(r.breakdown, "backward", "recompute", m * u.recompute.total_s());
     CommTimes comm = u.forward_comm;
     comm += u.backward_comm;
-    double exposed_fraction = 1.0;
     if (overlaps_communication(p.schedule)) {
         const double slowdown = static_cast<double>(st.gpu.sm_count) / (st.gpu.sm_count - p.comm_sms);
-        detail::add_breakdown(r.breakdown, "overlap", "comm_sm_contention", m * critical.compute_s * (slowdown - 1.0));
-        const double exposed = std::max(0.0, critical.comm_s - critical.compute_s * slowdown);
-        exposed_fraction = critical.comm_s > 0 ? exposed / critical.comm_s : 0.0;
+        const double contention = critical.compute_s * (slowdown - 1.0);
+        detail::add_breakdown(r.breakdown, "overlap", "comm_sm_contention", m * contention);
+        // What the pairs' compute stream waits for; the rest of busy_s is computation.
+        r.exposed_comm.ep_s = m * critical.ep_exposed_s;
+        r.exposed_comm.tp_s = m * critical.tp_exposed_s;
+        const double rest = critical.busy_s - critical.compute_s - contention - critical.ep_exposed_s - critical.tp_exposed_s;
+        r.exposed_comm.ep_s += m * std::max(0.0, rest);  // without pair timings: max(compute, comm)
+    } else {
+        r.exposed_comm.ep_s = m * comm.ep_s;
+        r.exposed_comm.tp_s = m * comm.tp_s;
+        r.exposed_comm.pp_s = m * comm.pp_s;
     }
-    r.exposed_comm.ep_s = m * comm.ep_s * exposed_fraction;
-    r.exposed_comm.tp_s = m * comm.tp_s * exposed_fraction;
-    r.exposed_comm.pp_s = m * comm.pp_s * exposed_fraction;
     r.exposed_comm.dp_s = dp_exposed;
     detail::add_breakdown(r.breakdown, "communication", "ep_all_to_all", r.exposed_comm.ep_s);
     detail::add_breakdown(r.breakdown, "communication", "tp", r.exposed_comm.tp_s);

@@ -19,6 +19,9 @@ struct OpCost {
     Picoseconds compute_ps = 0;      // on the compute stream (slowdown of an FB pair applied)
     Picoseconds comm_ps = 0;         // EP/TP collectives: after the compute (serial), or beside it (FB)
     bool comm_overlapped = false;    // FB: comm runs concurrently with the compute
+    // FB: the part of compute_ps the compute stream spends idle, waiting for the pair's EP / TP
+    // collectives (pair_order.h); the rest is computation.
+    Picoseconds ep_wait_ps = 0, tp_wait_ps = 0;
     Picoseconds pp_forward_ps = 0;   // send of the forward part's output (if the next stage is elsewhere)
     Picoseconds pp_backward_ps = 0;  // send of the backward part's input gradient
 };

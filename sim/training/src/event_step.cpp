@@ -5,8 +5,10 @@
 #include <string>
 
 #include "event_graph.h"
+#include "full_program.h"
 #include "moesim/common/error.h"
 #include "moesim/training/analytic.h"
+#include "pair_order.h"
 #include "ps_time.h"
 #include "result_fill.h"
 #include "setup_schedule.h"
@@ -89,6 +91,22 @@ EventRun run_step_event(const TrainingSetup& st, const EventOptions& options) {
     const bool overlap = overlaps_communication(p.schedule);
     const double slowdown = overlap ? static_cast<double>(st.gpu.sm_count) / (st.gpu.sm_count - p.comm_sms) : 1.0;
 
+    // DualPipe's pairs at layer granularity (pair_order.h), every GPU at each layer's slowest load.
+    const detail::FullProgram prog = overlap ? detail::build_full_program(st, sched) : detail::FullProgram{};
+    std::vector<detail::PairTiming> pair_timing(static_cast<std::size_t>(sched.stages * sched.stages));
+    std::vector<char> pair_timed(pair_timing.size(), 0);
+    const auto pair = [&](int f_stage, int b_stage) -> const detail::PairTiming& {
+        const auto k = static_cast<std::size_t>(f_stage * sched.stages + b_stage);
+        if (!pair_timed[k]) {
+            const auto slowest = [&](const detail::Step& s, int chain) { return detail::slowest_experts_ps(prog, s, chain); };
+            pair_timing[k] = detail::time_pair(detail::pair_order_of(prog, f_stage, b_stage),
+                                               prog.stages[static_cast<std::size_t>(f_stage)].steps[detail::kF],
+                                               prog.stages[static_cast<std::size_t>(b_stage)].steps[detail::kBW], slowest);
+            pair_timed[k] = 1;
+        }
+        return pair_timing[k];
+    };
+
     const auto cost = [&](int, const PipelineOp& o) {
         const StagePieces& a = piece[static_cast<std::size_t>(o.part.stage)];
         OpCost c;
@@ -111,7 +129,10 @@ EventRun run_step_event(const TrainingSetup& st, const EventOptions& options) {
             case PipelineOpKind::W: c.compute_ps = to_ps(a.w); break;
             case PipelineOpKind::FB: {
                 const StagePieces& b = piece[static_cast<std::size_t>(o.backward.stage)];
-                c.compute_ps = to_ps((a.f + b.b + b.w) * slowdown);
+                const detail::PairTiming& pt = pair(o.part.stage, o.backward.stage);
+                c.compute_ps = pt.span_ps;
+                c.ep_wait_ps = pt.ep_wait_ps;
+                c.tp_wait_ps = pt.tp_wait_ps;
                 c.comm_ps = to_ps(a.comm_f + b.comm_b);
                 c.comm_overlapped = true;
                 c.pp_forward_ps = to_ps(a.pp_f);
@@ -145,7 +166,13 @@ EventRun run_step_event(const TrainingSetup& st, const EventOptions& options) {
         const StageCosts& c = costs[static_cast<std::size_t>(o.part.stage)];
         const Picoseconds len = a.end_ps - a.start_ps;
         if (a.kind == ActivityKind::Compute) {
-            t.busy_ps += len;
+            // An FB pair's compute stream waiting for its own collectives: exposed communication.
+            const OpCost oc = o.kind == PipelineOpKind::FB ? cost(a.rank, o) : OpCost{};
+            const Picoseconds waiting = oc.ep_wait_ps + oc.tp_wait_ps;
+            t.busy_ps += len - waiting;
+            t.exposed_ps += waiting;
+            t.ep_s += to_s(oc.ep_wait_ps);
+            t.tp_s += to_s(oc.tp_wait_ps);
             const auto backward = [&](const StageCosts& bc, bool weight) {
                 t.backward_input += bc.backward_input;
                 t.recompute += bc.recompute;
@@ -245,10 +272,7 @@ EventRun run_step_event(const TrainingSetup& st, const EventOptions& options) {
         "one pipeline simulated: the " + std::to_string(p.dp) +
             " data-parallel replicas are taken as identical (one EP group's MoE routing draw stands for all)",
         detail::profile_assumption(st),
-        overlap ? to_string(p.schedule) +
-                      ": within each overlapped forward-and-backward pair, both chunks' EP/TP collectives run on the "
-                      "communication stream while their computation, slowed by SMs/(SMs - comm_sms), runs on the "
-                      "compute stream; chunks outside pairs expose their collectives"
+        overlap ? detail::describe_pair_overlap(to_string(p.schedule)) + "; chunks outside pairs expose their collectives"
                 : to_string(p.schedule) + ": EP/TP collectives run after each chunk's computation (exposed)",
         "PP sends asynchronous on the sender's pipeline-send stream; the receiver waits for them",
         st.moe_imbalance.describe(),

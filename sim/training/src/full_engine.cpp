@@ -8,6 +8,7 @@
 #include <string>
 
 #include "moesim/common/error.h"
+#include "pair_order.h"
 
 namespace moesim::training::detail {
 
@@ -31,10 +32,23 @@ struct PendingSend {
 };
 constexpr int kPending = 8;
 
+// An overlapped pair in progress (pair_order.h): two chains on two in-order streams.
+struct PairState {
+    PairCursor cursor;
+    Picoseconds start = 0;                 // the pair's
+    Picoseconds compute = 0, comm = 0;     // when each stream is next free
+    std::array<Picoseconds, 2> ready{};    // each chain's last step's end
+    // Each chain's last collective: when it started (its last member arrived) and when this
+    // GPU arrived; whether it was an EP one. comm_chain: the chain of the last collective.
+    std::array<Picoseconds, 2> collective_start{}, arrived{};
+    std::array<bool, 2> ep{};
+    std::uint8_t comm_chain = 0;
+};
+
 struct Proc {
-    Picoseconds t = 0;            // Walk: the chain's time; Pair: the collective stream's
+    Picoseconds t = 0;            // Walk: the chain's time; Pair: the arrival at a collective
     Picoseconds op_end = 0;       // end of the previous operation
-    Picoseconds compute_end = 0;  // Pair: end of the pair's computation
+    PairState pair;
     Picoseconds pp_free = 0;      // pipeline-send stream
     Picoseconds arrive = 0;       // at the collective it waits for
     RankTally tally;
@@ -46,7 +60,6 @@ struct Proc {
     std::int32_t mb = 0;          // Walk: the chunk's micro-batch
     State state = State::Start;
     std::uint8_t pass = 0;        // Walk: kF, kB, kW, kBW
-    std::uint8_t half = 0;        // Pair: 0 the forward chunk's collectives, 1 the backward's
     bool in_pair = false;
     bool queued = false;
     bool recording = false;
@@ -167,10 +180,11 @@ private:
                     if (!start_op(r, p)) return;
                     break;
                 case State::AtCollective: {
-                    const Step& s = p.steps[p.step];
+                    const Step& s = p.in_pair ? p.pair.cursor.peek() : p.steps[p.step];
                     const Group& g = s.kind == StepKind::EpCollective ? ep_group(r) : tp_group(r);
                     finish_collective(r, p, s, g.end);
-                    ++p.step;
+                    if (p.in_pair) pair_collective_done(p, s);
+                    else ++p.step;
                     p.state = p.in_pair ? State::Pair : State::Walk;
                     break;
                 }
@@ -178,7 +192,7 @@ private:
                     if (!walk(r, p)) return;
                     break;
                 case State::Pair:
-                    if (!pair_collectives(r, p)) return;
+                    if (!pair_walk(r, p)) return;
                     break;
             }
         }
@@ -269,60 +283,82 @@ private:
         return true;
     }
 
-    // DualPipe's overlapped pair: both chunks' computation at once (slowed), then their
-    // collectives on the collective stream from the pair's start.
+    // DualPipe's overlapped pair: the two chunks' steps in the pair's program order on the
+    // compute and collective streams (pair_order.h), computation slowed by the comm SMs.
     void begin_pair(int r, Proc& p, const PipelineOp& o, Picoseconds start) {
         const StageProgram& f = stage(o.part.stage);
         const StageProgram& b = stage(o.backward.stage);
-        Picoseconds c = f.fixed_compute_ps[kFs] + b.fixed_compute_ps[kBWs];
-        for (int t : f.moe) c += experts_ps(r, t, kFs, o.part.micro_batch);
-        for (int t : b.moe) c += experts_ps(r, t, kBWs, o.backward.micro_batch);
-        p.compute_end = start + c;
-        p.tally.busy_ps += c;
-        if (p.pending_count) cover(p, start, start + c);
-        if (p.recording) record_pair_compute(r, p, o, start);
+        PairState& q = p.pair;
+        q = PairState{};
+        q.cursor = PairCursor(pair_order_of(prog_, o.part.stage, o.backward.stage), f.steps[kF], b.steps[kBW]);
+        q.start = q.compute = q.comm = start;
+        q.ready = {start, start};
         out_.activities += static_cast<std::int64_t>(f.steps[kF].size() + b.steps[kBW].size() - f.collectives[0].size() -
                                                      b.collectives[1].size());
         p.in_pair = true;
-        p.half = 0;
-        p.steps = f.collectives[0].data();
-        p.nsteps = static_cast<std::int32_t>(f.collectives[0].size());
-        p.step = 0;
-        p.t = start;
         p.state = State::Pair;
+        (void)r;
     }
 
-    void record_pair_compute(int r, const Proc& p, const PipelineOp& o, Picoseconds t) {
-        for (int half = 0; half < 2; ++half) {
-            const workload::OpPart& part = half == 0 ? o.part : o.backward;
-            const int pass = half == 0 ? kF : kBW;
-            const auto& list = stage(part.stage).steps[static_cast<std::size_t>(pass)];
-            for (std::size_t i = 0; i < list.size(); ++i) {
-                const Step& s = list[i];
-                Picoseconds d = s.slow_ps;
-                if (s.kind == StepKind::Experts) d = experts_ps(r, s.moe, half == 0 ? kFs : kBWs, part.micro_batch);
-                else if (s.kind != StepKind::Compute) continue;
-                record(r, p, RawKind::Step, static_cast<std::uint8_t>(half), static_cast<std::uint8_t>(pass),
-                       static_cast<std::int32_t>(i), t, t + d);
-                t += d;
+    // The compute stream idle over [from, to), waiting for chain c's last collective: the part
+    // before that collective started and after this GPU reached it is waiting for the group's
+    // last member, the rest exposed communication.
+    void pair_idle(Proc& p, int c, Picoseconds from, Picoseconds to) {
+        const PairState& q = p.pair;
+        const auto u = static_cast<std::size_t>(c);
+        const Picoseconds wait = std::max<Picoseconds>(0, std::min(q.collective_start[u], to) - std::max(q.arrived[u], from));
+        p.tally.wait_ps += wait;
+        (q.ep[u] ? p.tally.ep_exposed_ps : p.tally.tp_exposed_ps) += to - from - wait;
+    }
+
+    // False when blocked at a collective.
+    bool pair_walk(int r, Proc& p) {
+        PairState& q = p.pair;
+        const PipelineOp& o = ops(r)[static_cast<std::size_t>(p.op)];
+        while (!q.cursor.done()) {
+            const int c = q.cursor.chain();
+            const auto u = static_cast<std::size_t>(c);
+            const Step& s = q.cursor.peek();
+            if (is_collective(s)) {
+                p.t = std::max(q.comm, q.ready[u]);
+                if (!arrive(r, p, s)) return false;
+                pair_collective_done(p, s);
+                continue;
             }
+            const std::int32_t index = q.cursor.index();
+            q.cursor.take();
+            const Picoseconds d = s.kind == StepKind::Experts
+                                      ? experts_ps(r, s.moe, c == 0 ? kFs : kBWs, c == 0 ? o.part.micro_batch : o.backward.micro_batch)
+                                      : s.slow_ps;
+            if (q.ready[u] > q.compute) {
+                pair_idle(p, c, q.compute, q.ready[u]);
+                q.compute = q.ready[u];
+            }
+            if (p.recording)
+                record(r, p, RawKind::Step, static_cast<std::uint8_t>(c), static_cast<std::uint8_t>(c == 0 ? kF : kBW), index,
+                       q.compute, q.compute + d);
+            p.tally.busy_ps += d;
+            q.compute += d;
+            q.ready[u] = q.compute;
         }
+        if (q.comm > q.compute) pair_idle(p, q.comm_chain, q.compute, q.comm);
+        const Picoseconds end = std::max(q.compute, q.comm);
+        if (p.pending_count) cover(p, q.start, end);  // the pair holds the GPU throughout
+        end_op(r, p, end);
+        return true;
     }
 
-    bool pair_collectives(int r, Proc& p) {
-        for (;;) {
-            for (; p.step < p.nsteps; ++p.step)
-                if (!arrive(r, p, p.steps[p.step])) return false;
-            if (p.half == 1) break;
-            const PipelineOp& o = ops(r)[static_cast<std::size_t>(p.op)];
-            const auto& list = stage(o.backward.stage).collectives[1];
-            p.half = 1;
-            p.steps = list.data();
-            p.nsteps = static_cast<std::int32_t>(list.size());
-            p.step = 0;
-        }
-        end_op(r, p, std::max(p.compute_end, p.t));
-        return true;
+    // The pair's collective `s` (the cursor's next step) has completed at p.t.
+    void pair_collective_done(Proc& p, const Step& s) {
+        PairState& q = p.pair;
+        const int c = q.cursor.chain();
+        const auto u = static_cast<std::size_t>(c);
+        q.cursor.take();
+        q.comm = q.ready[u] = p.t;
+        q.collective_start[u] = p.t - s.ps;
+        q.arrived[u] = p.arrive;
+        q.ep[u] = s.kind == StepKind::EpCollective;
+        q.comm_chain = static_cast<std::uint8_t>(c);
     }
 
     // Arrives at the collective `s` at p.t. True when it completed (p.t is its end), false
@@ -349,34 +385,20 @@ private:
 
     void finish_collective(int r, Proc& p, const Step& s, Picoseconds end) {
         const Picoseconds start = end - s.ps;
-        Picoseconds exposed = s.ps, wait = start - p.arrive;
-        if (p.in_pair) {  // hidden while the pair's computation runs
-            exposed = std::max<Picoseconds>(0, end - std::max(start, p.compute_end));
-            wait = std::max<Picoseconds>(0, start - std::max(p.arrive, p.compute_end));
+        if (!p.in_pair) {  // a pair counts what its compute stream waits for (pair_idle)
+            (s.kind == StepKind::EpCollective ? p.tally.ep_exposed_ps : p.tally.tp_exposed_ps) += s.ps;
+            p.tally.wait_ps += start - p.arrive;
         }
-        (s.kind == StepKind::EpCollective ? p.tally.ep_exposed_ps : p.tally.tp_exposed_ps) += exposed;
-        p.tally.wait_ps += wait;
         ++out_.activities;
         if (p.recording) {
-            const std::uint8_t pass = p.in_pair ? static_cast<std::uint8_t>(p.half == 0 ? kF : kBW) : p.pass;
-            const std::int32_t index = p.in_pair ? collective_index(r, p) : p.step;
-            const std::uint8_t half = p.in_pair ? p.half : 0;
+            const int chain = p.in_pair ? p.pair.cursor.chain() : 0;
+            const std::uint8_t pass = p.in_pair ? static_cast<std::uint8_t>(chain == 0 ? kF : kBW) : p.pass;
+            const std::int32_t index = p.in_pair ? p.pair.cursor.index() : p.step;
+            const std::uint8_t half = static_cast<std::uint8_t>(chain);
             if (start > p.arrive) record(r, p, RawKind::Wait, half, pass, index, p.arrive, start);
             record(r, p, RawKind::Step, half, pass, index, start, end);
         }
         p.t = end;
-    }
-
-    // Inside a pair, the index in the F / BW step list of the collective being run.
-    std::int32_t collective_index(int r, const Proc& p) const {
-        const PipelineOp& o = ops(r)[static_cast<std::size_t>(p.op)];
-        const auto& list = stage(p.half == 0 ? o.part.stage : o.backward.stage).steps[p.half == 0 ? kF : kBW];
-        int seen = 0;
-        for (std::size_t i = 0; i < list.size(); ++i) {
-            if (list[i].kind != StepKind::EpCollective && list[i].kind != StepKind::TpCollective) continue;
-            if (seen++ == p.step) return static_cast<std::int32_t>(i);
-        }
-        return 0;
     }
 
     void end_op(int r, Proc& p, Picoseconds end) {

@@ -7,6 +7,7 @@
 
 #include "moesim/common/error.h"
 #include "operator_costs.h"
+#include "pair_order.h"
 
 namespace moesim::training::detail {
 
@@ -344,6 +345,14 @@ FullProgram build_full_program(const TrainingSetup& st, const workload::Pipeline
             for (const Step& x : sp.steps[half == 0 ? kF : kBW])
                 if (x.kind == StepKind::EpCollective || x.kind == StepKind::TpCollective)
                     sp.collectives[static_cast<std::size_t>(half)].push_back(x);
+    }
+    if (overlap) {
+        const auto slowest = [&](const Step& s, int chain) { return slowest_experts_ps(prog, s, chain); };
+        prog.pair_orders.reserve(static_cast<std::size_t>(stages * stages));
+        for (int f = 0; f < stages; ++f)
+            for (int b = 0; b < stages; ++b)
+                prog.pair_orders.push_back(make_pair_order(prog.stages[static_cast<std::size_t>(f)].steps[kF],
+                                                           prog.stages[static_cast<std::size_t>(b)].steps[kBW], slowest));
     }
     return prog;
 }

@@ -83,6 +83,9 @@ struct FullProgram {
     std::vector<StageProgram> stages;
     std::vector<MoeTable> moe;
     std::vector<StageCosts> stage_costs;  // stage_costs() of each stage, at the slowest rank's load
+    // DualPipe pairs' program order (pair_order.h) per forward stage × backward stage
+    // (index f·stages + b); empty for schedules without pairs.
+    std::vector<std::vector<std::uint8_t>> pair_orders;
     double slowdown = 1.0;             // SMs / (SMs − comm_sms) inside FB pairs, else 1
     bool exchangeable = false;         // loads may be rotated over the EP ranks
     std::int64_t steps = 0;            // over every stage and pass (size of the program)

@@ -6,6 +6,7 @@
 
 #include "full_engine.h"
 #include "full_program.h"
+#include "pair_order.h"
 #include "moesim/common/error.h"
 #include "moesim/training/full_sim.h"
 #include "result_fill.h"
@@ -222,10 +223,8 @@ FullRun run_step_full(const TrainingSetup& st, const FullOptions& options) {
                                             "per EP group and micro-batch"
                                           : ""),
         detail::profile_assumption(st),
-        overlap ? to_string(p.schedule) +
-                      ": within each overlapped forward-and-backward pair, both chunks' collectives run on the "
-                      "collective stream while their computation, slowed by SMs/(SMs - comm_sms), runs on the compute "
-                      "stream; outside pairs each layer's dispatch and combine are exposed"
+        overlap ? detail::describe_pair_overlap(to_string(p.schedule)) +
+                      "; outside pairs each layer's dispatch and combine are exposed"
                 : to_string(p.schedule) + ": each layer's EP/TP collectives run between its computations (exposed)",
         "PP sends asynchronous on the sender's pipeline-send stream; the receiver waits for them",
         st.moe_imbalance.describe(),

@@ -1,0 +1,155 @@
+#pragma once
+// DualPipe's overlapped forward-and-backward pair at layer granularity (V3TR §3.2.1, Fig. 4).
+// Each chunk is a chain of steps — computation, and the all-to-alls (or TP collectives)
+// between its parts — and a step waits for the previous step of its chain. Both chains are
+// issued in one program order onto two in-order streams, computation and collectives. The
+// order is fixed per pair of stages, the same on every GPU (a group's collectives must come in
+// the same order on all its members): a greedy list schedule at the stage's durations (each
+// MoE layer at its slowest EP rank's load). Computation goes to whichever chain can start
+// first, the backward one on a tie; a collective is issued as soon as its chain reaches it.
+// In the steady state this is the report's arrangement: the backward MLP runs while the
+// forward dispatch is in flight, the forward MLP beside the backward dispatch, the backward
+// attention beside the forward combine, the next forward attention beside the backward
+// combine. A collective hides only behind the computation that runs beside it; when it
+// outlasts it, the compute stream waits for it (exposed communication), which an overlap of
+// the whole pair (the max of its two sums) misses.
+#include <algorithm>
+#include <array>
+#include <cstdint>
+#include <string>
+#include <vector>
+
+#include "full_program.h"
+
+namespace moesim::training::detail {
+
+inline bool is_collective(const Step& s) {
+    return s.kind == StepKind::EpCollective || s.kind == StepKind::TpCollective;
+}
+
+// Chain 0: the forward chunk's F list; chain 1: the backward chunk's BW list. A program
+// order is the chain of each step taken, one entry per step.
+using PairOrder = std::vector<std::uint8_t>;
+
+// Walks a pair's two step lists in a program order.
+struct PairCursor {
+    std::array<const Step*, 2> steps{};
+    std::array<std::int32_t, 2> next{};
+    const std::uint8_t* order = nullptr;
+    std::int32_t pos = 0, size = 0;
+
+    PairCursor() = default;
+    PairCursor(const PairOrder& o, const std::vector<Step>& forward, const std::vector<Step>& backward)
+        : steps{forward.data(), backward.data()}, order(o.data()), size(static_cast<std::int32_t>(o.size())) {}
+
+    bool done() const { return pos == size; }
+    int chain() const { return order[pos]; }  // the chain of the next step (when !done())
+    const Step& peek() const { return steps[order[pos]][next[order[pos]]]; }
+    std::int32_t index() const { return next[order[pos]]; }  // its index in its list
+    const Step& take() {
+        const int c = order[pos++];
+        return steps[static_cast<std::size_t>(c)][next[static_cast<std::size_t>(c)]++];
+    }
+};
+
+// The greedy program order of a pair (above). experts_ps(step, chain): an Experts step's
+// duration inside the pair; the other steps last slow_ps (computation) or ps (collectives).
+template <typename ExpertsPs>
+PairOrder make_pair_order(const std::vector<Step>& forward, const std::vector<Step>& backward, ExpertsPs&& experts_ps) {
+    const std::array<const std::vector<Step>*, 2> lists{&forward, &backward};
+    std::array<std::size_t, 2> next{};
+    std::array<Picoseconds, 2> ready{};
+    Picoseconds compute = 0, comm = 0;
+    PairOrder order;
+    order.reserve(forward.size() + backward.size());
+    const auto left = [&](int c) { return next[static_cast<std::size_t>(c)] < lists[static_cast<std::size_t>(c)]->size(); };
+    const auto peek = [&](int c) -> const Step& { return (*lists[static_cast<std::size_t>(c)])[next[static_cast<std::size_t>(c)]]; };
+    while (left(0) || left(1)) {
+        // Collectives the chains have reached, the earlier first.
+        int c = -1;
+        for (int k : {1, 0})
+            if (left(k) && is_collective(peek(k)) && (c < 0 || ready[static_cast<std::size_t>(k)] < ready[static_cast<std::size_t>(c)])) c = k;
+        if (c >= 0) {
+            comm = std::max(comm, ready[static_cast<std::size_t>(c)]) + peek(c).ps;
+            ready[static_cast<std::size_t>(c)] = comm;
+        } else {
+            // Computation: the chain that can start first, the backward one on a tie.
+            for (int k : {1, 0})
+                if (left(k) && (c < 0 || std::max(compute, ready[static_cast<std::size_t>(k)]) <
+                                             std::max(compute, ready[static_cast<std::size_t>(c)])))
+                    c = k;
+            const Step& s = peek(c);
+            compute = std::max(compute, ready[static_cast<std::size_t>(c)]) +
+                      (s.kind == StepKind::Experts ? experts_ps(s, c) : s.slow_ps);
+            ready[static_cast<std::size_t>(c)] = compute;
+        }
+        order.push_back(static_cast<std::uint8_t>(c));
+        ++next[static_cast<std::size_t>(c)];
+    }
+    return order;
+}
+
+// The assumption line every fidelity prints for a schedule with pairs.
+inline std::string describe_pair_overlap(const std::string& schedule) {
+    return schedule +
+           ": in each overlapped forward-and-backward pair, the two chunks' layers interleave on a compute stream "
+           "(slowed by SMs/(SMs - comm_sms)) and a collective stream, each step after its chunk's previous one, in "
+           "one fixed order per pair of stages (greedy list schedule, backward first: V3TR Fig. 4's arrangement); "
+           "an all-to-all hides behind the other chunk's computation beside it, and what outlasts it is exposed";
+}
+
+// An Experts step at its layer's slowest EP rank's load, inside a pair.
+inline Picoseconds slowest_experts_ps(const FullProgram& prog, const Step& s, int chain) {
+    const auto& ps = prog.moe[static_cast<std::size_t>(s.moe)].ps[chain == 0 ? kFs : kBWs];
+    return *std::max_element(ps.begin(), ps.end());
+}
+
+inline const PairOrder& pair_order_of(const FullProgram& prog, int forward_stage, int backward_stage) {
+    return prog.pair_orders[static_cast<std::size_t>(forward_stage) * prog.stages.size() + static_cast<std::size_t>(backward_stage)];
+}
+
+// A pair on its own: every collective lasts its `ps` from when the GPU issues it (the
+// one-replica event mode, where every member of a group is the same GPU).
+struct PairTiming {
+    Picoseconds span_ps = 0;     // from the pair's start to the end of both streams
+    Picoseconds compute_ps = 0;  // busy time of the compute stream
+    Picoseconds ep_wait_ps = 0;  // compute stream idle waiting for an EP collective
+    Picoseconds tp_wait_ps = 0;  // … for a TP collective
+};
+
+template <typename ExpertsPs>
+PairTiming time_pair(const PairOrder& order, const std::vector<Step>& forward, const std::vector<Step>& backward,
+                     ExpertsPs&& experts_ps) {
+    PairCursor pc(order, forward, backward);
+    Picoseconds compute = 0, comm = 0;
+    std::array<Picoseconds, 2> ready{};
+    std::array<bool, 2> ep_last{};  // the chain's last collective was an EP one
+    int comm_chain = 0;             // the chain of the last collective
+    PairTiming t;
+    const auto idle = [&](Picoseconds gap, bool ep) { (ep ? t.ep_wait_ps : t.tp_wait_ps) += gap; };
+    while (!pc.done()) {
+        const int c = pc.chain();
+        const auto u = static_cast<std::size_t>(c);
+        const Step& s = pc.take();
+        if (is_collective(s)) {
+            comm = std::max(comm, ready[u]) + s.ps;
+            ready[u] = comm;
+            ep_last[u] = s.kind == StepKind::EpCollective;
+            comm_chain = c;
+            continue;
+        }
+        if (ready[u] > compute) {
+            idle(ready[u] - compute, ep_last[u]);
+            compute = ready[u];
+        }
+        const Picoseconds d = s.kind == StepKind::Experts ? experts_ps(s, c) : s.slow_ps;
+        compute += d;
+        t.compute_ps += d;
+        ready[u] = compute;
+    }
+    if (comm > compute) idle(comm - compute, ep_last[static_cast<std::size_t>(comm_chain)]);
+    t.span_ps = std::max(compute, comm);
+    return t;
+}
+
+}  // namespace moesim::training::detail
