@@ -177,3 +177,22 @@ TEST_CASE("prepare_serving: colocated pools share one GPU's memory", "[inference
           Approx(two->gpu.hbm_bytes - two->prefill.weights_bytes - two->decode.weights_bytes -
                  std::max(two->prefill.working_bytes, two->decode.working_bytes)));
 }
+
+TEST_CASE("prepare_serving: prefill working memory is sized for one group's share of max_batch_tokens", "[inference]") {
+    // The simulation gives each attention group at most max_batch_tokens / groups new tokens
+    // per iteration (serving_sim.h: strict shares); the memory plan sizes a group for that.
+    const Priced v3(v3_doc());
+    const auto& p = v3.setup->prefill;
+    REQUIRE(p.attention_groups == 8);
+    CHECK(p.max_tokens_per_group == 16384 / 8);
+    CHECK(p.max_tokens_per_group == v3.costs->max_batch_tokens() / v3.costs->attention_groups(Pool::Prefill));
+    CHECK(p.max_sequences_per_group == p.max_tokens_per_group);
+    // Twice the tokens per iteration: twice a group's share, and more working memory.
+    const auto twice = prepare(with(v3_doc(), "/inference/prefill/max_batch_tokens", 32768));
+    CHECK(twice->prefill.max_tokens_per_group == 2 * p.max_tokens_per_group);
+    CHECK(twice->prefill.working_bytes > p.working_bytes);
+    // Group-side buffers grow with the group's share, not the instance's tokens: with the
+    // same tokens over 32 groups of one GPU (DAY6's DP32), a group holds 512 of them.
+    const auto dp32 = prepare(with(v3_doc(), "/inference/prefill/attn_tp", 1));
+    CHECK(dp32->prefill.max_tokens_per_group == 16384 / 32);
+}

@@ -117,9 +117,10 @@ PoolPlan plan_pool(const ServingSetup& st, Pool pool) {
     p.kv_shards = kv_shards(cfg, p.attn_tp);
     p.mtp_loaded = mtp_loaded(st, pool);
     if (prefill) {
-        // One group may take the whole batch; every sequence brings at least one new token.
-        p.max_tokens_per_group = inf.prefill.max_batch_tokens;
-        p.max_sequences_per_group = inf.prefill.max_batch_tokens;
+        // A group's share of an iteration is strict (serving_sim.h): max_batch_tokens / groups
+        // new tokens, as serving_deployment.cpp gives it; every sequence brings at least one.
+        p.max_tokens_per_group = std::max<std::int64_t>(1, inf.prefill.max_batch_tokens / p.attention_groups);
+        p.max_sequences_per_group = p.max_tokens_per_group;
     } else {
         p.max_sequences_per_group = std::int64_t{inf.decode.max_batch_per_gpu} * p.attn_tp;
         p.max_tokens_per_group = p.max_sequences_per_group * (1 + inf.decode.mtp.draft_tokens);
