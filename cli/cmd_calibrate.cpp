@@ -163,11 +163,7 @@ int cmd_calibrate(const Args& args) {
     const bool measuring = !vm.count("measurements");
     if (measuring) {
         run.device = kernels::query_device();
-        if (!run.device.available)
-            throw CalibrationError("no GPU to measure: " + run.device.unavailable_reason + ". Nothing was written.");
-        if (!run.device.nccl_available)
-            throw CalibrationError("NCCL is not available on this machine (" + run.device.name +
-                                   "): the collective sweeps cannot run, so no profile is fitted. Nothing was written.");
+        calib::check_can_measure(run.device);
         run.plan.quick = vm.count("quick") > 0;
         run.created = today_utc();
         run.tool_version = std::string("moesim ") + MOESIM_VERSION + " (" + MOESIM_GIT_REVISION + ")";

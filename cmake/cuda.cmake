@@ -4,7 +4,8 @@
 #
 # Sets:
 #   MOESIM_HAVE_CUDA  ON when nvcc works and the toolkit provides cudart and cublasLt
-#   MOESIM_HAVE_NCCL  ON when, in addition, nccl.h and libnccl were found (target moesim::nccl)
+#   MOESIM_HAVE_NCCL  ON when, in addition, nccl.h and libnccl were found (MOESIM_NCCL_INCLUDE_DIR,
+#                     MOESIM_NCCL_LIBRARY; kernels/nccl loads the library at run time)
 #
 # -DMOESIM_CUDA=OFF (or -DCMAKE_DISABLE_FIND_PACKAGE_CUDAToolkit=ON) builds without CUDA even
 # where nvcc exists; CMAKE_CUDA_COMPILER / CUDACXX / CUDAToolkit_ROOT pick another toolkit;
@@ -63,10 +64,6 @@ if(MOESIM_HAVE_CUDA)
                PATH_SUFFIXES lib lib64 lib/x86_64-linux-gnu)
   if(MOESIM_NCCL_INCLUDE_DIR AND MOESIM_NCCL_LIBRARY)
     set(MOESIM_HAVE_NCCL ON)
-    add_library(moesim::nccl UNKNOWN IMPORTED)
-    set_target_properties(moesim::nccl PROPERTIES
-      IMPORTED_LOCATION "${MOESIM_NCCL_LIBRARY}"
-      INTERFACE_INCLUDE_DIRECTORIES "${MOESIM_NCCL_INCLUDE_DIR}")
   endif()
   message(STATUS "CUDA kernels: ON (nvcc ${CMAKE_CUDA_COMPILER_VERSION}, architectures "
                  "${CMAKE_CUDA_ARCHITECTURES}); NCCL sweeps: ${MOESIM_HAVE_NCCL}")

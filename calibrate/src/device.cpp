@@ -15,6 +15,16 @@ std::string upper(std::string s) {
 
 }  // namespace
 
+void check_can_measure(const kernels::DeviceInfo& device) {
+    if (!device.available)
+        throw CalibrationError("no GPU to measure: " + device.unavailable_reason + ". Nothing was written.");
+    if (!device.nccl_available)
+        throw CalibrationError("NCCL is not available on this machine (" + device.name + "): " +
+                               (device.nccl_unavailable_reason.empty() ? "unknown reason" : device.nccl_unavailable_reason) +
+                               ". The collective sweeps cannot run, so no profile is fitted (MOESIM_NCCL_LIBRARY names "
+                               "the library to load). Nothing was written.");
+}
+
 const hw::CalibrationProfile& base_profile_for(const kernels::DeviceInfo& device) {
     // Hopper (sm_90): H100, H800 and H200 share the GH100 die; the bundled published profile
     // is the H800's (calibrations/h800-published.json).

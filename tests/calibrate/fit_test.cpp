@@ -244,3 +244,26 @@ TEST_CASE("the profile as written to a file loads back to the same document", "[
     CHECK(p.gemm_efficiency({100, 7168, 2048}, hw::Dtype::FP8) == f.profile.gemm_efficiency({100, 7168, 2048}, hw::Dtype::FP8));
     CHECK(p.collective_points().size() == f.profile.collective_points().size());
 }
+
+TEST_CASE("measuring needs a GPU and NCCL: each refusal says why and that nothing was written", "[calibrate]") {
+    auto device = test::synthetic_h100_device();
+    REQUIRE(device.nccl_available);
+    CHECK_NOTHROW(calib::check_can_measure(device));
+    SECTION("no GPU") {
+        device.available = false;
+        device.unavailable_reason = "no CUDA device: the driver reports none";
+        CHECK_THROWS_WITH(calib::check_can_measure(device),
+                          Contains("no GPU to measure: no CUDA device: the driver reports none") &&
+                              Contains("Nothing was written"));
+    }
+    SECTION("a GPU, but NCCL cannot be loaded at run time") {
+        device.nccl_available = false;
+        device.nccl_version.clear();
+        device.nccl_unavailable_reason = "cannot load NCCL (/nonexistent/libnccl.so.2): no such file";
+        CHECK_THROWS_AS(calib::check_can_measure(device), CalibrationError);
+        CHECK_THROWS_WITH(calib::check_can_measure(device),
+                          Contains("NCCL is not available on this machine (NVIDIA H100 80GB HBM3)") &&
+                              Contains("cannot load NCCL (/nonexistent/libnccl.so.2): no such file") &&
+                              Contains("MOESIM_NCCL_LIBRARY") && Contains("Nothing was written"));
+    }
+}

@@ -3,8 +3,6 @@
 // Timing follows nccl-tests: a host clock around a batch of iterations, then every stream
 // synchronised; the batch's time per iteration is one repetition, and the measurement is the
 // median over SuitePlan::repetitions batches.
-#include <nccl.h>
-
 #include <algorithm>
 #include <chrono>
 #include <cmath>
@@ -14,6 +12,7 @@
 #include "moesim/kernels/cuda_check.h"
 #include "moesim/kernels/device_buffer.h"
 #include "moesim/kernels/error_check.h"
+#include "moesim/kernels/nccl_api.h"
 #include "moesim/kernels/nccl_bench.h"
 #include "moesim/kernels/nccl_cuda.h"
 
@@ -22,7 +21,7 @@
         const ncclResult_t moesim_nccl_status_ = (expr);                                              \
         if (moesim_nccl_status_ != ncclSuccess)                                                       \
             throw ::moesim::kernels::NcclError(std::string(__FILE__) + ":" + std::to_string(__LINE__) + \
-                                               ": " #expr " failed: " + ncclGetErrorString(moesim_nccl_status_)); \
+                                               ": " #expr " failed: " + ::moesim::kernels::nccl().ncclGetErrorString(moesim_nccl_status_)); \
     } while (0)
 
 namespace moesim::kernels {
@@ -47,7 +46,7 @@ public:
         std::vector<int> devices(static_cast<std::size_t>(count));
         for (int d = 0; d < count; ++d) devices[static_cast<std::size_t>(d)] = d;
         std::vector<ncclComm_t> comms(static_cast<std::size_t>(count));
-        MOESIM_NCCL_CHECK(ncclCommInitAll(comms.data(), count, devices.data()));
+        MOESIM_NCCL_CHECK(nccl().ncclCommInitAll(comms.data(), count, devices.data()));
         ranks_.resize(static_cast<std::size_t>(count));
         for (int d = 0; d < count; ++d) {
             Rank& r = ranks_[static_cast<std::size_t>(d)];
@@ -70,7 +69,7 @@ public:
             r.recv = {};
             r.wrong = {};
             if (r.stream) cudaStreamDestroy(r.stream);
-            if (r.comm) ncclCommDestroy(r.comm);
+            if (r.comm) nccl().ncclCommDestroy(r.comm);
         }
         cudaSetDevice(0);
     }
@@ -93,36 +92,36 @@ private:
 
 void launch(CollectiveOp op, const CollectiveCounts& c, Ranks& ranks) {
     const int n = ranks.size();
-    MOESIM_NCCL_CHECK(ncclGroupStart());
+    MOESIM_NCCL_CHECK(nccl().ncclGroupStart());
     for (int rank = 0; rank < n; ++rank) {
         Rank& r = ranks.all()[static_cast<std::size_t>(rank)];
         const float* send = r.send.get();
         float* recv = r.recv.get();
         switch (op) {
             case CollectiveOp::AllReduce:
-                MOESIM_NCCL_CHECK(ncclAllReduce(send, recv, c.param_count, ncclFloat32, ncclSum, r.comm, r.stream));
+                MOESIM_NCCL_CHECK(nccl().ncclAllReduce(send, recv, c.param_count, ncclFloat32, ncclSum, r.comm, r.stream));
                 break;
             case CollectiveOp::AllGather:
-                MOESIM_NCCL_CHECK(ncclAllGather(send, recv, c.param_count, ncclFloat32, r.comm, r.stream));
+                MOESIM_NCCL_CHECK(nccl().ncclAllGather(send, recv, c.param_count, ncclFloat32, r.comm, r.stream));
                 break;
             case CollectiveOp::ReduceScatter:
-                MOESIM_NCCL_CHECK(ncclReduceScatter(send, recv, c.param_count, ncclFloat32, ncclSum, r.comm, r.stream));
+                MOESIM_NCCL_CHECK(nccl().ncclReduceScatter(send, recv, c.param_count, ncclFloat32, ncclSum, r.comm, r.stream));
                 break;
             case CollectiveOp::AllToAll:
                 // nccl-tests' all-to-all: a send and a receive of param_count elements per peer.
                 for (int peer = 0; peer < n; ++peer) {
                     const std::size_t offset = static_cast<std::size_t>(peer) * c.param_count;
-                    MOESIM_NCCL_CHECK(ncclSend(send + offset, c.param_count, ncclFloat32, peer, r.comm, r.stream));
-                    MOESIM_NCCL_CHECK(ncclRecv(recv + offset, c.param_count, ncclFloat32, peer, r.comm, r.stream));
+                    MOESIM_NCCL_CHECK(nccl().ncclSend(send + offset, c.param_count, ncclFloat32, peer, r.comm, r.stream));
+                    MOESIM_NCCL_CHECK(nccl().ncclRecv(recv + offset, c.param_count, ncclFloat32, peer, r.comm, r.stream));
                 }
                 break;
             case CollectiveOp::SendRecv:
-                MOESIM_NCCL_CHECK(ncclSend(send, c.param_count, ncclFloat32, (rank + 1) % n, r.comm, r.stream));
-                MOESIM_NCCL_CHECK(ncclRecv(recv, c.param_count, ncclFloat32, (rank + n - 1) % n, r.comm, r.stream));
+                MOESIM_NCCL_CHECK(nccl().ncclSend(send, c.param_count, ncclFloat32, (rank + 1) % n, r.comm, r.stream));
+                MOESIM_NCCL_CHECK(nccl().ncclRecv(recv, c.param_count, ncclFloat32, (rank + n - 1) % n, r.comm, r.stream));
                 break;
         }
     }
-    MOESIM_NCCL_CHECK(ncclGroupEnd());
+    MOESIM_NCCL_CHECK(nccl().ncclGroupEnd());
 }
 
 double batch_seconds(CollectiveOp op, const CollectiveCounts& c, Ranks& ranks, int iterations) {

@@ -1,8 +1,7 @@
 // runner.h with CUDA: what device is here, and the benchmark suite over every bundled kernel.
 #include <cuda_runtime_api.h>
 #ifdef MOESIM_KERNELS_HAVE_NCCL
-#include <nccl.h>
-
+#include "moesim/kernels/nccl_api.h"
 #include "moesim/kernels/nccl_bench.h"
 #endif
 
@@ -34,7 +33,16 @@ std::string cuda_error_text(cudaError_t status) {
 void query_nccl(DeviceInfo& info) {
 #ifdef MOESIM_KERNELS_HAVE_NCCL
     int v = 0;
-    if (ncclGetVersion(&v) == ncclSuccess && v > 0) {
+    const NcclApi* api = nullptr;
+    try {
+        api = &nccl();  // loaded here, on first use: a missing library is reported, not fatal
+    } catch (const NcclError& e) {
+        info.nccl_unavailable_reason = e.what();
+        return;
+    }
+    if (api->ncclGetVersion(&v) != ncclSuccess || v <= 0) {
+        info.nccl_unavailable_reason = "ncclGetVersion failed";
+    } else {
         info.nccl_available = true;
         // NCCL_VERSION(): 1000·major + 100·minor + patch up to 2.8, 10000·major + 100·minor +
         // patch from 2.9 on.
@@ -44,7 +52,7 @@ void query_nccl(DeviceInfo& info) {
         info.nccl_version = std::to_string(major) + "." + std::to_string(minor) + "." + std::to_string(v % 100);
     }
 #else
-    (void)info;  // built without NCCL: nccl_available stays false
+    info.nccl_unavailable_reason = "built without NCCL (nccl.h or libnccl was not found at configure time)";
 #endif
 }
 

@@ -10,6 +10,7 @@ DeviceInfo query_device() {
     info.unavailable_reason =
         "built without CUDA (nvcc was not found at configure time, or MOESIM_CUDA was OFF); "
         "rebuild on a machine with the CUDA toolkit to measure kernels";
+    info.nccl_unavailable_reason = "built without CUDA";
     return info;
 }
 

@@ -66,6 +66,10 @@ struct FitOptions {
 // (kernel, shape, largest error, what was compared): no profile may be fitted from them.
 void require_reference_checks(const std::vector<kernels::Measurement>& points);
 
+// Whether `device` can be measured: a usable GPU, and NCCL loaded (every profile holds the
+// collective sweeps). Throws CalibrationError saying why not, before anything is written.
+void check_can_measure(const kernels::DeviceInfo& device);
+
 // The bundled published profile of the device's family: h800-published for Hopper (compute
 // capability 9.x). Throws CalibrationError for another family (pass a base profile).
 const hw::CalibrationProfile& base_profile_for(const kernels::DeviceInfo& device);

@@ -24,6 +24,8 @@ struct DeviceInfo {
     std::string driver_version, cuda_version;  // e.g. "12.4"
     bool nccl_available = false;
     std::string nccl_version;         // e.g. "2.21.5"; empty when !nccl_available
+    std::string nccl_unavailable_reason;  // when !nccl_available: why ("cannot load NCCL (…): …");
+                                          // this process's, not kept in measurement files
 };
 
 DeviceInfo query_device();
