@@ -186,12 +186,22 @@ TEST_CASE("a corrupt or newer profile: exit 2 naming the file and the JSON path,
         CHECK_FALSE(fs::exists(out));
     }
     SECTION("given to --base") {
-        const auto r = run_moesim(tmp, "calibrate", "--measurements", write_run(tmp, "m.json", synthetic_run()),
-                                  "--base", newer_file, "--out", out.string(), "--db", (tmp / "r.sqlite").string());
-        CHECK(r.exit_status == 2);
-        CHECK_THAT(r.err, Contains(newer_file + ": /format"));
-        CHECK_FALSE(fs::exists(out));
-        CHECK_FALSE(fs::exists(tmp / "r.sqlite"));
+        const std::string m = write_run(tmp, "m.json", synthetic_run());
+        for (const auto& [bad, what] : {std::pair{corrupt, corrupt + ": line "}, std::pair{newer_file, newer_file + ": /format"}}) {
+            const auto r = run_moesim(tmp, "calibrate", "--measurements", m, "--base", bad, "--out", out.string(), "--db",
+                                      (tmp / "r.sqlite").string());
+            CHECK(r.exit_status == 2);
+            CHECK_THAT(r.err, Contains(what));
+            CHECK_FALSE(fs::exists(out));
+            CHECK_FALSE(fs::exists(tmp / "r.sqlite"));
+        }
+    }
+    SECTION("given to moesim comm --calibration") {
+        for (const auto& [bad, what] : {std::pair{corrupt, corrupt + ": line "}, std::pair{newer_file, newer_file + ": /format"}}) {
+            const auto r = run_moesim(tmp, "comm", "all_reduce", "--size", "1M", "--calibration", bad);
+            CHECK(r.exit_status == 2);
+            CHECK_THAT(r.err, Contains(what));
+        }
     }
     SECTION("named by a scenario") {
         for (const auto& bad : {corrupt, newer_file}) {
@@ -201,6 +211,16 @@ TEST_CASE("a corrupt or newer profile: exit 2 naming the file and the JSON path,
             CHECK_THAT(r.err, Contains("/cluster/calibration: " + bad + ": "));
             CHECK_FALSE(fs::exists(tmp / "r.sqlite"));
         }
+    }
+    SECTION("a measurement file of a newer format") {
+        json m = moesim::calib::to_json(synthetic_run());
+        m["format"] = 2;
+        const auto r = run_moesim(tmp, "calibrate", "--measurements", write_json(tmp, "m.json", m), "--out",
+                                  out.string(), "--db", (tmp / "r.sqlite").string());
+        CHECK(r.exit_status == 2);
+        CHECK_THAT(r.err, Contains("m.json: /format: format 2 was written by a newer moesim"));
+        CHECK_FALSE(fs::exists(out));
+        CHECK_FALSE(fs::exists(tmp / "r.sqlite"));
     }
     SECTION("a corrupt measurement file") {
         json m = moesim::calib::to_json(synthetic_run());
