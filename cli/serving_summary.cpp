@@ -23,8 +23,11 @@ std::string length(const workload::LengthDistribution& d) {
 void print_pool(std::ostream& out, const char* label, const inference::PoolPlan& p, int instances,
                 const std::string& extra) {
     out << "  " << label << count(instances, "instance", "instances") << " x " << count(p.nodes, "node", "nodes") << " ("
-        << p.gpus << " GPUs): attention TP" << p.attn_tp << " x " << p.attention_groups << " groups, EP" << p.ep << ", "
-        << count(p.micro_batches, "micro-batch", "micro-batches") << extra << "\n";
+        << p.gpus << " GPUs): attention TP" << p.attn_tp << " x " << p.attention_groups << " groups, EP" << p.ep;
+    if (p.expert_slots_per_gpu > 0)
+        out << " (" << count(p.expert_slots_per_gpu, "expert", "experts") << " per GPU, " << p.redundant_experts
+            << " redundant)";
+    out << ", " << count(p.micro_batches, "micro-batch", "micro-batches") << extra << "\n";
 }
 
 void print_percentiles(std::ostream& out, const char* label, const inference::Percentiles& p, double slo_ms) {

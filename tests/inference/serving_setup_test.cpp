@@ -61,6 +61,49 @@ TEST_CASE("prepare_serving: expert slots and redundant experts fill every EP ran
     CHECK(llama->decode.redundant_experts == 0);
 }
 
+TEST_CASE("prepare_serving: redundant_experts adds replica slots on every GPU of the pool", "[inference]") {
+    // V3TR §3.4's prefill: EP32 with 32 redundant experts, "8+1" per GPU (PUBLISHED.md D).
+    const auto plain = prepare(v3_doc());
+    const auto eplb = prepare(with(v3_doc(), "/inference/prefill/redundant_experts", 32));
+    CHECK(eplb->prefill.expert_slots_per_gpu == 9);
+    CHECK(eplb->prefill.redundant_experts == 32);
+    // One more expert of every MoE layer per GPU (FP8: a byte per parameter); the prefill
+    // GPUs carry no MTP module.
+    const double moe_layers = static_cast<double>(plain->model.model.moe_layer_count());
+    CHECK(eplb->prefill.weights_bytes - plain->prefill.weights_bytes ==
+          Approx(moe_layers * expert_params(*plain)).epsilon(1e-12));
+    // A count that does not fill whole slots is rounded up to them: 33 replicas on EP32 take
+    // 10 slots per GPU, 64 replicas.
+    const auto more = prepare(with(v3_doc(), "/inference/prefill/redundant_experts", 33));
+    CHECK(more->prefill.expert_slots_per_gpu == 10);
+    CHECK(more->prefill.redundant_experts == 64);
+    // EP320 already holds 64 replicas in its spare slots; asking for them changes nothing.
+    const auto decode = prepare(with(v3_doc(), "/inference/decode/redundant_experts", 64));
+    CHECK(decode->decode.expert_slots_per_gpu == 1);
+    CHECK(decode->decode.weights_bytes == plain->decode.weights_bytes);
+    // A dense model has no experts to replicate.
+    require_rejected(with(llama_doc(), "/inference/prefill/redundant_experts", 4), "/inference/prefill/redundant_experts",
+                     {"4", "dense", "llama-3.1-70b"});
+}
+
+TEST_CASE("redundant experts: more expert groups on a GPU at the same rows never make an iteration faster",
+          "[inference]") {
+    const Priced plain(v3_doc());
+    const Priced eplb(with(v3_doc(), "/inference/prefill/redundant_experts", 32));
+    for (std::int64_t tokens : {256, 2048}) {
+        INFO(tokens << " new tokens per group");
+        const auto a = uniform(*plain.costs, Pool::Prefill, {4, tokens, 0});
+        const auto b = uniform(*eplb.costs, Pool::Prefill, {4, tokens, 0});
+        CHECK(eplb.costs->iteration_s(Pool::Prefill, b) >= plain.costs->iteration_s(Pool::Prefill, a));
+        const auto pa = plain.costs->iteration_breakdown(Pool::Prefill, a);
+        const auto pb = eplb.costs->iteration_breakdown(Pool::Prefill, b);
+        CHECK(pb.moe_gemm_s >= pa.moe_gemm_s);
+        // At a small batch the grouped GEMM reads its experts' weights: 9 of them, not 8.
+        if (tokens == 256) CHECK(pb.moe_gemm_s > pa.moe_gemm_s);
+        CHECK(pb.dispatch_s == pa.dispatch_s);  // the same tokens cross the network
+    }
+}
+
 TEST_CASE("prepare_serving: attn_tp must divide the attention heads", "[inference]") {
     // 128 heads; attn_tp 3 on a 3-node decode pool of 24 GPUs (3 divides 24).
     auto doc = with(v3_doc(), "/inference/decode/nodes", 3);

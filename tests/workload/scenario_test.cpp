@@ -121,6 +121,15 @@ TEST_CASE("counts where 0 is meaningful must be non-negative", "[workload]") {
             require_rejected(with(doc, pointer, -1), pointer, {"must be a non-negative integer, got -1"});
         }
     }
+    for (const char* pointer : {"/inference/prefill/redundant_experts", "/inference/decode/redundant_experts"}) {
+        SECTION(pointer) {
+            CHECK(parse(inference_doc()).inference.prefill.redundant_experts == 0);  // the default
+            const auto s = parse(with(inference_doc(), pointer, 32));
+            CHECK((std::string(pointer).find("prefill") != std::string::npos ? s.inference.prefill.redundant_experts
+                                                                              : s.inference.decode.redundant_experts) == 32);
+            require_rejected(with(inference_doc(), pointer, -1), pointer, {"must be a non-negative integer, got -1"});
+        }
+    }
 }
 
 TEST_CASE("real-valued keys are range-checked and finite", "[workload]") {

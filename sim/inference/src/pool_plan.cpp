@@ -108,10 +108,11 @@ PoolPlan plan_pool(const ServingSetup& st, Pool pool) {
     p.attn_tp = prefill ? inf.prefill.attn_tp : inf.decode.attn_tp;
     p.ep = prefill ? inf.prefill.ep : inf.decode.ep;
     p.micro_batches = prefill ? inf.prefill.micro_batches : inf.decode.micro_batches;
+    const int asked_redundant = prefill ? inf.prefill.redundant_experts : inf.decode.redundant_experts;
     p.gpus = p.nodes * s.cluster.gpus_per_node;
     p.attention_groups = p.gpus / p.attn_tp;
     if (cfg.is_moe()) {
-        p.expert_slots_per_gpu = static_cast<int>((cfg.n_routed_experts + p.ep - 1) / p.ep);
+        p.expert_slots_per_gpu = static_cast<int>((cfg.n_routed_experts + asked_redundant + p.ep - 1) / p.ep);
         p.redundant_experts = static_cast<int>(p.expert_slots_per_gpu * p.ep - cfg.n_routed_experts);
     }
     p.kv_shards = kv_shards(cfg, p.attn_tp);

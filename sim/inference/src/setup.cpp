@@ -26,7 +26,7 @@ std::string gib(double bytes) {
 std::string str(long long v) { return std::to_string(v); }
 
 void check_pool_against_model(const workload::Scenario& s, const workload::ModelConfig& m, const std::string& path,
-                              int attn_tp, int ep) {
+                              int attn_tp, int ep, int redundant_experts) {
     const std::string& f = s.source_file;
     if (m.num_heads % attn_tp != 0)
         throw ScenarioError(f, path + "/attn_tp",
@@ -37,6 +37,9 @@ void check_pool_against_model(const workload::Scenario& s, const workload::Model
                                 " KV heads of " + m.name + ", so its KV heads cannot be split evenly");
     if (!m.is_moe() && ep != 1)
         throw ScenarioError(f, path + "/ep", str(ep) + ": " + m.name + " is a dense model (no experts); use ep 1");
+    if (!m.is_moe() && redundant_experts != 0)
+        throw ScenarioError(f, path + "/redundant_experts",
+                            str(redundant_experts) + ": " + m.name + " is a dense model (no experts); use 0");
     const int gpn = s.cluster.gpus_per_node;
     if (ep > gpn && ep % gpn != 0)
         throw ScenarioError(f, path + "/ep",
@@ -86,8 +89,9 @@ std::unique_ptr<ServingSetup> prepare_serving(const workload::Scenario& s) {
     st->nic_GBps_per_gpu = workload::nic_GBps_per_gpu(s);
     const auto& m = st->model.model;
     const auto& inf = s.inference;
-    check_pool_against_model(s, m, "/inference/prefill", inf.prefill.attn_tp, inf.prefill.ep);
-    check_pool_against_model(s, m, "/inference/decode", inf.decode.attn_tp, inf.decode.ep);
+    check_pool_against_model(s, m, "/inference/prefill", inf.prefill.attn_tp, inf.prefill.ep,
+                             inf.prefill.redundant_experts);
+    check_pool_against_model(s, m, "/inference/decode", inf.decode.attn_tp, inf.decode.ep, inf.decode.redundant_experts);
     check_mtp(s, m);
 
     st->prefill = detail::plan_pool(*st, Pool::Prefill);

@@ -40,7 +40,8 @@ json pool_json(const Pool& p) {
                 {"nodes", p.nodes},
                 {"attn_tp", p.attn_tp},
                 {"ep", p.ep},
-                {"micro_batches", p.micro_batches}};
+                {"micro_batches", p.micro_batches},
+                {"redundant_experts", p.redundant_experts}};
 }
 
 json inference_json(const Inference& i) {

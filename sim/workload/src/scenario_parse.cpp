@@ -151,9 +151,10 @@ void parse_pool_shape(const Section& s, Pool& out) {
     out.attn_tp = s.positive("attn_tp", out.attn_tp);
     out.ep = s.positive("ep", out.ep);
     out.micro_batches = s.positive("micro_batches", out.micro_batches);
+    out.redundant_experts = s.non_negative("redundant_experts", out.redundant_experts);
 }
 
-const std::vector<std::string> kPoolKeys{"instances", "nodes", "attn_tp", "ep", "micro_batches"};
+const std::vector<std::string> kPoolKeys{"instances", "nodes", "attn_tp", "ep", "micro_batches", "redundant_experts"};
 
 std::vector<std::string> with(std::vector<std::string> keys, std::initializer_list<const char*> more) {
     keys.insert(keys.end(), more.begin(), more.end());

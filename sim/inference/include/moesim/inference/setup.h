@@ -12,10 +12,14 @@
 //    (TensorSplit), embedding and head are vocab-parallel over them; norms, router and shared
 //    experts are whole on every GPU (the shared expert runs on each GPU's own tokens, DAY6's
 //    "2 routed + 1 shared per GPU", PUBLISHED.md D). Routed experts: every GPU holds
-//    slots = ceil(routed / ep) experts of each MoE layer; the ep·slots − routed slots beyond
-//    the routed experts hold EPLB replicas of hot experts (redundant experts). This is
-//    DeepSeek's layout where the scenario gives EP320 or EP144 for 256 experts: one expert
-//    per GPU with 64 GPUs of replicas (V3TR §3.4), two per GPU with 32 replicas (DAY6). The
+//    slots = ceil((routed + redundant_experts) / ep) experts of each MoE layer (the pool's
+//    redundant_experts, default 0); the ep·slots − routed slots beyond the routed experts hold
+//    EPLB replicas of hot experts (redundant experts). This is DeepSeek's layout where the
+//    scenario gives EP320 or EP144 for 256 experts: one expert per GPU with 64 GPUs of
+//    replicas (V3TR §3.4), two per GPU with 32 replicas (DAY6); and EP32 with 32 redundant
+//    experts: 9 per GPU (V3TR §3.4's "8+1", DAY6's "9 routed"). Routing is balanced, so the
+//    replicas add weights and expert GEMM groups on each GPU but its expert rows stay
+//    ΣN·top_k / gpus: what they buy against a skewed load is not modelled. The
 //    MTP modules are loaded on decode GPUs when decode.mtp.draft_tokens > 0.
 //  * Working memory: inference keeps no activations across layers, so it is the largest set
 //    of buffers alive inside one layer at the pool's largest iteration (max_tokens_per_group
@@ -83,7 +87,7 @@ struct ServingSetup {
 
 // Throws ScenarioError naming the scenario file and JSON path: unknown model or GPU;
 // attn_tp not dividing the attention heads (or, for GQA, not dividing or divided by the KV
-// heads); ep > 1 for a dense model; MTP draft tokens for a model without MTP modules; a pool
+// heads); ep > 1 or redundant_experts > 0 for a dense model; MTP draft tokens for a model without MTP modules; a pool
 // whose weights and working memory do not fit on a GPU (needed vs available GiB), or that
 // leaves no room for a single token of KV cache.
 std::unique_ptr<ServingSetup> prepare_serving(const workload::Scenario& s);

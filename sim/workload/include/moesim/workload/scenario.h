@@ -100,8 +100,12 @@ struct Mtp {
     friend bool operator==(const Mtp&, const Mtp&) = default;
 };
 
+// redundant_experts (both pools): EPLB replicas of hot experts the pool holds beyond the
+// routed experts; each GPU then holds ceil((routed + redundant_experts) / ep) expert slots
+// (sim/inference setup.h).
 struct PrefillPool {
     int instances = 1, nodes = 1, attn_tp = 1, ep = 1;
+    int redundant_experts = 0;
     std::int64_t max_batch_tokens = 16384;
     int micro_batches = 1;
 
@@ -110,6 +114,7 @@ struct PrefillPool {
 
 struct DecodePool {
     int instances = 1, nodes = 1, attn_tp = 1, ep = 1;
+    int redundant_experts = 0;
     int max_batch_per_gpu = 256;
     int micro_batches = 1;
     Mtp mtp;
