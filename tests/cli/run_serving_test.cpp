@@ -58,6 +58,8 @@ TEST_CASE("run: every bundled serving scenario runs and prints its summary", "[c
     for (const char* line : {"  prefill ", "  decode ", "  TTFT ", "  TPOT ", "  throughput ", "  KV cache ", "  cost ",
                              "per 1M output tokens", "  assumptions:"})
         CHECK_THAT(r.out, Contains(line));
+    // The V3 report's prefill: 256 routed experts and 32 redundant ones over EP32, 9 per GPU.
+    CHECK_THAT(r.out, Contains("EP32 (9 experts per GPU, 32 redundant)"));
     CHECK(count_runs(db) == static_cast<long long>(files.size()));
     CHECK(query(db, "SELECT count(*) AS n FROM inference_results").at(0).at("n") == std::to_string(files.size()));
 }
@@ -71,7 +73,13 @@ TEST_CASE("run --json: a serving scenario gives the DESIGN §6 inference fields,
     CHECK(keys_of(run) == kInferenceKeys);
     CHECK(run["mode"] == "inference");
     CHECK(run["fidelity"] == "event");
-    CHECK(run["gpus"] == 352);
+    // Every GPU of both pools: (prefill instances x nodes + decode instances x nodes) x GPUs per node.
+    const json scenario = load_json(source_path(kServeScenario));
+    const json& inf = scenario.at("inference");
+    const auto pool_nodes = [&](const char* pool) {
+        return inf.at(pool).at("instances").get<int>() * inf.at(pool).at("nodes").get<int>();
+    };
+    CHECK(run["gpus"] == (pool_nodes("prefill") + pool_nodes("decode")) * scenario.at("cluster").at("gpus_per_node").get<int>());
     CHECK(run["requests_completed"].is_number_integer());
     CHECK(run["requests_completed"].get<long long>() > 0);
     for (const char* p : {"ttft_ms", "tpot_ms"}) {
