@@ -86,3 +86,19 @@ TEST_CASE("max load: an SLO below what one request alone gets is refused without
         CHECK_THROWS_WITH(find_max_load(s, costs), Catch::Contains("/inference/traffic/arrival"));
     }
 }
+
+TEST_CASE("max load: an SLO that a lone request passes the bound for but no rate meets ends in an error", "[inference]") {
+    // The bound prices one decode step alone (5.2 ms < 20 ms), but TPOT also carries the KV
+    // transfer: 2 s over the 99 tokens after the first is 20.2 ms per token at any rate. The
+    // search halves from 4 requests/s until fewer than one request would be measured, then
+    // says so instead of halving for ever.
+    auto s = bounded();
+    auto costs = bounded_costs();
+    costs.transfer_s = 2.0;
+    CHECK_THROWS_AS(find_max_load(s, costs), ScenarioError);
+    CHECK_THROWS_WITH(find_max_load(s, costs), Catch::StartsWith("fake.json: /inference/slo: no request rate down to") &&
+                                                   Catch::Contains("slo.tpot_p99_ms 20"));
+    // 1 s of transfer (10.1 ms per token) leaves room: the search finds a rate.
+    costs.transfer_s = 1.0;
+    CHECK(find_max_load(s, costs).requests_per_s > 0);
+}
