@@ -8,18 +8,7 @@
 #include "training_test_helpers.h"
 
 using namespace training_test;
-using moesim::training::detail::build_full_program;
-using moesim::training::detail::is_collective;
-using moesim::training::detail::kBW;
-using moesim::training::detail::kF;
-using moesim::training::detail::make_pair_order;
-using moesim::training::detail::pair_order_of;
-using moesim::training::detail::PairOrder;
-using moesim::training::detail::Segment;
-using moesim::training::detail::slowest_experts_ps;
-using moesim::training::detail::Step;
-using moesim::training::detail::StepKind;
-using moesim::training::detail::time_pair;
+using namespace moesim::training::detail;  // the pair model is internal to sim/training
 using moesim::units::Picoseconds;
 
 namespace {
@@ -41,7 +30,7 @@ Step all_to_all(Segment seg, Picoseconds ps) {
 const auto no_experts = [](const Step&, int) -> Picoseconds { return 0; };
 
 // The pair in its own greedy order, timed.
-moesim::training::detail::PairTiming timed(const std::vector<Step>& f, const std::vector<Step>& b) {
+PairTiming timed(const std::vector<Step>& f, const std::vector<Step>& b) {
     return time_pair(make_pair_order(f, b, no_experts), f, b, no_experts);
 }
 
@@ -102,7 +91,7 @@ TEST_CASE("pair timing: one chain without collectives lends its computation to t
 
 TEST_CASE("DeepSeek-V3 pairs: between the whole-pair overlap and no overlap at all", "[training]") {
     const auto st = prepare_bundled(kV3);
-    const auto prog = build_full_program(*st, moesim::training::detail::setup_schedule(*st));
+    const auto prog = build_full_program(*st, setup_schedule(*st));
     const int stages = static_cast<int>(prog.stages.size());
     REQUIRE(prog.pair_orders.size() == static_cast<std::size_t>(stages * stages));
     const auto slowest = [&](const Step& s, int chain) { return slowest_experts_ps(prog, s, chain); };

@@ -37,25 +37,6 @@ double work(const StageCosts& c) {
     return c.forward.total_s() + c.backward_input.total_s() + c.backward_weight.total_s() + c.recompute.total_s();
 }
 
-// An overlapped rank's two kinds of pair per micro-batch (each stage's forward beside the
-// other's backward), timed at layer granularity (pair_order.h).
-struct PairSpans {
-    double span_s = 0, ep_wait_s = 0, tp_wait_s = 0;
-};
-PairSpans pair_spans(const detail::FullProgram& prog, int a, int b) {
-    PairSpans out;
-    const auto slowest = [&](const detail::Step& s, int chain) { return detail::slowest_experts_ps(prog, s, chain); };
-    for (const auto& [f, bw] : {std::pair{a, b}, std::pair{b, a}}) {
-        const detail::PairTiming t = detail::time_pair(detail::pair_order_of(prog, f, bw),
-                                                       prog.stages[static_cast<std::size_t>(f)].steps[detail::kF],
-                                                       prog.stages[static_cast<std::size_t>(bw)].steps[detail::kBW], slowest);
-        out.span_s += detail::to_s(t.span_ps);
-        out.ep_wait_s += detail::to_s(t.ep_wait_ps);
-        out.tp_wait_s += detail::to_s(t.tp_wait_ps);
-    }
-    return out;
-}
-
 RankStep rank_step(const TrainingSetup& st, const detail::FullProgram* prog, int r) {
     const auto& p = st.scenario.parallelism;
     const auto& stages = st.layout.ranks.at(static_cast<std::size_t>(r)).stages;
@@ -84,14 +65,13 @@ RankStep rank_step(const TrainingSetup& st, const detail::FullProgram* prog, int
         // far as the layers' dependencies let them (pair_order.h). A rank of two stages pairs
         // each stage's forward with the other's backward: DualPipe per micro-batch half of
         // each kind, DualPipeV both.
-        const double slowdown = static_cast<double>(st.gpu.sm_count) / (st.gpu.sm_count - p.comm_sms);
-        out.busy_s = std::max(out.compute_s * slowdown, out.comm_s);
-        if (prog && stages.size() == 2) {
-            const PairSpans ps = pair_spans(*prog, stages[0], stages[1]);
-            const double share = p.schedule == Schedule::DualPipe ? 0.5 : 1.0;
-            out.busy_s = share * ps.span_s;
-            out.ep_exposed_s = share * ps.ep_wait_s;
-            out.tp_exposed_s = share * ps.tp_wait_s;
+        MOESIM_CHECK(prog != nullptr && stages.size() == 2, "an overlapping schedule: two stages per rank");
+        const double share = p.schedule == Schedule::DualPipe ? 0.5 : 1.0;
+        for (const auto& [f, b] : {std::pair{stages[0], stages[1]}, std::pair{stages[1], stages[0]}}) {
+            const detail::PairTiming& t = detail::pair_timing_of(*prog, f, b);
+            out.busy_s += share * detail::to_s(t.span_ps);
+            out.ep_exposed_s += share * detail::to_s(t.ep_wait_ps);
+            out.tp_exposed_s += share * detail::to_s(t.tp_wait_ps);
         }
         const double fb = out.busy_s / chunks;
         const double pp_half = p.schedule == Schedule::DualPipe ? p.pp / 2.0 : static_cast<double>(p.pp);
@@ -157,8 +137,6 @@ TrainingResult estimate_step_analytic(const TrainingSetup& st) {
         // What the pairs' compute stream waits for; the rest of busy_s is computation.
         r.exposed_comm.ep_s = m * critical.ep_exposed_s;
         r.exposed_comm.tp_s = m * critical.tp_exposed_s;
-        const double rest = critical.busy_s - critical.compute_s - contention - critical.ep_exposed_s - critical.tp_exposed_s;
-        r.exposed_comm.ep_s += m * std::max(0.0, rest);  // without pair timings: max(compute, comm)
     } else {
         r.exposed_comm.ep_s = m * comm.ep_s;
         r.exposed_comm.tp_s = m * comm.tp_s;

@@ -91,21 +91,8 @@ EventRun run_step_event(const TrainingSetup& st, const EventOptions& options) {
     const bool overlap = overlaps_communication(p.schedule);
     const double slowdown = overlap ? static_cast<double>(st.gpu.sm_count) / (st.gpu.sm_count - p.comm_sms) : 1.0;
 
-    // DualPipe's pairs at layer granularity (pair_order.h), every GPU at each layer's slowest load.
+    // DualPipe's pairs timed layer by layer (pair_order.h), every GPU at each layer's slowest load.
     const detail::FullProgram prog = overlap ? detail::build_full_program(st, sched) : detail::FullProgram{};
-    std::vector<detail::PairTiming> pair_timing(static_cast<std::size_t>(sched.stages * sched.stages));
-    std::vector<char> pair_timed(pair_timing.size(), 0);
-    const auto pair = [&](int f_stage, int b_stage) -> const detail::PairTiming& {
-        const auto k = static_cast<std::size_t>(f_stage * sched.stages + b_stage);
-        if (!pair_timed[k]) {
-            const auto slowest = [&](const detail::Step& s, int chain) { return detail::slowest_experts_ps(prog, s, chain); };
-            pair_timing[k] = detail::time_pair(detail::pair_order_of(prog, f_stage, b_stage),
-                                               prog.stages[static_cast<std::size_t>(f_stage)].steps[detail::kF],
-                                               prog.stages[static_cast<std::size_t>(b_stage)].steps[detail::kBW], slowest);
-            pair_timed[k] = 1;
-        }
-        return pair_timing[k];
-    };
 
     const auto cost = [&](int, const PipelineOp& o) {
         const StagePieces& a = piece[static_cast<std::size_t>(o.part.stage)];
@@ -129,7 +116,7 @@ EventRun run_step_event(const TrainingSetup& st, const EventOptions& options) {
             case PipelineOpKind::W: c.compute_ps = to_ps(a.w); break;
             case PipelineOpKind::FB: {
                 const StagePieces& b = piece[static_cast<std::size_t>(o.backward.stage)];
-                const detail::PairTiming& pt = pair(o.part.stage, o.backward.stage);
+                const detail::PairTiming& pt = detail::pair_timing_of(prog, o.part.stage, o.backward.stage);
                 c.compute_ps = pt.span_ps;
                 c.ep_wait_ps = pt.ep_wait_ps;
                 c.tp_wait_ps = pt.tp_wait_ps;

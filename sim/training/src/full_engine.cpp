@@ -233,7 +233,7 @@ private:
             case PipelineOpKind::W: begin_walk(p, o.part, kW, start); return true;
             case PipelineOpKind::FB:
                 if (!needs_forward(o.part) || !needs_backward(o.backward)) return false;
-                begin_pair(r, p, o, start);
+                begin_pair(p, o, start);
                 return true;
         }
         return false;
@@ -285,7 +285,7 @@ private:
 
     // DualPipe's overlapped pair: the two chunks' steps in the pair's program order on the
     // compute and collective streams (pair_order.h), computation slowed by the comm SMs.
-    void begin_pair(int r, Proc& p, const PipelineOp& o, Picoseconds start) {
+    void begin_pair(Proc& p, const PipelineOp& o, Picoseconds start) {
         const StageProgram& f = stage(o.part.stage);
         const StageProgram& b = stage(o.backward.stage);
         PairState& q = p.pair;
@@ -297,7 +297,6 @@ private:
                                                      b.collectives[1].size());
         p.in_pair = true;
         p.state = State::Pair;
-        (void)r;
     }
 
     // The compute stream idle over [from, to), waiting for chain c's last collective: the part

@@ -349,10 +349,14 @@ FullProgram build_full_program(const TrainingSetup& st, const workload::Pipeline
     if (overlap) {
         const auto slowest = [&](const Step& s, int chain) { return slowest_experts_ps(prog, s, chain); };
         prog.pair_orders.reserve(static_cast<std::size_t>(stages * stages));
+        prog.pair_timings.reserve(static_cast<std::size_t>(stages * stages));
         for (int f = 0; f < stages; ++f)
-            for (int b = 0; b < stages; ++b)
-                prog.pair_orders.push_back(make_pair_order(prog.stages[static_cast<std::size_t>(f)].steps[kF],
-                                                           prog.stages[static_cast<std::size_t>(b)].steps[kBW], slowest));
+            for (int b = 0; b < stages; ++b) {
+                const auto& forward = prog.stages[static_cast<std::size_t>(f)].steps[kF];
+                const auto& backward = prog.stages[static_cast<std::size_t>(b)].steps[kBW];
+                prog.pair_orders.push_back(make_pair_order(forward, backward, slowest));
+                prog.pair_timings.push_back(time_pair(prog.pair_orders.back(), forward, backward, slowest));
+            }
     }
     return prog;
 }

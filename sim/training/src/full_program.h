@@ -70,6 +70,15 @@ struct MoeTable {
     std::vector<PhaseWork> work;                       // [load]
 };
 
+// A DualPipe pair on its own (pair_order.h: time_pair): every collective lasts its `ps` from
+// when the GPU issues it, as when every member of its group is the same GPU.
+struct PairTiming {
+    Picoseconds span_ps = 0;     // from the pair's start to the end of both streams
+    Picoseconds compute_ps = 0;  // busy time of the compute stream
+    Picoseconds ep_wait_ps = 0;  // compute stream idle waiting for an EP collective
+    Picoseconds tp_wait_ps = 0;  // … for a TP collective
+};
+
 struct StageProgram {
     std::array<std::vector<Step>, kListedPasses> steps;  // F, B, W, BW
     std::array<std::vector<Step>, 2> collectives;        // F's and BW's collectives (an FB pair's)
@@ -83,9 +92,11 @@ struct FullProgram {
     std::vector<StageProgram> stages;
     std::vector<MoeTable> moe;
     std::vector<StageCosts> stage_costs;  // stage_costs() of each stage, at the slowest rank's load
-    // DualPipe pairs' program order (pair_order.h) per forward stage × backward stage
-    // (index f·stages + b); empty for schedules without pairs.
+    // DualPipe pairs per forward stage × backward stage (index f·stages + b): the program
+    // order (pair_order.h) and its timing with each MoE layer at its slowest EP rank's load;
+    // empty for schedules without pairs.
     std::vector<std::vector<std::uint8_t>> pair_orders;
+    std::vector<PairTiming> pair_timings;
     double slowdown = 1.0;             // SMs / (SMs − comm_sms) inside FB pairs, else 1
     bool exchangeable = false;         // loads may be rotated over the EP ranks
     std::int64_t steps = 0;            // over every stage and pass (size of the program)

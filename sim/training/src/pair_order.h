@@ -104,19 +104,17 @@ inline Picoseconds slowest_experts_ps(const FullProgram& prog, const Step& s, in
     return *std::max_element(ps.begin(), ps.end());
 }
 
+inline std::size_t pair_index(const FullProgram& prog, int forward_stage, int backward_stage) {
+    return static_cast<std::size_t>(forward_stage) * prog.stages.size() + static_cast<std::size_t>(backward_stage);
+}
 inline const PairOrder& pair_order_of(const FullProgram& prog, int forward_stage, int backward_stage) {
-    return prog.pair_orders[static_cast<std::size_t>(forward_stage) * prog.stages.size() + static_cast<std::size_t>(backward_stage)];
+    return prog.pair_orders[pair_index(prog, forward_stage, backward_stage)];
+}
+inline const PairTiming& pair_timing_of(const FullProgram& prog, int forward_stage, int backward_stage) {
+    return prog.pair_timings[pair_index(prog, forward_stage, backward_stage)];
 }
 
-// A pair on its own: every collective lasts its `ps` from when the GPU issues it (the
-// one-replica event mode, where every member of a group is the same GPU).
-struct PairTiming {
-    Picoseconds span_ps = 0;     // from the pair's start to the end of both streams
-    Picoseconds compute_ps = 0;  // busy time of the compute stream
-    Picoseconds ep_wait_ps = 0;  // compute stream idle waiting for an EP collective
-    Picoseconds tp_wait_ps = 0;  // … for a TP collective
-};
-
+// PairTiming (full_program.h) of a pair in `order`.
 template <typename ExpertsPs>
 PairTiming time_pair(const PairOrder& order, const std::vector<Step>& forward, const std::vector<Step>& backward,
                      ExpertsPs&& experts_ps) {
