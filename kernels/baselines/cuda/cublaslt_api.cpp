@@ -1,28 +1,26 @@
 #include "moesim/kernels/cublaslt_api.h"
 
-#include <dlfcn.h>
-
 #include <string>
 
 #include "moesim/kernels/cuda_check.h"
+#include "moesim/kernels/shared_library.h"
 
 namespace moesim::kernels {
 namespace {
 
 void* open_library() {
     // The library CMake linked against at configure time, else whatever the loader finds.
+    std::string error;
     for (const char* name : {MOESIM_CUBLASLT_LIBRARY, "libcublasLt.so"}) {
-        if (void* handle = dlopen(name, RTLD_NOW | RTLD_LOCAL)) return handle;
+        if (void* handle = open_shared_library(name, error)) return handle;
     }
-    const char* error = dlerror();
     throw CudaError(std::string(__FILE__) + ":" + std::to_string(__LINE__) + ": cannot load cuBLASLt (" +
-                    MOESIM_CUBLASLT_LIBRARY + "): " + (error ? error : "unknown error"));
+                    MOESIM_CUBLASLT_LIBRARY + "): " + error);
 }
 
 template <typename F>
 void resolve(void* handle, F& function, const char* name) {
-    function = reinterpret_cast<F>(dlsym(handle, name));
-    if (!function)
+    if (!resolve_function(handle, name, function))
         throw CudaError(std::string(__FILE__) + ":" + std::to_string(__LINE__) + ": cuBLASLt lacks " + name);
 }
 

@@ -1,16 +1,15 @@
 #include "moesim/kernels/nccl_api.h"
 
-#include <dlfcn.h>
-
 #include <cstdlib>
+
+#include "moesim/kernels/shared_library.h"
 
 namespace moesim::kernels {
 namespace {
 
 template <typename F>
 void resolve(void* handle, const std::string& library, F& function, const char* name) {
-    function = reinterpret_cast<F>(dlsym(handle, name));
-    if (!function) throw NcclError("NCCL library " + library + " lacks " + name);
+    if (!resolve_function(handle, name, function)) throw NcclError("NCCL library " + library + " lacks " + name);
 }
 
 }  // namespace
@@ -21,11 +20,9 @@ std::vector<std::string> nccl_library_candidates() {
 }
 
 NcclApi load_nccl(const std::string& library) {
-    void* handle = dlopen(library.c_str(), RTLD_NOW | RTLD_LOCAL);  // kept open for the life of the process
-    if (!handle) {
-        const char* error = dlerror();
-        throw NcclError("cannot load NCCL (" + library + "): " + (error ? error : "unknown error"));
-    }
+    std::string error;
+    void* handle = open_shared_library(library, error);
+    if (!handle) throw NcclError("cannot load NCCL (" + library + "): " + error);
     NcclApi api;
 #define MOESIM_RESOLVE(name) resolve(handle, library, api.name, #name);
     MOESIM_RESOLVE(ncclGetVersion)
