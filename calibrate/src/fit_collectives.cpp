@@ -8,6 +8,7 @@
 
 #include "fit_tables.h"
 #include "moesim/calib/points.h"
+#include "moesim/common/collective_traits.h"
 #include "moesim/common/error.h"
 
 namespace moesim::calib::detail {
@@ -18,28 +19,6 @@ namespace {
 
 // Sizes up to this are latency-dominated on NVLink: the latency line is fitted through them.
 constexpr double kLatencyFitMaxBytes = 64.0 * 1024;
-
-struct Op {
-    const char* nccl;     // the runner's op name
-    const char* profile;  // the profile's kind
-};
-constexpr Op kOps[] = {{"all_reduce", "all_reduce"},
-                       {"all_gather", "all_gather"},
-                       {"reduce_scatter", "reduce_scatter"},
-                       {"all_to_all", "all_to_all"},
-                       {"send_recv", "p2p"}};
-
-// The latency steps and bus-bandwidth factor of the flat forms in costs.h.
-double latency_steps(const std::string& op, int n) {
-    if (op == "all_reduce") return 2.0 * (n - 1);
-    if (op == "send_recv") return 1.0;
-    return n - 1.0;
-}
-double bus_factor(const std::string& op, int n) {
-    if (op == "all_reduce") return 2.0 * (n - 1) / n;
-    if (op == "send_recv") return 1.0;
-    return static_cast<double>(n - 1) / n;
-}
 
 struct Sample {
     double size_bytes = 0;
@@ -71,7 +50,8 @@ CollectiveFit fit_intranode_collectives(const Points& points, const hw::GpuSpec&
     CollectiveFit fit;
     for (const auto& m : points) {
         if (m.kind != "collective") continue;
-        const bool known = std::any_of(std::begin(kOps), std::end(kOps), [&](const Op& o) { return m.op == o.nccl; });
+        const CollectiveTraits* traits = find_collective_traits(m.op);
+        const bool known = traits != nullptr && traits->nccl_name == m.op;
         if (!known)
             throw CalibrationError("measured point " + describe(m) +
                                    ": collective op is not all_reduce, all_gather, reduce_scatter, all_to_all or send_recv");
@@ -85,10 +65,10 @@ CollectiveFit fit_intranode_collectives(const Points& points, const hw::GpuSpec&
     const int n = fit.ranks;
     const double B = gpu.nvlink_GBps * 1e9;
     json any;
-    for (const Op& op : kOps) {
+    for (const CollectiveTraits& op : kCollectiveTraits) {
         std::map<double, Sample> by_size;  // the fastest time per size
         for (const auto& m : points) {
-            if (m.kind != "collective" || m.op != op.nccl || static_cast<int>(shape_value(m, "ranks")) != n) continue;
+            if (m.kind != "collective" || m.op != op.nccl_name || static_cast<int>(shape_value(m, "ranks")) != n) continue;
             if (!std::isfinite(m.time_s) || m.time_s <= 0)
                 throw CalibrationError("measured point " + describe(m) + ": time " + number_text(m.time_s) + " s is not positive");
             const double size = shape_value(m, "size_bytes");
@@ -99,14 +79,14 @@ CollectiveFit fit_intranode_collectives(const Points& points, const hw::GpuSpec&
         std::vector<Sample> samples;
         for (const auto& [size, s] : by_size) samples.push_back(s);
         if (samples.size() < 2)
-            throw CalibrationError(std::string("NCCL ") + op.nccl + " on " + std::to_string(n) +
+            throw CalibrationError("NCCL " + std::string(op.nccl_name) + " on " + std::to_string(n) +
                                    " ranks was measured at one size only: its latency cannot be fitted");
 
         std::vector<Sample> small;
         for (const auto& s : samples)
             if (s.size_bytes <= kLatencyFitMaxBytes) small.push_back(s);
         if (small.size() < 2) small.assign(samples.begin(), samples.begin() + 2);
-        const double steps = latency_steps(op.nccl, n), factor = bus_factor(op.nccl, n);
+        const double steps = latency_steps(op, n), factor = bus_factor(op, n);
         double a = intercept(small);
         std::string how = "intercept of the least-squares line through " + std::to_string(small.size()) +
                           " sizes up to " + number_text(small.back().size_bytes) + " B";
@@ -116,7 +96,7 @@ CollectiveFit fit_intranode_collectives(const Points& points, const hw::GpuSpec&
         }
         const double alpha = a / steps;
         std::ostringstream note;
-        note << "intranode " << op.profile << " (" << n << " ranks): latency " << us(alpha) << " per step = " << how
+        note << "intranode " << op.name << " (" << n << " ranks): latency " << us(alpha) << " per step = " << how
              << " / " << number_text(steps) << " steps";
         std::string capped;
 
@@ -132,7 +112,7 @@ CollectiveFit fit_intranode_collectives(const Points& points, const hw::GpuSpec&
             rate.precision(5);
             rate << "busbw " << s.m->busbw_GBps << " GB/s; e = " << number_text(factor) << "·S/(B·(t − "
                  << number_text(steps) << "·α)) with B = " << number_text(gpu.nvlink_GBps) << " GB/s, α = " << us(alpha);
-            series.push_back({{"kind", op.profile},
+            series.push_back({{"kind", std::string(op.name)},
                               {"span", "intranode"},
                               {"size_bytes", s.size_bytes},
                               {"efficiency", e},

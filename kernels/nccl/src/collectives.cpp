@@ -2,6 +2,7 @@
 
 #include <algorithm>
 
+#include "moesim/common/collective_traits.h"
 #include "moesim/common/error.h"
 
 namespace moesim::kernels {
@@ -31,15 +32,9 @@ CollectiveOp collective_from_name(const std::string& name) {
 
 double busbw_factor(CollectiveOp op, int ranks) {
     MOESIM_CHECK(ranks > 0, "busbw_factor: no ranks");
-    const double n = ranks;
-    switch (op) {
-        case CollectiveOp::AllReduce: return 2.0 * (n - 1.0) / n;
-        case CollectiveOp::AllGather:
-        case CollectiveOp::ReduceScatter:
-        case CollectiveOp::AllToAll: return (n - 1.0) / n;
-        case CollectiveOp::SendRecv: return 1.0;
-    }
-    return 0.0;
+    const CollectiveTraits* t = find_collective_traits(collective_name(op));
+    MOESIM_CHECK(t != nullptr, "no traits for collective");
+    return bus_factor(*t, ranks);
 }
 
 double collective_size_bytes(const CollectiveCounts& c, std::size_t element_bytes) {

@@ -6,8 +6,7 @@
 //   size  = the larger of the send and receive buffers of one rank, in bytes;
 //   algbw = size / time (all_gather, reduce_scatter, all_to_all: param_count·T·n / time, the
 //           same thing; all_reduce, send_recv: param_count·T / time);
-//   busbw = algbw · factor, factor 2(n−1)/n for all_reduce, (n−1)/n for all_gather,
-//           reduce_scatter and all_to_all, 1 for send_recv (STYLE.md, nccl-tests docs).
+//   busbw = algbw · factor (busbw_factor: the table in moesim/common/collective_traits.h).
 #include <string>
 #include <vector>
 
