@@ -1,26 +1,27 @@
 // `moesim comm`: predicts one collective, or a DeepEP dispatch/combine, on a cluster shape,
-// from the closed forms (hw/costs.h) or as flows on the engine (sim/network), and prints
+// through sim/network's Network — the closed form or the flows on the engine — and prints
 // nccl-tests' columns so that modelled and measured bandwidth compare directly.
 #include <algorithm>
 #include <cctype>
 #include <cmath>
 #include <cstdio>
 #include <filesystem>
-#include <iostream>
+#include <memory>
 #include <string>
 #include <vector>
 
 #include <nlohmann/json.hpp>
 
+#include "comm_report.h"
 #include "commands.h"
-#include "format.h"
+#include "moesim/common/collective_traits.h"
 #include "moesim/common/did_you_mean.h"
 #include "moesim/common/error.h"
 #include "moesim/hw/costs.h"
 #include "moesim/hw/gpu_spec.h"
 #include "moesim/hw/topology.h"
-#include "moesim/network/deepep.h"
-#include "moesim/network/fabric.h"
+#include "moesim/network/flow_network.h"
+#include "moesim/network/network.h"
 #include "options.h"
 
 namespace moesim::cli {
@@ -29,61 +30,7 @@ namespace {
 
 const std::vector<std::string> kOps = {"all_reduce", "all_gather", "reduce_scatter", "all_to_all", "p2p", "dispatch", "combine"};
 
-// "1K" = 1024 bytes, "4M", "1G" (binary, as nccl-tests reads -b/-e); a plain number is bytes.
-double parse_size(const std::string& text, const std::string& flag) {
-    std::string s = text;
-    if (!s.empty() && (s.back() == 'B' || s.back() == 'b')) s.pop_back();
-    double mult = 1;
-    if (!s.empty()) {
-        switch (std::toupper(static_cast<unsigned char>(s.back()))) {
-            case 'K': mult = 1024.0; s.pop_back(); break;
-            case 'M': mult = 1024.0 * 1024; s.pop_back(); break;
-            case 'G': mult = 1024.0 * 1024 * 1024; s.pop_back(); break;
-            default: break;
-        }
-    }
-    std::size_t used = 0;
-    double v = 0;
-    try {
-        v = std::stod(s, &used);
-    } catch (const std::exception&) {
-        used = 0;
-    }
-    if (used == 0 || used != s.size() || !std::isfinite(v))
-        throw UserError(flag + ": '" + text + "' is not a size (bytes, or a number with K, M or G)");
-    if (!(v > 0)) throw UserError(flag + ": size must be positive (got '" + text + "')");
-    return v * mult;
-}
-
-std::string size_label(double bytes) {
-    char buf[32];
-    std::snprintf(buf, sizeof buf, "%.0f", bytes);
-    return buf;
-}
-
-std::string column(const std::string& s, std::size_t width) {
-    return s.size() >= width ? s : std::string(width - s.size(), ' ') + s;
-}
-
-double bus_factor(hw::CollectiveKind k, int n) {
-    switch (k) {
-        case hw::CollectiveKind::AllReduce: return 2.0 * (n - 1) / n;
-        case hw::CollectiveKind::PointToPoint: return 1.0;
-        default: return static_cast<double>(n - 1) / n;
-    }
-}
-
-struct Row {
-    double size_bytes = 0, count = 0, time_s = 0, algbw_GBps = 0, busbw_GBps = 0;
-    std::string type;
-    double bottleneck_GBps = -1;  // dispatch/combine only
-    std::size_t flows = 0;
-};
-
-}  // namespace
-
-int cmd_comm(const Args& args) {
-    po::options_description options("options");
+void add_comm_options(po::options_description& options) {
     // clang-format off
     options.add_options()
         ("op", po::value<std::string>(), "all_reduce | all_gather | reduce_scatter | all_to_all | p2p | dispatch | combine")
@@ -111,16 +58,41 @@ int cmd_comm(const Args& args) {
         ("calibration", po::value<std::string>(), "calibration profile: built-in name or file (default h800-published)")
         ("json", "print JSON");
     // clang-format on
-    po::positional_options_description positional;
-    positional.add("op", 1);
-    po::variables_map vm;
-    const std::string usage =
-        "moesim comm OP [--gpu H800] [--nodes N --gpus-per-node G --topology T --nic-gbps R --nics-per-node K "
-        "--oversubscription O] [--group N | --ep N --tokens T --mode normal|low-latency] "
-        "[--size S | -b 1K -e 1G -f 2] [--model closed-form|flows] [--json]";
-    if (!parse_options(args, usage, options, positional, vm)) return 0;
+}
 
-    // ---- what to predict ----
+// "1K" = 1024 bytes, "4M", "1G" (binary, as nccl-tests reads -b/-e); a plain number is bytes.
+double parse_size(const std::string& text, const std::string& flag) {
+    std::string s = text;
+    if (!s.empty() && (s.back() == 'B' || s.back() == 'b')) s.pop_back();
+    double mult = 1;
+    if (!s.empty()) {
+        switch (std::toupper(static_cast<unsigned char>(s.back()))) {
+            case 'K': mult = 1024.0; s.pop_back(); break;
+            case 'M': mult = 1024.0 * 1024; s.pop_back(); break;
+            case 'G': mult = 1024.0 * 1024 * 1024; s.pop_back(); break;
+            default: break;
+        }
+    }
+    std::size_t used = 0;
+    double v = 0;
+    try {
+        v = std::stod(s, &used);
+    } catch (const std::exception&) {
+        used = 0;
+    }
+    if (used == 0 || used != s.size() || !std::isfinite(v))
+        throw UserError(flag + ": '" + text + "' is not a size (bytes, or a number with K, M or G)");
+    if (!(v > 0)) throw UserError(flag + ": size must be positive (got '" + text + "')");
+    return v * mult;
+}
+
+std::string size_text(double bytes) {
+    char buf[32];
+    std::snprintf(buf, sizeof buf, "%.0f", bytes);
+    return buf;
+}
+
+std::string parse_op(const po::variables_map& vm) {
     if (!vm.count("op")) throw UserError("which operation? one of all_reduce, all_gather, reduce_scatter, all_to_all, p2p, dispatch, combine");
     std::string op = vm["op"].as<std::string>();
     std::replace(op.begin(), op.end(), '-', '_');
@@ -128,19 +100,12 @@ int cmd_comm(const Args& args) {
     if (std::find(kOps.begin(), kOps.end(), op) == kOps.end())
         throw UserError("unknown collective '" + vm["op"].as<std::string>() + "'" + did_you_mean(op, kOps) +
                         "; one of all_reduce, all_gather, reduce_scatter, all_to_all, p2p, dispatch, combine");
-    const bool deepep = op == "dispatch" || op == "combine";
-    const std::string model = vm["model"].as<std::string>();
-    if (model != "closed-form" && model != "flows") throw UserError("--model: '" + model + "' is not closed-form or flows");
-    const network::Algorithm algorithm = network::algorithm_from_string(vm["algorithm"].as<std::string>());
-    if (algorithm == network::Algorithm::Invalid) throw UserError("--algorithm: must be auto, ring, hierarchical or tree");
-    if (algorithm == network::Algorithm::Tree && op != "all_reduce")
-        throw UserError("--algorithm tree: only all_reduce has a tree algorithm (got " + op + ")");
+    return op;
+}
 
-    // ---- the cluster ----
-    const hw::GpuSpec gpu = hw::load_gpu(vm["gpu"].as<std::string>(), std::filesystem::current_path().string(), nlohmann::json::object());
-    const hw::CalibrationProfile profile = vm.count("calibration")
-                                               ? hw::load_profile(vm["calibration"].as<std::string>(), std::filesystem::current_path().string())
-                                               : hw::default_profile();
+// The cluster the flags describe; `group` gets the group size (--group or --ep; the whole
+// cluster when neither is given).
+hw::TopologySpec parse_cluster(const po::variables_map& vm, const hw::GpuSpec& gpu, bool deepep, int& group) {
     hw::TopologySpec ts;
     ts.gpus_per_node = vm["gpus-per-node"].as<int>();
     if (ts.gpus_per_node < 1) throw UserError("--gpus-per-node: must be at least 1");
@@ -150,7 +115,6 @@ int cmd_comm(const Args& args) {
     ts.oversubscription = vm["oversubscription"].as<double>();
     ts.nvlink_GBps = gpu.nvlink_GBps;
     ts.file = "comm";
-    int group = 0;
     if (deepep) {
         if (!vm.count("ep")) throw UserError("dispatch/combine: --ep N is required");
         if (vm.count("group")) throw UserError("dispatch/combine take --ep, not --group");
@@ -173,153 +137,178 @@ int cmd_comm(const Args& args) {
                         " nodes × " + std::to_string(ts.gpus_per_node) + " GPUs = " + std::to_string(cluster_gpus) + ")");
     if (group > ts.gpus_per_node && group % ts.gpus_per_node != 0)
         throw UserError(gflag + ": " + std::to_string(group) + " GPUs do not fill whole nodes of " + std::to_string(ts.gpus_per_node));
-    if (op == "p2p" && group != 2 && vm.count("group")) throw UserError("--group: p2p is between 2 GPUs (0 and 1 of the group: use --group 2, or leave it out)");
-    const hw::Topology topo(ts);
+    return ts;
+}
 
-    std::vector<Row> rows;
-    nlohmann::json extra = nlohmann::json::object();
-    if (!deepep) {
-        const hw::CollectiveKind kind = hw::collective_kind_from_string(op);
-        std::vector<int> ranks(static_cast<std::size_t>(group));
-        for (int i = 0; i < group; ++i) ranks[static_cast<std::size_t>(i)] = i;
-        if (kind == hw::CollectiveKind::PointToPoint) {
-            // Default: GPU 0 to the first GPU of the next node (or GPU 1 in a one-node cluster).
-            const int dst = vm.count("group") ? 1 : (ts.nodes > 1 ? ts.gpus_per_node : 1);
-            if (dst >= cluster_gpus) throw UserError("p2p needs 2 GPUs");
-            ranks = {0, dst};
-        }
-        // Sizes.
-        std::vector<double> sizes;
-        double lo = 0, hi = 0;
-        if (vm.count("size")) {
-            if (vm.count("minbytes") || vm.count("maxbytes")) throw UserError("give --size or -b/-e, not both");
-            const std::string s = vm["size"].as<std::string>();
-            const auto dots = s.find("..");
-            lo = parse_size(dots == std::string::npos ? s : s.substr(0, dots), "--size");
-            hi = dots == std::string::npos ? lo : parse_size(s.substr(dots + 2), "--size");
-        } else {
-            lo = parse_size(vm.count("minbytes") ? vm["minbytes"].as<std::string>() : "32M", "-b");
-            hi = parse_size(vm.count("maxbytes") ? vm["maxbytes"].as<std::string>() : (vm.count("minbytes") ? vm["minbytes"].as<std::string>() : "32M"), "-e");
-        }
-        const int factor = vm["stepfactor"].as<int>();
-        if (factor < 2) throw UserError("-f: the step factor must be at least 2");
-        if (hi < lo) throw UserError("the sweep ends (" + size_label(hi) + ") below where it starts (" + size_label(lo) + ")");
-        for (double s = lo; s <= hi * (1 + 1e-12); s *= factor) sizes.push_back(s);
-        network::CollectiveSpec spec{kind, 0, ranks, algorithm};
-        const hw::CommGroup cg = network::comm_group(topo, ranks);
-        for (double S : sizes) {
-            spec.size_bytes = S;
-            Row r;
-            r.size_bytes = S;
-            r.type = "bf16";
-            r.count = std::floor(S / 2);
-            if (model == "flows") {
-                const auto run = network::simulate_collective(topo, profile, spec);
-                r.time_s = run.time_s;
-                r.flows = run.flows;
-            } else {
-                r.time_s = network::closed_form_collective_s(topo, profile, spec, cg);
-            }
-            r.algbw_GBps = r.time_s > 0 ? S / r.time_s / 1e9 : 0;
-            r.busbw_GBps = r.algbw_GBps * bus_factor(kind, static_cast<int>(ranks.size()));
-            rows.push_back(r);
-        }
+// --size S, --size A..B, or -b/-e, stepped by -f.
+std::vector<double> parse_sizes(const po::variables_map& vm) {
+    double lo = 0, hi = 0;
+    if (vm.count("size")) {
+        if (vm.count("minbytes") || vm.count("maxbytes")) throw UserError("give --size or -b/-e, not both");
+        const std::string s = vm["size"].as<std::string>();
+        const auto dots = s.find("..");
+        lo = parse_size(dots == std::string::npos ? s : s.substr(0, dots), "--size");
+        hi = dots == std::string::npos ? lo : parse_size(s.substr(dots + 2), "--size");
     } else {
-        const std::string mode_s = vm["mode"].as<std::string>();
-        const hw::DeepEpMode mode = mode_s == "normal" ? hw::DeepEpMode::Normal
-                                    : mode_s == "low-latency" ? hw::DeepEpMode::LowLatency
-                                                              : hw::DeepEpMode::Invalid;
-        if (mode == hw::DeepEpMode::Invalid) throw UserError("--mode: must be normal or low-latency (got '" + mode_s + "')");
-        hw::DeepEpShape shape;
-        shape.tokens = vm["tokens"].as<double>();
-        shape.hidden = vm["hidden"].as<int>();
-        shape.top_k = vm["top-k"].as<int>();
-        shape.max_nodes_per_token = vm["max-nodes-per-token"].as<int>();
-        shape.num_experts = vm["num-experts"].as<int>();
-        if (!(shape.tokens > 0)) throw UserError("--tokens: must be positive");
-        if (shape.hidden < 1 || shape.top_k < 1) throw UserError("--hidden and --top-k: must be at least 1");
-        if (shape.max_nodes_per_token < 0) throw UserError("--max-nodes-per-token: must not be negative");
-        if (shape.num_experts < 0 || (shape.num_experts > 0 && shape.num_experts < shape.top_k))
-            throw UserError("--num-experts: must be at least --top-k (or 0: many)");
-        if (group < 2) throw UserError("--ep: dispatch/combine need at least 2 GPUs");
-        const hw::DeepEpOp dop = op == "dispatch" ? hw::DeepEpOp::Dispatch : hw::DeepEpOp::Combine;
-        const hw::EpGroup eg = network::ep_group(topo, group);
-        const hw::DeepEpTraffic tr = hw::deepep_traffic(shape, eg, dop);
-        Row r;
-        r.type = dop == hw::DeepEpOp::Dispatch ? "fp8" : "bf16";
-        r.count = shape.tokens;
-        if (model == "flows") {
-            const auto run = network::simulate_deepep(topo, profile, {dop, mode, shape, group});
+        const std::string b = vm.count("minbytes") ? vm["minbytes"].as<std::string>() : "32M";
+        lo = parse_size(b, "-b");
+        hi = parse_size(vm.count("maxbytes") ? vm["maxbytes"].as<std::string>() : b, "-e");
+    }
+    const int factor = vm["stepfactor"].as<int>();
+    if (factor < 2) throw UserError("-f: the step factor must be at least 2");
+    if (hi < lo) throw UserError("the sweep ends (" + size_text(hi) + ") below where it starts (" + size_text(lo) + ")");
+    std::vector<double> sizes;
+    for (double s = lo; s <= hi * (1 + 1e-12); s *= factor) sizes.push_back(s);
+    return sizes;
+}
+
+hw::DeepEpShape parse_shape(const po::variables_map& vm) {
+    hw::DeepEpShape shape;
+    shape.tokens = vm["tokens"].as<double>();
+    shape.hidden = vm["hidden"].as<int>();
+    shape.top_k = vm["top-k"].as<int>();
+    shape.max_nodes_per_token = vm["max-nodes-per-token"].as<int>();
+    shape.num_experts = vm["num-experts"].as<int>();
+    if (!(shape.tokens > 0)) throw UserError("--tokens: must be positive");
+    if (shape.hidden < 1 || shape.top_k < 1) throw UserError("--hidden and --top-k: must be at least 1");
+    if (shape.max_nodes_per_token < 0) throw UserError("--max-nodes-per-token: must not be negative");
+    if (shape.num_experts < 0 || (shape.num_experts > 0 && shape.num_experts < shape.top_k))
+        throw UserError("--num-experts: must be at least --top-k (or 0: many)");
+    return shape;
+}
+
+std::vector<int> first_gpus(int n) {
+    std::vector<int> ranks(static_cast<std::size_t>(n));
+    for (int i = 0; i < n; ++i) ranks[static_cast<std::size_t>(i)] = i;
+    return ranks;
+}
+
+// One row per size; p2p goes from GPU 0 to the first GPU of the next node (or to GPU 1 in a
+// one-node cluster, or with --group 2).
+std::vector<CommRow> collective_rows(const po::variables_map& vm, const network::Network& net, const std::string& op,
+                                     network::Algorithm algorithm, const hw::TopologySpec& ts, int group) {
+    const hw::CollectiveKind kind = hw::collective_kind_from_string(op);
+    std::vector<int> ranks = first_gpus(group);
+    if (kind == hw::CollectiveKind::PointToPoint) {
+        const int dst = vm.count("group") ? 1 : (ts.nodes > 1 ? ts.gpus_per_node : 1);
+        if (dst >= ts.nodes * ts.gpus_per_node) throw UserError("p2p needs 2 GPUs");
+        ranks = {0, dst};
+    }
+    const std::vector<double> sizes = parse_sizes(vm);
+    const auto* flows = dynamic_cast<const network::FlowNetwork*>(&net);
+    const CollectiveTraits& traits = *find_collective_traits(op);
+    std::vector<CommRow> rows;
+    for (double S : sizes) {
+        CommRow r;
+        r.size_bytes = S;
+        r.type = "bf16";
+        r.count = std::floor(S / 2);
+        if (flows) {
+            const network::FlowRun run = flows->run_collective(kind, S, ranks, algorithm);
             r.time_s = run.time_s;
             r.flows = run.flows;
         } else {
-            r.time_s = hw::deepep_time_s(dop, mode, shape, eg, profile);
+            r.time_s = net.collective_time_s(kind, S, ranks, algorithm);
         }
-        // DeepEP's own metrics: normal, the bottleneck bandwidth (NVLink bytes in one node,
-        // RDMA bytes counted at every target node across nodes); low-latency, bytes sent.
-        const bool one_node = group <= ts.gpus_per_node;
-        r.size_bytes = mode == hw::DeepEpMode::LowLatency ? tr.low_latency_bytes : one_node ? tr.nvlink_bytes : tr.counted_rdma_bytes;
-        r.algbw_GBps = r.size_bytes / r.time_s / 1e9;
-        r.busbw_GBps = r.algbw_GBps;
-        r.bottleneck_GBps = r.algbw_GBps;
+        r.algbw_GBps = r.time_s > 0 ? S / r.time_s / 1e9 : 0;
+        r.busbw_GBps = r.algbw_GBps * bus_factor(traits, static_cast<int>(ranks.size()));
         rows.push_back(r);
-        extra = {{"mode", mode_s},
-                 {"tokens", shape.tokens},
-                 {"hidden", shape.hidden},
-                 {"top_k", shape.top_k},
-                 {"max_nodes_per_token", shape.max_nodes_per_token},
-                 {"num_experts", shape.num_experts},
-                 {"traffic",
-                  {{"target_nodes", tr.k_nodes},
-                   {"target_ranks", tr.ranks},
-                   {"bytes_per_copy", tr.bytes_per_copy},
-                   {"rdma_bytes", tr.rdma_bytes},
-                   {"counted_rdma_bytes", tr.counted_rdma_bytes},
-                   {"nvlink_bytes", tr.nvlink_bytes},
-                   {"low_latency_bytes", tr.low_latency_bytes}}}};
     }
+    return rows;
+}
 
-    if (vm.count("json")) {
-        nlohmann::json out = {{"op", op},
-                              {"model", model},
-                              {"gpu", gpu.name},
-                              {"profile", profile.name()},
-                              {"cluster",
-                               {{"nodes", ts.nodes},
-                                {"gpus_per_node", ts.gpus_per_node},
-                                {"topology", hw::to_string(ts.kind)},
-                                {"nics_per_node", ts.nics_per_node},
-                                {"nic_Gbps", ts.nic_Gbps},
-                                {"oversubscription", ts.oversubscription}}},
-                              {deepep ? "ep" : "group", group}};
-        if (!deepep) out["algorithm"] = vm["algorithm"].as<std::string>();
-        out.update(extra);
-        nlohmann::json list = nlohmann::json::array();
-        for (const Row& r : rows) {
-            nlohmann::json j = {{"size_bytes", r.size_bytes}, {"count", r.count},          {"type", r.type},
-                                {"time_us", r.time_s * 1e6},  {"algbw_GBps", r.algbw_GBps}, {"busbw_GBps", r.busbw_GBps}};
-            if (r.bottleneck_GBps >= 0) j["bottleneck_GBps"] = r.bottleneck_GBps;
-            if (model == "flows") j["flows"] = r.flows;
-            list.push_back(j);
-        }
-        out["rows"] = list;
-        std::cout << out.dump(2) << "\n";
-        return 0;
+// The dispatch or combine of GPUs 0..ep−1, in DeepEP's own metrics: normal, the bottleneck
+// bandwidth (NVLink bytes in one node, RDMA bytes counted at every target node across
+// nodes); low-latency, bytes sent. `shape_json` gets the mode, shape and traffic.
+CommRow deepep_row(const po::variables_map& vm, const network::Network& net, const std::string& op,
+                   const hw::TopologySpec& ts, int group, nlohmann::json& shape_json) {
+    const std::string mode_s = vm["mode"].as<std::string>();
+    const hw::DeepEpMode mode = mode_s == "normal"        ? hw::DeepEpMode::Normal
+                                : mode_s == "low-latency" ? hw::DeepEpMode::LowLatency
+                                                          : hw::DeepEpMode::Invalid;
+    if (mode == hw::DeepEpMode::Invalid) throw UserError("--mode: must be normal or low-latency (got '" + mode_s + "')");
+    const hw::DeepEpShape shape = parse_shape(vm);
+    if (group < 2) throw UserError("--ep: dispatch/combine need at least 2 GPUs");
+    const hw::DeepEpOp dop = op == "dispatch" ? hw::DeepEpOp::Dispatch : hw::DeepEpOp::Combine;
+    const std::vector<int> ranks = first_gpus(group);
+    const hw::DeepEpTraffic tr = hw::deepep_traffic(shape, network::ep_group(ts, ranks), dop);
+    CommRow r;
+    r.type = dop == hw::DeepEpOp::Dispatch ? "fp8" : "bf16";
+    r.count = shape.tokens;
+    if (const auto* flows = dynamic_cast<const network::FlowNetwork*>(&net)) {
+        const network::FlowRun run = flows->run_deepep(dop, mode, shape, ranks);
+        r.time_s = run.time_s;
+        r.flows = run.flows;
+    } else {
+        r.time_s = net.deepep_times(dop, mode, shape, ranks).time_s;
     }
-    std::cout << "# moesim comm " << op << ": " << group << " GPUs of " << ts.nodes << " node(s) × " << ts.gpus_per_node << " "
-              << gpu.name << ", " << hw::to_string(ts.kind) << ", " << ts.nics_per_node << " × " << fixed(ts.nic_Gbps, 0)
-              << " Gb/s NICs per node, oversubscription " << fixed(ts.oversubscription, 1) << "; model " << model << ", profile "
-              << profile.name() << "\n";
-    if (deepep)
-        std::cout << "# " << vm["mode"].as<std::string>() << " kernels, " << fixed(rows.front().count, 0) << " tokens/GPU, hidden "
-                  << vm["hidden"].as<int>() << ", top-" << vm["top-k"].as<int>() << ", at most " << vm["max-nodes-per-token"].as<int>()
-                  << " nodes per token; size = DeepEP's counted bytes per GPU\n";
-    std::cout << "#" << column("size", 13) << column("count", 13) << column("type", 7) << column("time_us", 12)
-              << column("algbw_GBps", 12) << column("busbw_GBps", 12) << (deepep ? column("bottleneck_GBps", 17) : "") << "\n";
-    for (const Row& r : rows)
-        std::cout << " " << column(size_label(r.size_bytes), 13) << column(size_label(r.count), 13) << column(r.type, 7)
-                  << column(fixed(r.time_s * 1e6, 2), 12) << column(fixed(r.algbw_GBps, 2), 12) << column(fixed(r.busbw_GBps, 2), 12)
-                  << (deepep ? column(fixed(r.bottleneck_GBps, 2), 17) : "") << "\n";
+    const bool one_node = group <= ts.gpus_per_node;
+    r.size_bytes = mode == hw::DeepEpMode::LowLatency ? tr.low_latency_bytes : one_node ? tr.nvlink_bytes : tr.counted_rdma_bytes;
+    r.algbw_GBps = r.size_bytes / r.time_s / 1e9;
+    r.busbw_GBps = r.algbw_GBps;
+    r.bottleneck_GBps = r.algbw_GBps;
+    shape_json = {{"mode", mode_s},
+                  {"tokens", shape.tokens},
+                  {"hidden", shape.hidden},
+                  {"top_k", shape.top_k},
+                  {"max_nodes_per_token", shape.max_nodes_per_token},
+                  {"num_experts", shape.num_experts},
+                  {"traffic",
+                   {{"target_nodes", tr.k_nodes},
+                    {"target_ranks", tr.ranks},
+                    {"bytes_per_copy", tr.bytes_per_copy},
+                    {"rdma_bytes", tr.rdma_bytes},
+                    {"counted_rdma_bytes", tr.counted_rdma_bytes},
+                    {"nvlink_bytes", tr.nvlink_bytes},
+                    {"low_latency_bytes", tr.low_latency_bytes}}}};
+    return r;
+}
+
+}  // namespace
+
+int cmd_comm(const Args& args) {
+    po::options_description options("options");
+    add_comm_options(options);
+    po::positional_options_description positional;
+    positional.add("op", 1);
+    po::variables_map vm;
+    const std::string usage =
+        "moesim comm OP [--gpu H800] [--nodes N --gpus-per-node G --topology T --nic-gbps R --nics-per-node K "
+        "--oversubscription O] [--group N | --ep N --tokens T --mode normal|low-latency] "
+        "[--size S | -b 1K -e 1G -f 2] [--model closed-form|flows] [--json]";
+    if (!parse_options(args, usage, options, positional, vm)) return 0;
+
+    CommHeader h;
+    h.op = parse_op(vm);
+    h.deepep = h.op == "dispatch" || h.op == "combine";
+    h.model = vm["model"].as<std::string>();
+    if (h.model != "closed-form" && h.model != "flows") throw UserError("--model: '" + h.model + "' is not closed-form or flows");
+    h.algorithm = vm["algorithm"].as<std::string>();
+    const network::Algorithm algorithm = network::algorithm_from_string(h.algorithm);
+    if (algorithm == network::Algorithm::Invalid) throw UserError("--algorithm: must be auto, ring, hierarchical or tree");
+    if (algorithm == network::Algorithm::Tree && h.op != "all_reduce")
+        throw UserError("--algorithm tree: only all_reduce has a tree algorithm (got " + h.op + ")");
+
+    const std::string here = std::filesystem::current_path().string();
+    const hw::GpuSpec gpu = hw::load_gpu(vm["gpu"].as<std::string>(), here, nlohmann::json::object());
+    const hw::CalibrationProfile profile =
+        vm.count("calibration") ? hw::load_profile(vm["calibration"].as<std::string>(), here) : hw::default_profile();
+    h.gpu = gpu.name;
+    h.profile = profile.name();
+    h.cluster = parse_cluster(vm, gpu, h.deepep, h.group);
+    if (h.op == "p2p" && h.group != 2 && vm.count("group"))
+        throw UserError("--group: p2p is between 2 GPUs (0 and 1 of the group: use --group 2, or leave it out)");
+    // Either model describes a cluster the flows can build: whole leaves (hw::Topology checks;
+    // the flow network builds one itself).
+    if (h.model != "flows") (void)hw::Topology(h.cluster);
+    const auto net = network::make_network(h.cluster, profile,
+                                           h.model == "flows" ? network::NetworkModel::Flows : network::NetworkModel::ClosedForm);
+
+    const std::vector<CommRow> rows =
+        h.deepep ? std::vector<CommRow>{deepep_row(vm, *net, h.op, h.cluster, h.group, h.deepep_shape)}
+                 : collective_rows(vm, *net, h.op, algorithm, h.cluster, h.group);
+    if (vm.count("json")) print_comm_json(h, rows);
+    else print_comm_table(h, rows);
     return 0;
 }
 

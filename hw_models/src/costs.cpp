@@ -308,25 +308,40 @@ DeepEpTraffic deepep_traffic(const DeepEpShape& s, const EpGroup& grp, DeepEpOp 
     return t;
 }
 
-double deepep_time_s(DeepEpOp op, DeepEpMode mode, const DeepEpShape& s, const EpGroup& grp,
-                     const CalibrationProfile& profile) {
+DeepEpTimes deepep_times(DeepEpOp op, DeepEpMode mode, const DeepEpShape& s, const EpGroup& grp,
+                         const CalibrationProfile& profile) {
     MOESIM_CHECK(mode != DeepEpMode::Invalid, "DeepEP mode");
     MOESIM_CHECK(grp.nvlink_GBps > 0 && grp.nic_GBps > 0, "DeepEP group links");
-    if (s.tokens <= 0 || grp.ep_size <= 1) return 0.0;
+    DeepEpTimes out;
+    if (s.tokens <= 0 || grp.ep_size <= 1) return out;
     const DeepEpTraffic t = deepep_traffic(s, grp, op);
     const ProfileReference& ref = profile.reference();
     const double nvl_scale = grp.nvlink_GBps / ref.nvlink_GBps, nic_scale = grp.nic_GBps / ref.nic_GBps;
     const bool one_node = grp.ep_size <= grp.gpus_per_node;
     if (mode == DeepEpMode::Normal) {
         const DeepEpNormalRates& r = profile.deepep_normal_rates(op);
-        if (one_node) return t.nvlink_bytes / (r.intranode_nvlink_GBps * nvl_scale * kGB);
-        return std::max(t.rdma_bytes / (r.internode_rdma_GBps * nic_scale * kGB),
-                        t.nvlink_bytes / (r.internode_nvlink_GBps * nvl_scale * kGB));
+        if (one_node) {
+            out.nvlink_s = t.nvlink_bytes / (r.intranode_nvlink_GBps * nvl_scale * kGB);
+        } else {
+            out.rdma_s = t.rdma_bytes / (r.internode_rdma_GBps * nic_scale * kGB);
+            out.nvlink_s = t.nvlink_bytes / (r.internode_nvlink_GBps * nvl_scale * kGB);
+        }
+        out.time_s = std::max(out.rdma_s, out.nvlink_s);
+        return out;
     }
     const DeepEpLowLatencyRates& r = profile.deepep_low_latency_rates(op);
     const double f = std::min(1.0, static_cast<double>(grp.gpus_per_node) / grp.ep_size);
     const double X = t.low_latency_bytes;
-    return r.latency_s + std::max(f * X / (r.nvlink_GBps * nvl_scale * kGB), (1 - f) * X / (r.rdma_GBps * nic_scale * kGB));
+    const double nvlink = f * X / (r.nvlink_GBps * nvl_scale * kGB), rdma = (1 - f) * X / (r.rdma_GBps * nic_scale * kGB);
+    out.time_s = r.latency_s + std::max(nvlink, rdma);
+    out.rdma_s = r.latency_s + rdma;
+    out.nvlink_s = r.latency_s + nvlink;
+    return out;
+}
+
+double deepep_time_s(DeepEpOp op, DeepEpMode mode, const DeepEpShape& s, const EpGroup& grp,
+                     const CalibrationProfile& profile) {
+    return deepep_times(op, mode, s, grp, profile).time_s;
 }
 
 double deepep_dispatch_time_s(const DeepEpShape& s, const EpGroup& g, DeepEpMode mode, const CalibrationProfile& profile) {

@@ -46,52 +46,52 @@ const char* to_string(TopologyKind k) {
     }
 }
 
-Topology::Topology(const TopologySpec& spec) : spec_(spec) {
+void check_topology_spec(const TopologySpec& spec) {
     const auto fail = [&](const std::string& path, const std::string& message) {
-        throw ScenarioError(spec_.file, path, message);
+        throw ScenarioError(spec.file, path, message);
     };
-    const int g = spec_.gpus_per_node, nics = spec_.nics_per_node, nodes = spec_.nodes;
+    const int g = spec.gpus_per_node, nics = spec.nics_per_node, nodes = spec.nodes;
     if (nodes < 1) fail("/cluster/nodes", "must be at least 1 (got " + std::to_string(nodes) + ")");
     if (g < 1) fail("/cluster/gpus_per_node", "must be at least 1 (got " + std::to_string(g) + ")");
-    if (spec_.kind == TopologyKind::Invalid)
+    if (spec.kind == TopologyKind::Invalid)
         fail("/cluster/network/topology", "must be \"rail-optimized\", \"fat-tree\" or \"single-switch\"");
     if (nics < 1 || (g % nics != 0 && nics % g != 0))
         fail("/cluster/network/nics_per_node", std::to_string(nics) + " NICs cannot be spread over " +
                                                    std::to_string(g) + " GPUs (one must divide the other)");
-    if (!(spec_.nic_Gbps > 0) || !std::isfinite(spec_.nic_Gbps))
-        fail("/cluster/network/nic_Gbps", "bandwidth must be positive (got " + num(spec_.nic_Gbps) + ")");
-    if (!(spec_.nvlink_GBps > 0) || !std::isfinite(spec_.nvlink_GBps))
-        fail("/cluster/gpu_overrides/nvlink_GBps", "bandwidth must be positive (got " + num(spec_.nvlink_GBps) + ")");
-    if (!(spec_.oversubscription >= 1) || !std::isfinite(spec_.oversubscription))
-        fail("/cluster/network/oversubscription", "must be at least 1 (got " + num(spec_.oversubscription) + ")");
-    if (spec_.leaf_ports < 1) fail("/cluster/network/leaf_ports", "must be at least 1");
-    if (spec_.nvlink_latency_s < 0 || spec_.nic_latency_s < 0 || spec_.spine_latency_s < 0)
+    if (!(spec.nic_Gbps > 0) || !std::isfinite(spec.nic_Gbps))
+        fail("/cluster/network/nic_Gbps", "bandwidth must be positive (got " + num(spec.nic_Gbps) + ")");
+    if (!(spec.nvlink_GBps > 0) || !std::isfinite(spec.nvlink_GBps))
+        fail("/cluster/gpu_overrides/nvlink_GBps", "bandwidth must be positive (got " + num(spec.nvlink_GBps) + ")");
+    if (!(spec.oversubscription >= 1) || !std::isfinite(spec.oversubscription))
+        fail("/cluster/network/oversubscription", "must be at least 1 (got " + num(spec.oversubscription) + ")");
+    if (spec.leaf_ports < 1) fail("/cluster/network/leaf_ports", "must be at least 1");
+    if (spec.nvlink_latency_s < 0 || spec.nic_latency_s < 0 || spec.spine_latency_s < 0)
         fail("/cluster/network", "latencies must not be negative");
 
-    // Leaves (the radix rule in the header).
-    const int ports = spec_.leaf_ports;
-    const auto whole_leaves = [&](int nodes_per_leaf, const std::string& what) {
-        if (nodes > nodes_per_leaf && nodes % nodes_per_leaf != 0)
-            fail("/cluster/nodes", std::to_string(nodes) + " nodes cannot be divided into leaves of " +
-                                       std::to_string(nodes_per_leaf) + " nodes (" + what + ")");
-        return nodes <= nodes_per_leaf ? 1 : nodes / nodes_per_leaf;
+    if (spec.kind == TopologyKind::FatTree && (nics > spec.leaf_ports || spec.leaf_ports % nics != 0))
+        fail("/cluster/network/nics_per_node", std::to_string(nics) + " NICs per node do not fill whole nodes under a " +
+                                                   std::to_string(spec.leaf_ports) + "-port leaf");
+    if (spec.kind == TopologyKind::SingleSwitch && spec.oversubscription != 1)
+        fail("/cluster/network/oversubscription",
+             num(spec.oversubscription) + ": a single switch has no core to oversubscribe; use 1, or \"fat-tree\" or "
+             "\"rail-optimized\" for leaves under an oversubscribed core");
+}
+
+Topology::Topology(const TopologySpec& spec) : spec_(spec), leaf_map_((check_topology_spec(spec), spec)) {
+    const auto fail = [&](const std::string& path, const std::string& message) {
+        throw ScenarioError(spec_.file, path, message);
     };
-    switch (spec_.kind) {
-        case TopologyKind::RailOptimized:
-            nodes_per_leaf_ = std::min(nodes, ports);
-            leaves_ = nics * whole_leaves(ports, "rail-optimized, " + std::to_string(ports) + "-port leaves, one per rail");
-            break;
-        case TopologyKind::FatTree:
-            if (nics > ports || ports % nics != 0)
-                fail("/cluster/network/nics_per_node", std::to_string(nics) + " NICs per node do not fill whole nodes under a " +
-                                                           std::to_string(ports) + "-port leaf");
-            nodes_per_leaf_ = std::min(nodes, ports / nics);
-            leaves_ = whole_leaves(ports / nics, "fat-tree, " + std::to_string(ports) + "-port leaves");
-            break;
-        default:
-            nodes_per_leaf_ = nodes;
-            leaves_ = 1;
-            break;
+    const int g = spec_.gpus_per_node, nics = spec_.nics_per_node, nodes = spec_.nodes, ports = spec_.leaf_ports;
+    // Leaves (the radix rule in the header): whole ones, for the graph.
+    leaves_ = leaf_map_.leaves();
+    if (!leaf_map_.whole_leaves()) {
+        const int npl = leaf_map_.nodes_per_leaf();
+        fail("/cluster/nodes", std::to_string(nodes) + " nodes cannot be divided into leaves of " + std::to_string(npl) +
+                                   " nodes (" +
+                                   (spec_.kind == TopologyKind::RailOptimized
+                                        ? "rail-optimized, " + std::to_string(ports) + "-port leaves, one per rail"
+                                        : "fat-tree, " + std::to_string(ports) + "-port leaves") +
+                                   ")");
     }
     spines_ = leaves_ > 1 ? (spec_.spines > 0 ? spec_.spines : ports) : 0;
 
@@ -135,7 +135,26 @@ void Topology::add_link(std::uint32_t a, std::uint32_t b, LinkKind kind, double 
     }
 }
 
-int Topology::leaf_of_nic(int nic) const {
+LeafMap::LeafMap(const TopologySpec& spec) : spec_(spec) {
+    const int nodes = spec_.nodes, nics = spec_.nics_per_node, ports = spec_.leaf_ports;
+    const auto leaves_for = [&](int nodes_per_leaf) { return (nodes + nodes_per_leaf - 1) / nodes_per_leaf; };
+    switch (spec_.kind) {
+        case TopologyKind::RailOptimized:
+            nodes_per_leaf_ = std::min(nodes, ports);
+            leaves_ = nics * leaves_for(nodes_per_leaf_);
+            break;
+        case TopologyKind::FatTree:
+            nodes_per_leaf_ = std::min(nodes, ports / nics);
+            leaves_ = leaves_for(nodes_per_leaf_);
+            break;
+        default:
+            nodes_per_leaf_ = nodes;
+            leaves_ = 1;
+            break;
+    }
+}
+
+int LeafMap::leaf_of_nic(int nic) const {
     const int node = nic / spec_.nics_per_node, rail = nic % spec_.nics_per_node;
     switch (spec_.kind) {
         case TopologyKind::RailOptimized: return rail * (leaves_ / spec_.nics_per_node) + node / nodes_per_leaf_;
@@ -144,11 +163,16 @@ int Topology::leaf_of_nic(int nic) const {
     }
 }
 
-int Topology::first_nic_of(int gpu) const {
+int LeafMap::first_nic_of(int gpu) const {
     const int g = spec_.gpus_per_node, nics = spec_.nics_per_node;
     const int local = gpu % g, node = gpu / g;
     const int local_nic = nics >= g ? local * (nics / g) : local / (g / nics);
     return node * nics + local_nic;
+}
+
+bool LeafMap::crosses_core(int a, int b) const {
+    if (node_of(a) == node_of(b)) return false;
+    return leaf_of_nic(first_nic_of(a)) != leaf_of_nic(first_nic_of(b));
 }
 
 const std::uint8_t* Topology::distances_to(int dst) const {

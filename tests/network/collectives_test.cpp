@@ -8,6 +8,7 @@
 #include "moesim/hw/costs.h"
 #include "moesim/hw/topology.h"
 #include "moesim/network/fabric.h"
+#include "moesim/network/network.h"
 
 using namespace moesim;
 using namespace moesim::network;
@@ -40,14 +41,14 @@ struct Compared {
 Compared compare(const hw::Topology& topo, hw::CollectiveKind kind, double S, std::vector<int> ranks,
                  Algorithm algorithm = Algorithm::Auto) {
     CollectiveSpec spec{kind, S, ranks, algorithm};
-    hw::CommGroup group = comm_group(topo, ranks);
+    hw::CommGroup group = comm_group(topo.spec(), ranks);
     group.nvlink_latency_s = topo.spec().nvlink_latency_s;
     for (int r : ranks)
         if (topo.node_of(r) != topo.node_of(ranks.front())) {
             group.nic_latency_s = topo.route_latency_s(ranks.front(), r);
             break;
         }
-    return {simulate_collective(topo, profile(), spec).time_s, closed_form_collective_s(topo, profile(), spec, group)};
+    return {simulate_collective(topo, profile(), spec).time_s, closed_form_collective_s(profile(), spec.kind, spec.size_bytes, spec.algorithm, group)};
 }
 
 }  // namespace

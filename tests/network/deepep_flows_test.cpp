@@ -4,6 +4,7 @@
 
 #include "moesim/hw/costs.h"
 #include "moesim/network/deepep.h"
+#include "moesim/network/network.h"
 
 using namespace moesim;
 using namespace moesim::network;
@@ -19,6 +20,12 @@ hw::TopologySpec h800_cluster(int ep, hw::TopologyKind kind = hw::TopologyKind::
     return s;
 }
 
+std::vector<int> first_gpus(int n) {
+    std::vector<int> v(static_cast<std::size_t>(n));
+    for (int i = 0; i < n; ++i) v[static_cast<std::size_t>(i)] = i;
+    return v;
+}
+
 struct Pair {
     double flows_s = 0, closed_s = 0;
 };
@@ -26,15 +33,15 @@ struct Pair {
 Pair both(hw::DeepEpOp op, hw::DeepEpMode mode, const hw::DeepEpShape& shape, int ep,
           hw::TopologyKind kind = hw::TopologyKind::RailOptimized) {
     const hw::Topology topo(h800_cluster(ep, kind));
-    const DeepEpSpec spec{op, mode, shape, ep};
+    const DeepEpSpec spec{op, mode, shape, first_gpus(ep)};
     return {simulate_deepep(topo, profile(), spec).time_s,
-            hw::deepep_time_s(op, mode, shape, ep_group(topo, ep), profile())};
+            hw::deepep_time_s(op, mode, shape, ep_group(topo.spec(), first_gpus(ep)), profile())};
 }
 
 // DeepEP's bottleneck bandwidth for a time t.
 double reported_GBps(hw::DeepEpOp op, const hw::DeepEpShape& shape, int ep, double t_s) {
     const hw::Topology topo(h800_cluster(ep));
-    const auto tr = hw::deepep_traffic(shape, ep_group(topo, ep), op);
+    const auto tr = hw::deepep_traffic(shape, ep_group(topo.spec(), first_gpus(ep)), op);
     return (ep <= 8 ? tr.nvlink_bytes : tr.counted_rdma_bytes) / t_s / 1e9;
 }
 
@@ -75,8 +82,8 @@ TEST_CASE("DeepEP flows slow down on an oversubscribed fat-tree", "[network]") {
     hw::TopologySpec s = h800_cluster(64, hw::TopologyKind::FatTree);
     s.oversubscription = 4;
     const hw::Topology topo(s);
-    const DeepEpSpec spec{hw::DeepEpOp::Combine, hw::DeepEpMode::LowLatency, shape, 64};
+    const DeepEpSpec spec{hw::DeepEpOp::Combine, hw::DeepEpMode::LowLatency, shape, first_gpus(64)};
     const double flows_s = simulate_deepep(topo, profile(), spec).time_s;
-    const double closed_s = hw::deepep_time_s(spec.op, spec.mode, shape, ep_group(topo, 64), profile());
+    const double closed_s = hw::deepep_time_s(spec.op, spec.mode, shape, ep_group(topo.spec(), first_gpus(64)), profile());
     CHECK(flows_s > 1.3 * closed_s);
 }

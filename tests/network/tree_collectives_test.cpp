@@ -7,6 +7,7 @@
 #include "moesim/hw/costs.h"
 #include "moesim/hw/topology.h"
 #include "moesim/network/fabric.h"
+#include "moesim/network/network.h"
 
 using namespace moesim;
 using namespace moesim::network;
@@ -42,12 +43,12 @@ struct Compared {
 Compared compare(const hw::Topology& topo, double S) {
     const auto ranks = iota(topo.gpus());
     const CollectiveSpec spec{hw::CollectiveKind::AllReduce, S, ranks, Algorithm::Tree};
-    hw::CommGroup group = comm_group(topo, ranks);
+    hw::CommGroup group = comm_group(topo.spec(), ranks);
     group.nvlink_latency_s = topo.spec().nvlink_latency_s;
     const int g = topo.spec().gpus_per_node;
     if (topo.spec().nodes > 1) group.nic_latency_s = topo.route_latency_s(0, g);
     const FlowRun run = simulate_collective(topo, profile(), spec);
-    return {run.time_s, closed_form_collective_s(topo, profile(), spec, group), run.flows};
+    return {run.time_s, closed_form_collective_s(profile(), spec.kind, spec.size_bytes, spec.algorithm, group), run.flows};
 }
 
 }  // namespace

@@ -74,10 +74,8 @@ std::size_t LayerPricer::KeyHash::operator()(const Key& k) const {
 
 LayerPricer::LayerPricer(const ServingSetup& setup, Pool pool) : st_(setup), plan_(setup.pool(pool)), pool_(pool) {
     const int gpn = setup.scenario.cluster.gpus_per_node;
-    ep_group_.ep_size = plan_.ep;
-    ep_group_.gpus_per_node = std::min(gpn, plan_.ep);
-    ep_group_.nvlink_GBps = setup.gpu.nvlink_GBps;
-    ep_group_.nic_GBps = setup.nic_GBps_per_gpu;
+    attention_ranks_ = setup.ranks.attention_group(ServingSetup::placement(pool), 0, 0);
+    ep_ranks_ = setup.ranks.ep_group(ServingSetup::placement(pool), 0, 0);
     max_nodes_per_token_ = max_nodes_per_token(setup.model.model, plan_.ep, gpn);
 }
 
@@ -139,14 +137,10 @@ LayerPricer::TokenPart LayerPricer::token_part(const workload::Layer& layer, dou
         // over the group (sequence parallelism), S = the group's N·d BF16 activations. A MoE
         // FFN dispatches from the shard and runs its shared experts there: no collective.
         const double pairs = has_routed_experts(layer) ? 1.0 : 2.0;
-        hw::CommGroup g;
-        g.size = plan_.attn_tp;
-        g.gpus_per_node = std::min(plan_.attn_tp, st_.scenario.cluster.gpus_per_node);
-        g.nvlink_GBps = st_.gpu.nvlink_GBps;
-        g.nic_GBps = st_.nic_GBps_per_gpu;
         const double bytes = n * static_cast<double>(st_.model.model.hidden_size) * kBf16;
-        out.tp_comm_s = pairs * (hw::collective_time_s(hw::CollectiveKind::AllGather, bytes, g, st_.profile) +
-                               hw::collective_time_s(hw::CollectiveKind::ReduceScatter, bytes, g, st_.profile));
+        const network::Network& net = *st_.network;
+        out.tp_comm_s = pairs * (net.collective_time_s(hw::CollectiveKind::AllGather, bytes, attention_ranks_) +
+                                 net.collective_time_s(hw::CollectiveKind::ReduceScatter, bytes, attention_ranks_));
     }
     return out;
 }
@@ -287,9 +281,10 @@ LayerTimes LayerPricer::ep_comm(double tokens_per_gpu) const {
     shape.num_experts = static_cast<int>(cfg.n_routed_experts);
     const hw::DeepEpMode mode = pool_ == Pool::Prefill ? hw::DeepEpMode::Normal : hw::DeepEpMode::LowLatency;
     const bool fp8_dispatch = st_.scenario.inference.precision.activations == Precision::FP8;
-    out.dispatch_s = hw::deepep_time_s(fp8_dispatch ? hw::DeepEpOp::Dispatch : hw::DeepEpOp::Combine, mode, shape,
-                                       ep_group_, st_.profile);
-    out.combine_s = hw::deepep_time_s(hw::DeepEpOp::Combine, mode, shape, ep_group_, st_.profile);
+    const network::Network& net = *st_.network;
+    out.dispatch_s =
+        net.deepep_times(fp8_dispatch ? hw::DeepEpOp::Dispatch : hw::DeepEpOp::Combine, mode, shape, ep_ranks_).time_s;
+    out.combine_s = net.deepep_times(hw::DeepEpOp::Combine, mode, shape, ep_ranks_).time_s;
     return out;
 }
 

@@ -63,7 +63,9 @@ private:
     const ServingSetup& st_;
     const PoolPlan& plan_;
     Pool pool_;
-    hw::EpGroup ep_group_;
+    // The instance's first attention group and first EP group (instance 0 of the pool; the
+    // groups of an instance are alike up to where leaf blocks fall).
+    std::vector<int> attention_ranks_, ep_ranks_;
     int max_nodes_per_token_ = 0;
 
     // Memos, because the serving simulation asks for the same token counts again and again:

@@ -185,14 +185,18 @@ std::int64_t OperatorCosts::max_batch_tokens() const { return setup_.scenario.in
 
 double OperatorCosts::kv_transfer_s(std::int64_t tokens) const {
     if (tokens <= 0 || setup_.scenario.inference.deployment == workload::Deployment::Colocated) return 0.0;
+    // From prefill instance 0 to the decode instance: `lanes` GPUs on each side, one NIC each.
     const int lanes = std::min(setup_.prefill.attn_tp, setup_.decode.attn_tp);
-    hw::CommGroup g;  // two GPUs on different nodes, `lanes` NICs' worth of bandwidth
-    g.size = 2;
-    g.gpus_per_node = 1;
-    g.nvlink_GBps = setup_.gpu.nvlink_GBps;
-    g.nic_GBps = setup_.nic_GBps_per_gpu * lanes;
+    const auto& ranks = setup_.ranks;
+    const int from = ranks.first_gpu(workload::ServingRankMap::Pool::Prefill, 0);
+    const int to = ranks.first_gpu(workload::ServingRankMap::Pool::Decode, 0);
+    std::vector<int> senders(static_cast<std::size_t>(lanes)), receivers(static_cast<std::size_t>(lanes));
+    for (int l = 0; l < lanes; ++l) {
+        senders[static_cast<std::size_t>(l)] = from + l;
+        receivers[static_cast<std::size_t>(l)] = to + l;
+    }
     const double bytes = static_cast<double>(tokens) * setup_.decode.kv_bytes_per_token;
-    return hw::collective_time_s(hw::CollectiveKind::PointToPoint, bytes, g, setup_.profile);
+    return setup_.network->p2p_time_s(bytes, senders, receivers);
 }
 
 double OperatorCosts::tokens_per_decode_step() const {

@@ -86,7 +86,8 @@ std::unique_ptr<ServingSetup> prepare_serving(const workload::Scenario& s) {
     st->model = workload::account_model(workload::resolve_model(s), kAccountingSeqLen);
     st->gpu = workload::resolve_gpu(s);
     st->profile = workload::resolve_profile(s);
-    st->nic_GBps_per_gpu = workload::nic_GBps_per_gpu(s);
+    st->ranks = workload::ServingRankMap(s.inference, s.cluster.gpus_per_node);
+    st->network = network::make_network(workload::topology_spec(s, st->gpu), st->profile, network::NetworkModel::ClosedForm);
     const auto& m = st->model.model;
     const auto& inf = s.inference;
     check_pool_against_model(s, m, "/inference/prefill", inf.prefill.attn_tp, inf.prefill.ep,

@@ -6,27 +6,21 @@
 #include "moesim/common/error.h"
 #include "moesim/common/units.h"
 #include "moesim/hw/costs.h"
+#include "moesim/network/network.h"
+#include "rank_groups.h"
 
 namespace moesim::network {
-
-hw::EpGroup ep_group(const hw::Topology& topo, int ep) {
-    const hw::TopologySpec& s = topo.spec();
-    hw::EpGroup g;
-    g.ep_size = ep;
-    g.gpus_per_node = s.gpus_per_node;
-    g.nvlink_GBps = s.nvlink_GBps;
-    g.nic_GBps = s.nic_Gbps / 8.0 * s.nics_per_node / s.gpus_per_node;
-    return g;
-}
 
 FlowRun simulate_deepep(const hw::Topology& topo, const hw::CalibrationProfile& profile, const DeepEpSpec& spec,
                         const engine::SimulatorOptions& options) {
     MOESIM_CHECK(spec.op != hw::DeepEpOp::Invalid && spec.mode != hw::DeepEpMode::Invalid, "DeepEP spec");
-    MOESIM_CHECK(spec.ep >= 1 && spec.ep <= topo.gpus(), "EP group within the cluster");
-    const hw::EpGroup grp = ep_group(topo, spec.ep);
-    const int g = std::min(grp.gpus_per_node, spec.ep);
-    MOESIM_CHECK(spec.ep % g == 0, "ep must be a multiple of gpus_per_node");
-    const int N = spec.ep / g;
+    const int ep = static_cast<int>(spec.ranks.size());
+    MOESIM_CHECK(ep >= 1, "EP group");
+    for (int r : spec.ranks) MOESIM_CHECK(r >= 0 && r < topo.gpus(), "EP group within the cluster");
+    const hw::EpGroup grp = ep_group(topo.spec(), spec.ranks);
+    const auto nodes = detail::by_node(topo.spec().gpus_per_node, spec.ranks);
+    const int g = grp.gpus_per_node, N = static_cast<int>(nodes.size());
+    for (const auto& nd : nodes) MOESIM_CHECK(static_cast<int>(nd.size()) == g, "an EP group takes the same GPUs in each node");
     const hw::DeepEpTraffic t = hw::deepep_traffic(spec.shape, grp, spec.op);
     const hw::ProfileReference& ref = profile.reference();
     const double nvl_scale = grp.nvlink_GBps / ref.nvlink_GBps;
@@ -51,31 +45,39 @@ FlowRun simulate_deepep(const hw::Topology& topo, const hw::CalibrationProfile& 
 
     engine::TaskGraph graph;
     Fabric f(graph, topo, rates);
-    std::vector<LinkId> copy(static_cast<std::size_t>(spec.ep));
+    // copy[X·g + i]: the copy link of nodes[X][i].
+    std::vector<LinkId> copy(static_cast<std::size_t>(ep));
     for (auto& c : copy) c = graph.add_link(copy_GBps * units::kGB, 0);
+    const bool rdma = spec.links != DeepEpLinks::NvLink, nvlink = spec.links != DeepEpLinks::Rdma;
 
-    if (spec.shape.tokens > 0 && spec.ep > 1) {
+    if (spec.shape.tokens > 0 && ep > 1) {
+        const auto G = static_cast<std::size_t>(g);
         if (spec.mode == hw::DeepEpMode::Normal) {
-            for (int s = 0; s < spec.ep; ++s) {
-                const int X = topo.node_of(s), l = topo.local_rank(s);
-                for (int Y = 0; Y < N && t.rdma_bytes > 0; ++Y)
-                    if (Y != X) f.flow(s, topo.gpu_at(Y, l), t.rdma_bytes / (N - 1));
-            }
-            for (int fw = 0; fw < spec.ep; ++fw) {
-                const int Y = topo.node_of(fw);
-                for (int j = 0; j < g; ++j)
-                    f.flow(fw, topo.gpu_at(Y, j), t.nvlink_bytes / g, {}, std::span(&copy[static_cast<std::size_t>(fw)], 1));
-            }
+            for (int X = 0; X < N && rdma && t.rdma_bytes > 0; ++X)
+                for (std::size_t l = 0; l < G; ++l)
+                    for (int Y = 0; Y < N; ++Y)
+                        if (Y != X) f.flow(nodes[X][l], nodes[Y][l], t.rdma_bytes / (N - 1));
+            for (int Y = 0; Y < N && nvlink; ++Y)
+                for (std::size_t l = 0; l < G; ++l) {
+                    const LinkId c = copy[static_cast<std::size_t>(Y) * G + l];
+                    for (std::size_t j = 0; j < G; ++j) f.flow(nodes[Y][l], nodes[Y][j], t.nvlink_bytes / g, {}, std::span(&c, 1));
+                }
         } else {
             const ActivityId start = graph.add_activity(
                 static_cast<engine::Picoseconds>(latency_s * static_cast<double>(units::kPsPerSecond) + 0.5));
-            const double each = t.low_latency_bytes / spec.ep;
-            for (int s = 0; s < spec.ep; ++s)
-                for (int d = 0; d < spec.ep; ++d) {
-                    if (topo.node_of(s) == topo.node_of(d))
-                        f.flow(s, d, each, std::span(&start, 1), std::span(&copy[static_cast<std::size_t>(s)], 1));
-                    else
-                        f.flow(s, d, each, std::span(&start, 1));
+            const double each = t.low_latency_bytes / ep;
+            for (int X = 0; X < N; ++X)
+                for (std::size_t l = 0; l < G; ++l) {
+                    const int s = nodes[X][l];
+                    const LinkId c = copy[static_cast<std::size_t>(X) * G + l];
+                    for (const auto& to : nodes)
+                        for (int d : to) {
+                            if (topo.node_of(s) == topo.node_of(d)) {
+                                if (nvlink) f.flow(s, d, each, std::span(&start, 1), std::span(&c, 1));
+                            } else if (rdma) {
+                                f.flow(s, d, each, std::span(&start, 1));
+                            }
+                        }
                 }
         }
     }

@@ -7,6 +7,7 @@
 #include "moesim/common/error.h"
 #include "moesim/common/units.h"
 #include "moesim/hw/costs.h"
+#include "rank_groups.h"
 
 namespace moesim::network {
 
@@ -104,13 +105,8 @@ ActivityId add_p2p(Fabric& f, int src, int dst, double S, std::span<const Activi
 
 namespace {
 
-// The group's GPUs by node: node → its ranks, in the order given.
 std::vector<std::vector<int>> by_node(const hw::Topology& topo, std::span<const int> ranks) {
-    std::map<int, std::vector<int>> m;
-    for (int r : ranks) m[topo.node_of(r)].push_back(r);
-    std::vector<std::vector<int>> out;
-    for (auto& [node, rs] : m) out.push_back(std::move(rs));
-    return out;
+    return detail::by_node(topo.spec().gpus_per_node, ranks);
 }
 
 }  // namespace
@@ -309,34 +305,22 @@ FlowRun run_flows(engine::TaskGraph graph, const engine::SimulatorOptions& optio
     return run;
 }
 
-hw::CommGroup comm_group(const hw::Topology& topo, std::span<const int> ranks) {
-    const auto nodes = by_node(topo, ranks);
-    const hw::TopologySpec& s = topo.spec();
-    hw::CommGroup g;
-    g.size = static_cast<int>(ranks.size());
-    g.gpus_per_node = static_cast<int>(nodes.front().size());
-    g.nvlink_GBps = s.nvlink_GBps;
-    // Per-GPU scale-out: the node's NICs shared by its GPUs.
-    g.nic_GBps = s.nic_Gbps / 8.0 * s.nics_per_node / s.gpus_per_node;
-    return g;
-}
-
-double closed_form_collective_s(const hw::Topology& topo, const hw::CalibrationProfile& profile,
-                                const CollectiveSpec& spec, const hw::CommGroup& group) {
-    if (spec.algorithm == Algorithm::Tree) {
-        MOESIM_CHECK(spec.kind == hw::CollectiveKind::AllReduce, "tree is an all-reduce algorithm");
-        return hw::tree_all_reduce_collective_time_s(spec.size_bytes, group, profile);
+double closed_form_collective_s(const hw::CalibrationProfile& profile, hw::CollectiveKind kind, double size_bytes,
+                                Algorithm algorithm, const hw::CommGroup& group) {
+    if (algorithm == Algorithm::Tree) {
+        MOESIM_CHECK(kind == hw::CollectiveKind::AllReduce, "tree is an all-reduce algorithm");
+        return hw::tree_all_reduce_collective_time_s(size_bytes, group, profile);
     }
-    if (spec.algorithm != Algorithm::Ring || spec.kind == hw::CollectiveKind::AllToAll ||
-        spec.kind == hw::CollectiveKind::PointToPoint || group.nodes() == 1)
-        return hw::collective_time_s(spec.kind, spec.size_bytes, group, profile);
+    if (algorithm != Algorithm::Ring || kind == hw::CollectiveKind::AllToAll || kind == hw::CollectiveKind::PointToPoint ||
+        group.nodes() == 1)
+        return hw::collective_time_s(kind, size_bytes, group, profile);
     // A flat ring across nodes: every step is as slow as its node-crossing hop.
-    const hw::CollectiveEfficiency inter = profile.collective(spec.kind, hw::Span::Internode, spec.size_bytes);
+    const hw::CollectiveEfficiency inter = profile.collective(kind, hw::Span::Internode, size_bytes);
     const double B = group.nic_GBps * inter.efficiency;
     const double alpha = group.nic_latency_s > 0 ? group.nic_latency_s : inter.latency_s;
     const int n = group.size;
-    if (spec.kind == hw::CollectiveKind::AllReduce) return hw::ring_all_reduce_time_s(spec.size_bytes, n, B, alpha);
-    return hw::ring_all_gather_time_s(spec.size_bytes, n, B, alpha);
+    if (kind == hw::CollectiveKind::AllReduce) return hw::ring_all_reduce_time_s(size_bytes, n, B, alpha);
+    return hw::ring_all_gather_time_s(size_bytes, n, B, alpha);
 }
 
 }  // namespace moesim::network

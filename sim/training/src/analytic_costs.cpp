@@ -1,12 +1,13 @@
 // Per-micro-batch costs of a pipeline stage and of the data-parallel step, in closed form.
 #include <algorithm>
+#include <span>
 #include <string>
+#include <vector>
 
 #include "moesim/common/error.h"
 #include "moesim/hw/costs.h"
 #include "moesim/training/analytic.h"
 #include "operator_costs.h"
-#include "moesim/workload/resolve.h"
 
 namespace moesim::training {
 
@@ -48,16 +49,9 @@ StageCosts StageCosts::scaled(double f) const {
 
 namespace {
 
-// A group of `size` consecutive ranks in a dimension whose neighbours are `stride` ranks apart.
-hw::CommGroup comm_group(const TrainingSetup& st, int size, int stride) {
-    const int gpn = st.scenario.cluster.gpus_per_node;
-    hw::CommGroup g;
-    g.size = size;
-    g.gpus_per_node = std::clamp(gpn / std::max(stride, 1), 1, size);
-    g.nvlink_GBps = st.gpu.nvlink_GBps;
-    g.nic_GBps = workload::nic_GBps_per_gpu(st.scenario);
-    return g;
-}
+// The first GPU of a pipeline rank: its groups stand for the rank's (all alike in the layout
+// of workload/rank_map.h, up to where leaf blocks fall).
+int first_gpu(const TrainingSetup& st, int pipeline_rank) { return st.ranks.rank(pipeline_rank, 0, 0); }
 
 // The three GEMMs of a linear layer y = x·Wᵀ (W: n×k) over m rows: forward m×n×k,
 // input gradient m×k×n, weight gradient n×k×m (DeepGEMM's M is the rows of the output).
@@ -156,37 +150,16 @@ bool has_routed_experts(const workload::Layer& layer) {
 
 // EP dispatch + combine of one micro-batch through one MoE layer: forward dispatches FP8 and
 // combines BF16; backward sends the gradients both ways in BF16 (two combine-sized transfers).
-// The slowest rank's volumes: DeepEP's time is max(IB term, NVLink term) (hw::deepep_time_s);
-// each term is taken alone (the other link made free) and scaled by that link class's
-// max/mean volume of the layer's routing draw.
+// The slowest rank's volumes: DeepEP's time is max(IB term, NVLink term) (hw::deepep_times,
+// priced by the network once per setup: TrainingSetup::ep_dispatch / ep_combine); each term
+// is taken alone and scaled by that link class's max/mean volume of the layer's routing draw.
 CommTimes moe_comm(const TrainingSetup& st, const LayerImbalance& imbalance, double& backward_s) {
-    const auto& s = st.scenario;
-    const auto& p = s.parallelism;
-    const auto& cfg = st.model.model;
-    hw::DeepEpShape shape;
-    shape.tokens = static_cast<double>(p.micro_batch_size) * s.training.seq_len / p.tp;
-    shape.hidden = static_cast<int>(cfg.hidden_size);
-    shape.top_k = static_cast<int>(cfg.experts_per_token);
-    shape.max_nodes_per_token = s.training.moe.max_nodes_per_token;
-    shape.num_experts = static_cast<int>(cfg.n_routed_experts);
-    hw::EpGroup group;
-    group.ep_size = p.ep;
-    group.gpus_per_node = std::min(s.cluster.gpus_per_node, p.ep);
-    group.nvlink_GBps = st.gpu.nvlink_GBps;
-    group.nic_GBps = workload::nic_GBps_per_gpu(s);
-    const auto slowest_rank_time = [&](hw::DeepEpOp op) {
-        if (imbalance.ib == 1.0 && imbalance.nvlink == 1.0) return hw::deepep_time_s(op, hw::DeepEpMode::Normal, shape, group, st.profile);
-        constexpr double kFree = 1e12;  // GB/s: a link class that costs nothing
-        hw::EpGroup ib_only = group, nvlink_only = group;
-        ib_only.nvlink_GBps = kFree;
-        nvlink_only.nic_GBps = kFree;
-        const bool one_node = group.ep_size <= group.gpus_per_node;
-        const double ib = one_node ? 0.0 : hw::deepep_time_s(op, hw::DeepEpMode::Normal, shape, ib_only, st.profile);
-        const double nvl = hw::deepep_time_s(op, hw::DeepEpMode::Normal, shape, nvlink_only, st.profile);
-        return std::max(ib * imbalance.ib, nvl * imbalance.nvlink);
+    const auto slowest_rank_time = [&](const hw::DeepEpTimes& t) {
+        if (imbalance.ib == 1.0 && imbalance.nvlink == 1.0) return t.time_s;
+        return std::max(t.rdma_s * imbalance.ib, t.nvlink_s * imbalance.nvlink);
     };
-    const double dispatch = slowest_rank_time(hw::DeepEpOp::Dispatch);
-    const double combine = slowest_rank_time(hw::DeepEpOp::Combine);
+    const double dispatch = slowest_rank_time(st.ep_dispatch);
+    const double combine = slowest_rank_time(st.ep_combine);
     backward_s = 2.0 * combine;
     return CommTimes{dispatch + combine, 0, 0};
 }
@@ -197,6 +170,7 @@ StageCosts stage_costs(const TrainingSetup& st, int stage_index) {
     const auto& p = s.parallelism;
     const double tokens = static_cast<double>(p.micro_batch_size) * s.training.seq_len;
     const double act_bytes = tokens * static_cast<double>(st.model.model.hidden_size) * 2.0;  // BF16 layer I/O
+    const int pipeline_rank = rank_of_stage(st.layout, stage_index);
     StageCosts c;
     for (const workload::Layer* layer : stage.layers) {
         WorkTimes layer_forward;
@@ -218,24 +192,27 @@ StageCosts stage_costs(const TrainingSetup& st, int stage_index) {
         if (p.tp > 1 && layer->is_transformer()) {
             // Sequence parallelism: per pass, all-gather the layer input before attention and
             // before the FFN, reduce-scatter after each (S = the gathered activation).
-            const auto g = comm_group(st, p.tp, 1);
-            const double pass = 2.0 * (hw::collective_time_s(hw::CollectiveKind::AllGather, act_bytes, g, st.profile) +
-                                       hw::collective_time_s(hw::CollectiveKind::ReduceScatter, act_bytes, g, st.profile));
+            const std::vector<int> tp_group = st.ranks.tp_group(first_gpu(st, pipeline_rank));
+            const double pass =
+                2.0 * (st.network->collective_time_s(hw::CollectiveKind::AllGather, act_bytes, tp_group) +
+                       st.network->collective_time_s(hw::CollectiveKind::ReduceScatter, act_bytes, tp_group));
             c.forward_comm.tp_s += pass;
             c.backward_comm.tp_s += pass;
         }
     }
     if (p.pp > 1) {
         // One activation to the next stage going forward, one gradient back going backward,
-        // between different nodes (a pipeline stage spans whole nodes in these layouts).
-        hw::CommGroup g = comm_group(st, 2, s.cluster.gpus_per_node);
-        g.gpus_per_node = 1;
-        const double send = hw::collective_time_s(hw::CollectiveKind::PointToPoint, act_bytes / p.tp, g, st.profile);
-        // No send where the neighbouring stage is on the same rank (the turn of DualPipeV's V).
+        // each GPU to its peer on the neighbouring pipeline rank; none where the neighbouring
+        // stage is on the same rank (the turn of DualPipeV's V).
         const int stages = static_cast<int>(st.layout.stages.size());
-        const int rank = rank_of_stage(st.layout, stage_index);
-        if (stage_index + 1 < stages && rank_of_stage(st.layout, stage_index + 1) != rank) c.forward_comm.pp_s += send;
-        if (stage_index > 0 && rank_of_stage(st.layout, stage_index - 1) != rank) c.backward_comm.pp_s += send;
+        const auto send_s = [&](int to_stage) {
+            const int to = rank_of_stage(st.layout, to_stage);
+            if (to == pipeline_rank) return 0.0;
+            const int from = first_gpu(st, pipeline_rank), peer = st.ranks.peer_in_pipeline_rank(from, to);
+            return st.network->p2p_time_s(act_bytes / p.tp, std::span(&from, 1), std::span(&peer, 1));
+        };
+        if (stage_index + 1 < stages) c.forward_comm.pp_s += send_s(stage_index + 1);
+        if (stage_index > 0) c.backward_comm.pp_s += send_s(stage_index - 1);
     }
     return c;
 }
@@ -251,21 +228,21 @@ DataParallelTimes data_parallel_times(const TrainingSetup& st, int pipeline_rank
     // main_grad in FP32); updated BF16 parameters are gathered.
     constexpr double kGradBytes = 4, kParamBytes = 2;
     DataParallelTimes t;
-    // `size` ranks holding the same parameters, `stride` GPUs apart.
-    auto add_group = [&](double params, int size, int stride) {
-        if (size <= 1 || params <= 0) return;
-        const auto g = comm_group(st, size, stride);
+    // The ranks holding the same parameters as this pipeline rank's first GPU: its DP group
+    // for the non-expert ones, its expert-DP group (same place in every EP group) for experts.
+    auto add_group = [&](double params, const std::vector<int>& group) {
+        if (group.size() <= 1 || params <= 0) return;
+        const network::Network& net = *st.network;
         if (p.zero_stage == 0) {
-            t.reduce_scatter_s += hw::collective_time_s(hw::CollectiveKind::AllReduce, params * kGradBytes, g, st.profile);
+            t.reduce_scatter_s += net.collective_time_s(hw::CollectiveKind::AllReduce, params * kGradBytes, group);
         } else {
-            t.reduce_scatter_s += hw::collective_time_s(hw::CollectiveKind::ReduceScatter, params * kGradBytes, g, st.profile);
-            t.all_gather_s += hw::collective_time_s(hw::CollectiveKind::AllGather, params * kParamBytes, g, st.profile);
+            t.reduce_scatter_s += net.collective_time_s(hw::CollectiveKind::ReduceScatter, params * kGradBytes, group);
+            t.all_gather_s += net.collective_time_s(hw::CollectiveKind::AllGather, params * kParamBytes, group);
         }
     };
-    // Non-expert replicas are the dp ranks, tp GPUs apart; an expert's replicas sit at the
-    // same place of each EP group of ep consecutive GPUs, so ep GPUs apart.
-    add_group(share.non_expert, p.dp, p.tp);
-    add_group(share.expert, expert_dp, p.ep);
+    const int first = first_gpu(st, pipeline_rank);
+    add_group(share.non_expert, st.ranks.dp_group(first));
+    add_group(share.expert, st.ranks.expert_dp_group(first));
     // Adam over this GPU's shard: read gradient, master weight and both moments, write the
     // master weight, both moments and the compute copy of the weight.
     const double moment_bytes = fp8 ? 2 : 4;  // BF16 moments in DeepSeek's recipe (V3TR §3.3.3)

@@ -1,6 +1,7 @@
 #include "moesim/training/setup.h"
 
 #include <string>
+#include <vector>
 
 #include "moesim/common/error.h"
 #include "moesim/workload/resolve.h"
@@ -38,6 +39,30 @@ void check_layout_against_model(const workload::Scenario& s, const workload::Mod
                                                             gpu.name + "'s " + std::to_string(gpu.sm_count) + " for computation");
 }
 
+// DeepEP's dispatch and combine of one micro-batch's tokens per GPU (sequence-parallel share
+// under TP) through one MoE layer, on the slowest EP group.
+void price_ep_transfers(TrainingSetup& st) {
+    const auto& s = st.scenario;
+    const auto& p = s.parallelism;
+    const auto& cfg = st.model.model;
+    if (p.ep <= 1) return;
+    hw::DeepEpShape shape;
+    shape.tokens = static_cast<double>(p.micro_batch_size) * s.training.seq_len / p.tp;
+    shape.hidden = static_cast<int>(cfg.hidden_size);
+    shape.top_k = static_cast<int>(cfg.experts_per_token);
+    shape.max_nodes_per_token = s.training.moe.max_nodes_per_token;
+    shape.num_experts = static_cast<int>(cfg.n_routed_experts);
+    for (int first = 0; first < st.ranks.gpus(); first += p.ep) {
+        const std::vector<int> group = st.ranks.ep_group(first);
+        const auto d = st.network->deepep_times(hw::DeepEpOp::Dispatch, hw::DeepEpMode::Normal, shape, group);
+        const auto c = st.network->deepep_times(hw::DeepEpOp::Combine, hw::DeepEpMode::Normal, shape, group);
+        if (first == 0 || d.time_s + c.time_s > st.ep_dispatch.time_s + st.ep_combine.time_s) {
+            st.ep_dispatch = d;
+            st.ep_combine = c;
+        }
+    }
+}
+
 }  // namespace
 
 std::unique_ptr<TrainingSetup> prepare_training(const workload::Scenario& s, bool allow_oversubscribed_memory) {
@@ -55,6 +80,9 @@ std::unique_ptr<TrainingSetup> prepare_training(const workload::Scenario& s, boo
     } catch (const ScenarioError& e) {
         workload::rethrow_in_scenario(e, s, "/parallelism");
     }
+    setup->ranks = workload::TrainingRankMap(s.parallelism, s.cluster.gpus_per_node);
+    setup->network = network::make_network(workload::topology_spec(s, setup->gpu), setup->profile, network::NetworkModel::ClosedForm);
+    price_ep_transfers(*setup);
     setup->micro_batches = s.training.global_batch_size / (static_cast<long long>(s.parallelism.dp) * s.parallelism.micro_batch_size);
     try {
         setup->moe_imbalance = compute_moe_imbalance(*setup);

@@ -31,9 +31,23 @@ hw::CalibrationProfile resolve_profile(const Scenario& s) {
     }
 }
 
-double nic_GBps_per_gpu(const Scenario& s) {
+hw::TopologySpec topology_spec(const Scenario& s, const hw::GpuSpec& gpu) {
     const auto& n = s.cluster.network;
-    return n.nics_per_node * n.nic_Gbps / 8.0 / s.cluster.gpus_per_node / n.oversubscription;
+    hw::TopologySpec t;
+    t.nodes = s.cluster.nodes;
+    t.gpus_per_node = s.cluster.gpus_per_node;
+    switch (n.topology) {
+        case Topology::RailOptimized: t.kind = hw::TopologyKind::RailOptimized; break;
+        case Topology::FatTree: t.kind = hw::TopologyKind::FatTree; break;
+        case Topology::SingleSwitch: t.kind = hw::TopologyKind::SingleSwitch; break;
+        default: t.kind = hw::TopologyKind::Invalid; break;
+    }
+    t.nics_per_node = n.nics_per_node;
+    t.nic_Gbps = n.nic_Gbps;
+    t.oversubscription = n.oversubscription;
+    t.nvlink_GBps = gpu.nvlink_GBps;
+    t.file = s.source_file;
+    return t;
 }
 
 }  // namespace moesim::workload

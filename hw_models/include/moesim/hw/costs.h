@@ -200,6 +200,15 @@ DeepEpTraffic deepep_traffic(const DeepEpShape& s, const EpGroup& g, DeepEpOp op
 //                        f = min(1, g/ep)
 double deepep_time_s(DeepEpOp op, DeepEpMode mode, const DeepEpShape& s, const EpGroup& g,
                      const CalibrationProfile& profile);
+// The same time with each link class's term alone (as if the other class were free): the
+// fixed latency plus the RDMA term, the fixed latency plus the NVLink term; time_s is the
+// latency plus the larger term (deepep_time_s). A caller whose ranks carry unequal loads per
+// link class (training's MoE imbalance) scales each term by its own factor.
+struct DeepEpTimes {
+    double time_s = 0, rdma_s = 0, nvlink_s = 0;
+};
+DeepEpTimes deepep_times(DeepEpOp op, DeepEpMode mode, const DeepEpShape& s, const EpGroup& g,
+                         const CalibrationProfile& profile);
 double deepep_dispatch_time_s(const DeepEpShape& s, const EpGroup& g, DeepEpMode mode,
                               const CalibrationProfile& profile);
 double deepep_combine_time_s(const DeepEpShape& s, const EpGroup& g, DeepEpMode mode,

@@ -72,6 +72,40 @@ struct TopologySpec {
     std::string file;                  // names the scenario in errors (may be empty)
 };
 
+// Throws ScenarioError (file spec.file, JSON paths under /cluster) for a shape no topology
+// can be built from: non-positive counts or bandwidths, NICs that cannot be spread over the
+// GPUs, a fat-tree leaf that cannot hold whole nodes, oversubscription below 1 — or above 1
+// on a single switch, which has no core to oversubscribe (refused rather than ignored).
+void check_topology_spec(const TopologySpec& spec);
+
+// Which leaf switch every NIC hangs off (the leaf radix rule above) and which NIC a GPU
+// sends from, without the graph: the closed form (sim/network) asks it which traffic stays
+// under one leaf and which crosses the core. Unlike Topology it accepts a last leaf that is
+// only partly filled (a cluster of 176 nodes under 32-node leaves leaves ports empty);
+// Topology, which builds the links the flows run on, asks for whole leaves.
+class LeafMap {
+public:
+    // `spec` must have passed check_topology_spec.
+    explicit LeafMap(const TopologySpec& spec);
+
+    int leaves() const { return leaves_; }
+    int nodes_per_leaf() const { return nodes_per_leaf_; }
+    bool whole_leaves() const { return spec_.nodes <= nodes_per_leaf_ || spec_.nodes % nodes_per_leaf_ == 0; }
+    int node_of(int gpu) const { return gpu / spec_.gpus_per_node; }
+    // The leaf a NIC hangs off (global NIC number, node-major).
+    int leaf_of_nic(int nic) const;
+    // The first NIC of a GPU (its rail for rail-optimized, when a GPU owns one NIC).
+    int first_nic_of(int gpu) const;
+    // True when traffic from GPU a to GPU b of another node leaves a's leaf: through the
+    // spines, where the oversubscription bites. False within a node (NVLink).
+    bool crosses_core(int a, int b) const;
+
+private:
+    TopologySpec spec_;
+    int leaves_ = 0;
+    int nodes_per_leaf_ = 0;
+};
+
 enum class VertexKind : std::uint8_t { Gpu, NvSwitch, Nic, Leaf, Spine };
 enum class LinkKind : std::uint8_t { NvLink, GpuNic, NicLeaf, LeafSpine };
 
@@ -123,9 +157,10 @@ public:
     std::uint32_t leaf_vertex(int leaf) const { return first_leaf_ + static_cast<std::uint32_t>(leaf); }
     std::uint32_t spine_vertex(int spine) const { return first_leaf_ + static_cast<std::uint32_t>(leaves_ + spine); }
     // The leaf a NIC hangs off (global NIC number, node-major).
-    int leaf_of_nic(int nic) const;
+    int leaf_of_nic(int nic) const { return leaf_map_.leaf_of_nic(nic); }
     // The first NIC of a GPU (its rail for rail-optimized, when a GPU owns one NIC).
-    int first_nic_of(int gpu) const;
+    int first_nic_of(int gpu) const { return leaf_map_.first_nic_of(gpu); }
+    const LeafMap& leaf_map() const { return leaf_map_; }
 
     // The links from GPU `src` to GPU `dst` (empty when src == dst). Deterministic.
     std::vector<LinkIndex> route(int src, int dst) const;
@@ -144,11 +179,11 @@ private:
     void add_link(std::uint32_t a, std::uint32_t b, LinkKind kind, double capacity_Bps, double latency_s);
 
     TopologySpec spec_;
+    LeafMap leaf_map_;
     TopoGraph graph_;
     std::vector<TopoLink> links_;
     std::uint32_t first_leaf_ = 0;
     int leaves_ = 0, spines_ = 0;
-    int nodes_per_leaf_ = 0;
     mutable std::mutex mutex_;
     mutable std::vector<std::unique_ptr<std::uint8_t[]>> distances_;  // per destination GPU
     mutable std::size_t distance_tables_ = 0;

@@ -44,7 +44,9 @@
 #include "moesim/hw/calibration_profile.h"
 #include "moesim/hw/gpu_spec.h"
 #include "moesim/inference/iteration_costs.h"
+#include "moesim/network/network.h"
 #include "moesim/workload/model_accounting.h"
+#include "moesim/workload/rank_map.h"
 #include "moesim/workload/scenario.h"
 
 namespace moesim::inference {
@@ -78,8 +80,12 @@ struct ServingSetup {
     hw::GpuSpec gpu;
     hw::CalibrationProfile profile;
     PoolPlan prefill, decode;
-    double nic_GBps_per_gpu = 0;  // scale-out, per direction (workload::nic_GBps_per_gpu)
+    workload::ServingRankMap ranks;             // where each pool's instances and groups sit
+    std::unique_ptr<network::Network> network;  // prices every transfer (closed form, the cluster's topology)
     const PoolPlan& pool(Pool p) const { return p == Pool::Prefill ? prefill : decode; }
+    static workload::ServingRankMap::Pool placement(Pool p) {
+        return p == Pool::Prefill ? workload::ServingRankMap::Pool::Prefill : workload::ServingRankMap::Pool::Decode;
+    }
     ServingSetup() = default;
     ServingSetup(const ServingSetup&) = delete;
     ServingSetup& operator=(const ServingSetup&) = delete;

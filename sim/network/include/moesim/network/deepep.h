@@ -1,13 +1,15 @@
 #pragma once
 // DeepEP-style MoE dispatch / combine as flows over a topology (closed form: hw::deepep_time_s).
 //
-// The EP group is GPUs 0 … ep−1 (the first ep/g nodes). Traffic per GPU is the closed
-// form's expectation (hw::deepep_traffic), spread evenly over the targets.
+// The EP group is a list of global ranks: whole nodes with the same count in each, or part of
+// one node. Traffic per GPU is the closed form's expectation (hw::deepep_traffic), spread
+// evenly over the targets.
 //
 // Normal kernels (training, prefill): node-limited routing sends each token at most once to
 // each of its target nodes, over RDMA to the GPU of the same rail (local rank) there, which
 // forwards it over NVLink to the GPUs holding its experts.
-//  * RDMA: source (X, l) → (Y, l) for every other node Y, rdma_bytes / (N − 1) each, over
+//  * RDMA: source (X, l) → (Y, l) for every other node Y of the group (l: the place in its
+//    node's share of the group), rdma_bytes / (N − 1) each, over
 //    the topology route (GPU → NIC → leaf [→ spine → leaf] → NIC → GPU).
 //  * NVLink: forwarder (Y, l) → every GPU t of node Y, nvlink_bytes / g each (by symmetry a
 //    forwarder delivers what one source sends in all: nvlink_bytes), over the kernel's
@@ -27,6 +29,8 @@
 // cross-GPU NVLink traffic, above the collective efficiency's 160).
 // The SM count is the one the fitted points were measured with (DeepEP's benchmark);
 // comm_sms does not scale it here.
+#include <vector>
+
 #include "moesim/engine/simulator.h"
 #include "moesim/hw/calibration_profile.h"
 #include "moesim/hw/topology.h"
@@ -35,15 +39,17 @@
 
 namespace moesim::network {
 
+// Which flows to build: all, or one link class alone (the RDMA / inter-node flows, or the
+// NVLink copies), for the terms of hw::DeepEpTimes.
+enum class DeepEpLinks { Both, Rdma, NvLink };
+
 struct DeepEpSpec {
     hw::DeepEpOp op = hw::DeepEpOp::Invalid;
     hw::DeepEpMode mode = hw::DeepEpMode::Invalid;
     hw::DeepEpShape shape;
-    int ep = 0;  // GPUs 0 … ep−1 of the topology; a multiple of gpus_per_node or ≤ it
+    std::vector<int> ranks;  // the EP group's global ranks
+    DeepEpLinks links = DeepEpLinks::Both;
 };
-
-// The closed form's group for that spec on that topology (per-GPU NVLink and NIC peaks).
-hw::EpGroup ep_group(const hw::Topology& topology, int ep);
 
 // Builds the dispatch or combine as flows, runs it, returns the makespan.
 FlowRun simulate_deepep(const hw::Topology& topology, const hw::CalibrationProfile& profile, const DeepEpSpec& spec,

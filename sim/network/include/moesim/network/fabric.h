@@ -141,14 +141,9 @@ LinkRates collective_rates(const hw::CalibrationProfile& profile, hw::Collective
 FlowRun simulate_collective(const hw::Topology& topology, const hw::CalibrationProfile& profile,
                             const CollectiveSpec& spec, const engine::SimulatorOptions& options = {});
 
-// The closed form's view of the same group: size, GPUs per node (the group's, in each node
-// it spans), per-GPU NVLink and NIC peaks of the topology. Latencies are left 0 (the
-// profile's); set them to compare with the flows' route latencies.
-hw::CommGroup comm_group(const hw::Topology& topology, std::span<const int> ranks);
-
-// The collective's closed-form time on that group (hw::collective_time_s, the flat ring
-// when spec.algorithm is Ring, hw::tree_all_reduce_collective_time_s when it is Tree).
-double closed_form_collective_s(const hw::Topology& topology, const hw::CalibrationProfile& profile,
-                                const CollectiveSpec& spec, const hw::CommGroup& group);
+// The collective's closed-form time on `group` (network.h's comm_group): hw::collective_time_s,
+// the flat ring when `algorithm` is Ring, hw::tree_all_reduce_collective_time_s when it is Tree.
+double closed_form_collective_s(const hw::CalibrationProfile& profile, hw::CollectiveKind kind, double size_bytes,
+                                Algorithm algorithm, const hw::CommGroup& group);
 
 }  // namespace moesim::network

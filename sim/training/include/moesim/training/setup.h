@@ -6,10 +6,12 @@
 
 #include "moesim/hw/calibration_profile.h"
 #include "moesim/hw/gpu_spec.h"
+#include "moesim/network/network.h"
 #include "moesim/training/moe_imbalance.h"
 #include "moesim/workload/layout.h"
 #include "moesim/workload/memory.h"
 #include "moesim/workload/model_accounting.h"
+#include "moesim/workload/rank_map.h"
 #include "moesim/workload/scenario.h"
 
 namespace moesim::training {
@@ -23,6 +25,11 @@ struct TrainingSetup {
     workload::MemoryEstimate memory;
     long long micro_batches = 0;       // per pipeline per step
     MoeImbalance moe_imbalance;        // per MoE layer, from the routing draws (moe_imbalance.h)
+    workload::TrainingRankMap ranks;   // global rank ↔ pipeline/DP/TP/EP coordinates
+    std::unique_ptr<network::Network> network;  // prices every collective (closed form, the cluster's topology)
+    // One MoE layer's DeepEP dispatch and combine (normal kernels, one micro-batch) on the
+    // slowest EP group of the cluster, asked of `network` once.
+    hw::DeepEpTimes ep_dispatch, ep_combine;
     TrainingSetup() = default;
     TrainingSetup(const TrainingSetup&) = delete;
     TrainingSetup& operator=(const TrainingSetup&) = delete;

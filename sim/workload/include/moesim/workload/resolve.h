@@ -1,6 +1,6 @@
 #pragma once
-// What a scenario names, resolved: its model, GPU and calibration profile, and the per-GPU
-// share of its network. Shared by the training and serving setups (sim/training,
+// What a scenario names, resolved: its model, GPU and calibration profile, and the shape of
+// its network. Shared by the training and serving setups (sim/training,
 // sim/inference), so that both report a bad name the same way: a ScenarioError naming the
 // scenario file and the JSON path of the key to change.
 #include <string>
@@ -8,6 +8,7 @@
 #include "moesim/common/error.h"
 #include "moesim/hw/calibration_profile.h"
 #include "moesim/hw/gpu_spec.h"
+#include "moesim/hw/topology.h"
 #include "moesim/workload/model_config.h"
 #include "moesim/workload/scenario.h"
 
@@ -22,9 +23,9 @@ ModelConfig resolve_model(const Scenario& s);                // errors at /model
 hw::GpuSpec resolve_gpu(const Scenario& s);                  // /cluster/gpu (with gpu_overrides)
 hw::CalibrationProfile resolve_profile(const Scenario& s);   // /cluster/calibration; none = the bundled default
 
-// Scale-out bandwidth of one GPU, per direction, in GB/s, from the scenario's network
-// section: nics_per_node · nic_Gbps / 8 / gpus_per_node, divided by the core's
-// oversubscription (assumed: all inter-node traffic crosses the core).
-double nic_GBps_per_gpu(const Scenario& s);
+// The cluster's shape for sim/network (hw::TopologySpec): cluster.network with the GPU's
+// NVLink, errors naming the scenario's file. Where oversubscription costs bandwidth is the
+// network's business (sim/network's network.h), not a per-GPU divisor.
+hw::TopologySpec topology_spec(const Scenario& s, const hw::GpuSpec& gpu);
 
 }  // namespace moesim::workload
