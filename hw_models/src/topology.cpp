@@ -170,6 +170,14 @@ int LeafMap::first_nic_of(int gpu) const {
     return node * nics + local_nic;
 }
 
+int LeafMap::nics_on_leaf(int leaf) const {
+    if (spec_.kind == TopologyKind::SingleSwitch) return spec_.nodes * spec_.nics_per_node;
+    const int leaves_per_rail = spec_.kind == TopologyKind::RailOptimized ? leaves_ / spec_.nics_per_node : leaves_;
+    const int block = leaf % leaves_per_rail;
+    const int nodes = std::min(nodes_per_leaf_, spec_.nodes - block * nodes_per_leaf_);
+    return spec_.kind == TopologyKind::RailOptimized ? nodes : nodes * spec_.nics_per_node;
+}
+
 bool LeafMap::crosses_core(int a, int b) const {
     if (node_of(a) == node_of(b)) return false;
     return leaf_of_nic(first_nic_of(a)) != leaf_of_nic(first_nic_of(b));

@@ -98,10 +98,18 @@ TEST_CASE("closed form: the core slowdown max(1, o·f) of each pattern", "[netwo
         CHECK_FALSE(fat.crosses_core(0, 3 * 8 + 5));  // under the same leaf, any rail
         CHECK(fat.crosses_core(0, 4 * 8));
         std::vector<RankPair> pairs = {{0, 8}, {0, 32}};
-        CHECK(core_slowdown(fat, 4.0, pairs) == 2.0);
-        CHECK(core_slowdown(fat, 1.0, pairs) == 1.0);
+        CHECK(core_slowdown(fat, 4.0, 32, pairs) == 2.0);
+        CHECK(core_slowdown(fat, 1.0, 32, pairs) == 1.0);
         pairs = {{0, 8}};
-        CHECK(core_slowdown(fat, 4.0, pairs) == 1.0);
+        CHECK(core_slowdown(fat, 4.0, 32, pairs) == 1.0);
+        // A rail leaf with 8 of its 32 ports cabled keeps up with cross-rail traffic at 2:1
+        // (its uplinks carry 8 NICs' bytes at most), and a full one does not.
+        const hw::LeafMap rail8(cluster(hw::TopologyKind::RailOptimized, 8));
+        CHECK(rail8.nics_on_leaf(0) == 8);
+        CHECK(rail.nics_on_leaf(0) == 32);
+        pairs = {{0, 9}};
+        CHECK(core_slowdown(rail8, 2.0, 32, pairs) == 1.0);
+        CHECK(core_slowdown(rail, 2.0, 32, pairs) == 2.0);
     }
 }
 

@@ -70,7 +70,7 @@ public:
         g.gpus_per_node = pairs.empty() ? 2 : 1;
         g.nvlink_GBps = spec_.nvlink_GBps * lanes;
         g.nic_GBps = nic_GBps_per_gpu(spec_);
-        const double slowdown = core_slowdown(leaves_, spec_.oversubscription, pairs);
+        const double slowdown = core_slowdown(leaves_, spec_.oversubscription, spec_.leaf_ports, pairs);
         if (slowdown > 1) g.nic_GBps /= slowdown;
         g.nic_GBps *= lanes;
         return hw::collective_time_s(hw::CollectiveKind::PointToPoint, size_bytes, g, profile_);
@@ -109,7 +109,7 @@ private:
                 case Pattern::AllPairs: pairs = detail::all_pairs(gpn, ranks); break;
                 case Pattern::SamePlace: pairs = detail::same_place_pairs(gpn, ranks); break;
             }
-            slowdown = core_slowdown(leaves_, spec_.oversubscription, pairs);
+            slowdown = core_slowdown(leaves_, spec_.oversubscription, spec_.leaf_ports, pairs);
             std::lock_guard<std::mutex> lock(mutex_);
             memo_.emplace(std::move(key), slowdown);
         }
@@ -140,12 +140,21 @@ hw::EpGroup ep_group(const hw::TopologySpec& spec, std::span<const int> ranks) {
     return {c.size, c.gpus_per_node, c.nvlink_GBps, c.nic_GBps};
 }
 
-double core_slowdown(const hw::LeafMap& leaves, double oversubscription, std::span<const RankPair> pairs) {
+double core_slowdown(const hw::LeafMap& leaves, double oversubscription, int leaf_ports, std::span<const RankPair> pairs) {
     if (pairs.empty() || !(oversubscription > 1)) return 1.0;
-    std::size_t crossing = 0;
-    for (const RankPair& p : pairs) crossing += leaves.crosses_core(p.from, p.to);
-    const double f = static_cast<double>(crossing) / static_cast<double>(pairs.size());
-    return std::max(1.0, oversubscription * f);
+    std::map<int, std::pair<std::size_t, std::size_t>> by_leaf;  // source leaf -> (crossing, all)
+    for (const RankPair& p : pairs) {
+        auto& [crossing, all] = by_leaf[leaves.leaf_of_gpu(p.from)];
+        crossing += leaves.crosses_core(p.from, p.to);
+        ++all;
+    }
+    double slowdown = 1.0;
+    for (const auto& [leaf, counts] : by_leaf) {
+        const double f = static_cast<double>(counts.first) / static_cast<double>(counts.second);
+        const double cabled = static_cast<double>(leaves.nics_on_leaf(leaf)) / leaf_ports;
+        slowdown = std::max(slowdown, oversubscription * f * cabled);
+    }
+    return slowdown;
 }
 
 std::unique_ptr<Network> detail::make_closed_form_network(const hw::TopologySpec& spec,

@@ -96,6 +96,10 @@ public:
     int leaf_of_nic(int nic) const;
     // The first NIC of a GPU (its rail for rail-optimized, when a GPU owns one NIC).
     int first_nic_of(int gpu) const;
+    // The leaf GPU `gpu` sends from (its first NIC's).
+    int leaf_of_gpu(int gpu) const { return leaf_of_nic(first_nic_of(gpu)); }
+    // NICs cabled to `leaf` (leaf_ports on a full leaf, fewer on a partly filled one).
+    int nics_on_leaf(int leaf) const;
     // True when traffic from GPU a to GPU b of another node leaves a's leaf: through the
     // spines, where the oversubscription bites. False within a node (NVLink).
     bool crosses_core(int a, int b) const;

@@ -27,13 +27,16 @@
 // Oversubscription o: a leaf's up capacity is its down capacity / o. The closed form assumes
 // that every group of the same kind communicates at once (the layout repeats its groups over
 // the cluster: all DP groups reduce together, all EP groups dispatch together), so a leaf's
-// uplinks carry the fraction f of each of its NICs' bytes that leaves the leaf, and a NIC
-// keeps its full rate while o·f ≤ 1 and gets 1/(o·f) of it beyond:
-//      scale-out per GPU = nics_per_node · nic_Gbps / 8 / gpus_per_node / max(1, o·f)
+// uplinks (leaf_ports · NIC rate / o, however many ports are cabled) carry the fraction f of
+// each of its cabled NICs' bytes that leaves the leaf, and a NIC keeps its full rate while
+// that fits and gets the uplinks' share beyond:
+//      scale-out per GPU = nics_per_node · nic_Gbps / 8 / gpus_per_node / s,
+//      s = max over the group's leaves of max(1, o · f · cabled NICs / leaf_ports),
 // with f counted over the pairs the algorithm actually sends between (equal bytes each):
 // ring steps, tree edges, all-to-all pairs, DeepEP's RDMA targets. So o only costs traffic
 // that crosses the core: a rail-aligned ring under one leaf block pays nothing, a flat
-// all-to-all over 8 nodes of a 2:1 fat-tree pays 8/7 (f = 4/7). The flows need no rule: the
+// all-to-all over 8 nodes of a 2:1 fat-tree (two full leaves) pays 8/7 (f = 4/7), the same
+// over 8 nodes of a rail-optimized cluster (cross-rail, but 8 of 32 ports cabled) nothing. The flows need no rule: the
 // spine links have their capacity and ECMP spreads the flows over them (unevenly: more
 // contention than the closed form's even spread).
 #include <memory>
@@ -76,10 +79,12 @@ std::unique_ptr<Network> make_network(const hw::TopologySpec& spec, const hw::Ca
 hw::CommGroup comm_group(const hw::TopologySpec& spec, std::span<const int> ranks);
 hw::EpGroup ep_group(const hw::TopologySpec& spec, std::span<const int> ranks);
 
-// The scale-out slowdown max(1, o·f) of the traffic `pairs` (equal bytes each) on `leaves`.
+// The scale-out slowdown of the traffic `pairs` (equal bytes each) on `leaves` of
+// `leaf_ports` down-ports: the largest, over the leaves the pairs start from, of
+// max(1, o·f·cabled/leaf_ports) (network.h).
 struct RankPair {
     int from = 0, to = 0;
 };
-double core_slowdown(const hw::LeafMap& leaves, double oversubscription, std::span<const RankPair> pairs);
+double core_slowdown(const hw::LeafMap& leaves, double oversubscription, int leaf_ports, std::span<const RankPair> pairs);
 
 }  // namespace moesim::network
