@@ -22,6 +22,7 @@
 #include "moesim/hw/costs.h"
 #include "moesim/hw/topology.h"
 #include "moesim/network/deepep.h"
+#include "moesim/network/network.h"
 #include "moesim/training/event_sim.h"
 #include "moesim/training/full_sim.h"
 #include "moesim/training/setup.h"
@@ -118,7 +119,7 @@ void BM_DeepSeekV3EpGroupAllToAllFlows(benchmark::State& state) {
     shape.top_k = static_cast<int>(cfg.experts_per_token);
     shape.max_nodes_per_token = sc.training.moe.max_nodes_per_token;
     shape.num_experts = static_cast<int>(cfg.n_routed_experts);
-    const int ep = sc.parallelism.ep;
+    const std::vector<int> ep_group = setup->ranks.ep_group(0);
     double wall_s[2] = {0, 0}, cpu_s[2] = {0, 0}, flows_s[2] = {0, 0};
     std::size_t flows = 0;
     for (auto _ : state) {
@@ -126,7 +127,7 @@ void BM_DeepSeekV3EpGroupAllToAllFlows(benchmark::State& state) {
         for (auto op : {hw::DeepEpOp::Dispatch, hw::DeepEpOp::Combine}) {
             const auto t0 = std::chrono::steady_clock::now();
             const double c0 = thread_cpu_s();
-            const auto run = network::simulate_deepep(topo, setup->profile, {op, hw::DeepEpMode::Normal, shape, ep});
+            const auto run = network::simulate_deepep(topo, setup->profile, {op, hw::DeepEpMode::Normal, shape, ep_group});
             cpu_s[i] += thread_cpu_s() - c0;
             wall_s[i] += std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();
             flows_s[i] = run.time_s;
@@ -135,7 +136,7 @@ void BM_DeepSeekV3EpGroupAllToAllFlows(benchmark::State& state) {
         }
     }
     const double n = static_cast<double>(state.iterations());
-    const hw::EpGroup group = network::ep_group(topo, ep);
+    const hw::EpGroup group = network::ep_group(topo.spec(), ep_group);
     state.counters["flows"] = static_cast<double>(flows);
     state.counters["dispatch_wall_ms"] = wall_s[0] / n * 1e3;
     state.counters["combine_wall_ms"] = wall_s[1] / n * 1e3;
