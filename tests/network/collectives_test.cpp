@@ -5,6 +5,7 @@
 #include <numeric>
 #include <vector>
 
+#include "cluster_test_helpers.h"
 #include "moesim/hw/costs.h"
 #include "moesim/hw/topology.h"
 #include "moesim/network/fabric.h"
@@ -12,24 +13,11 @@
 
 using namespace moesim;
 using namespace moesim::network;
+using moesim::test::h800;
+using moesim::test::iota;
+using moesim::test::profile;
 
 namespace {
-
-const hw::CalibrationProfile& profile() { return hw::default_profile(); }
-
-hw::TopologySpec h800(hw::TopologyKind kind, int nodes, double oversubscription = 1.0) {
-    hw::TopologySpec s;
-    s.kind = kind;
-    s.nodes = nodes;
-    s.oversubscription = oversubscription;
-    return s;
-}
-
-std::vector<int> iota(int n, int first = 0) {
-    std::vector<int> v(static_cast<std::size_t>(n));
-    std::iota(v.begin(), v.end(), first);
-    return v;
-}
 
 struct Compared {
     double flows_s = 0, closed_s = 0;

@@ -7,38 +7,25 @@
 #include <string>
 #include <vector>
 
+#include "cluster_test_helpers.h"
 #include "moesim/common/error.h"
 #include "moesim/hw/costs.h"
 #include "moesim/network/network.h"
 
 using namespace moesim;
 using namespace moesim::network;
+using moesim::test::h800;
+using moesim::test::iota;
+using moesim::test::profile;
 
 namespace {
-
-const hw::CalibrationProfile& profile() { return hw::default_profile(); }
-
-hw::TopologySpec cluster(hw::TopologyKind kind, int nodes, double oversubscription = 1.0) {
-    hw::TopologySpec s;
-    s.kind = kind;
-    s.nodes = nodes;
-    s.oversubscription = oversubscription;
-    s.nvlink_GBps = 200;
-    return s;
-}
-
-std::vector<int> iota(int n, int first = 0, int stride = 1) {
-    std::vector<int> v(static_cast<std::size_t>(n));
-    for (int i = 0; i < n; ++i) v[static_cast<std::size_t>(i)] = first + i * stride;
-    return v;
-}
 
 const hw::DeepEpShape kShape{4096, 7168, 8, 4, 256};
 
 }  // namespace
 
 TEST_CASE("closed form and flows agree within 2% where nothing contends", "[network]") {
-    const auto spec = cluster(hw::TopologyKind::RailOptimized, 4);
+    const auto spec = h800(hw::TopologyKind::RailOptimized, 4);
     const auto closed = make_network(spec, profile(), NetworkModel::ClosedForm);
     const auto flows = make_network(spec, profile(), NetworkModel::Flows);
     SECTION("hierarchical all-reduce and all-gather over 4 nodes") {
@@ -73,9 +60,9 @@ TEST_CASE("closed form and flows agree within 2% where nothing contends", "[netw
 
 TEST_CASE("closed form: the core slowdown max(1, o·f) of each pattern", "[network]") {
     SECTION("all-to-all over 8 nodes of a 2:1 fat-tree: 4 of 7 remote nodes under the other leaf") {
-        const auto spec = cluster(hw::TopologyKind::FatTree, 8, 2.0);
+        const auto spec = h800(hw::TopologyKind::FatTree, 8, 2.0);
         const auto slow = make_network(spec, profile(), NetworkModel::ClosedForm);
-        const auto full = make_network(cluster(hw::TopologyKind::FatTree, 8), profile(), NetworkModel::ClosedForm);
+        const auto full = make_network(h800(hw::TopologyKind::FatTree, 8), profile(), NetworkModel::ClosedForm);
         const hw::CommGroup g = comm_group(spec, iota(64));
         const hw::CollectiveEfficiency inter = profile().collective(hw::CollectiveKind::AllToAll, hw::Span::Internode, 1e9);
         const hw::CollectiveEfficiency intra = profile().collective(hw::CollectiveKind::AllToAll, hw::Span::Intranode, 1e9);
@@ -89,12 +76,12 @@ TEST_CASE("closed form: the core slowdown max(1, o·f) of each pattern", "[netwo
               1.1 * full->collective_time_s(hw::CollectiveKind::AllToAll, 1e9, iota(64)));
     }
     SECTION("the leaf map: rail-optimized blocks of 32 nodes, fat-tree leaves of 4 nodes") {
-        const hw::LeafMap rail(cluster(hw::TopologyKind::RailOptimized, 64));
+        const hw::LeafMap rail(h800(hw::TopologyKind::RailOptimized, 64));
         CHECK_FALSE(rail.crosses_core(0, 8));         // same rail, same block
         CHECK(rail.crosses_core(0, 9));               // cross-rail
         CHECK(rail.crosses_core(0, 32 * 8));          // same rail, next block
         CHECK_FALSE(rail.crosses_core(0, 1));         // same node: NVLink
-        const hw::LeafMap fat(cluster(hw::TopologyKind::FatTree, 8));
+        const hw::LeafMap fat(h800(hw::TopologyKind::FatTree, 8));
         CHECK_FALSE(fat.crosses_core(0, 3 * 8 + 5));  // under the same leaf, any rail
         CHECK(fat.crosses_core(0, 4 * 8));
         std::vector<RankPair> pairs = {{0, 8}, {0, 32}};
@@ -104,7 +91,7 @@ TEST_CASE("closed form: the core slowdown max(1, o·f) of each pattern", "[netwo
         CHECK(core_slowdown(fat, 4.0, 32, pairs) == 1.0);
         // A rail leaf with 8 of its 32 ports cabled keeps up with cross-rail traffic at 2:1
         // (its uplinks carry 8 NICs' bytes at most), and a full one does not.
-        const hw::LeafMap rail8(cluster(hw::TopologyKind::RailOptimized, 8));
+        const hw::LeafMap rail8(h800(hw::TopologyKind::RailOptimized, 8));
         CHECK(rail8.nics_on_leaf(0) == 8);
         CHECK(rail.nics_on_leaf(0) == 32);
         pairs = {{0, 9}};
@@ -115,7 +102,7 @@ TEST_CASE("closed form: the core slowdown max(1, o·f) of each pattern", "[netwo
 
 TEST_CASE("topology: 2:1 fat-tree slower than 2:1 rail-optimized for cross-leaf rail traffic; 1:1 all equal", "[network]") {
     const auto time = [](hw::TopologyKind kind, double o, auto&& ask) {
-        const auto net = make_network(cluster(kind, 16, o), profile(), NetworkModel::ClosedForm);
+        const auto net = make_network(h800(kind, 16, o), profile(), NetworkModel::ClosedForm);
         return ask(*net);
     };
     // DeepEP normal kernels over 8 nodes: RDMA to the same rail of each target node.
@@ -146,13 +133,13 @@ TEST_CASE("networks refuse what they do not model", "[network]") {
         }
         return std::string("accepted");
     };
-    CHECK(refused_at(cluster(hw::TopologyKind::SingleSwitch, 4, 2.0), NetworkModel::ClosedForm) ==
+    CHECK(refused_at(h800(hw::TopologyKind::SingleSwitch, 4, 2.0), NetworkModel::ClosedForm) ==
           "/cluster/network/oversubscription");
-    auto odd = cluster(hw::TopologyKind::FatTree, 6);
+    auto odd = h800(hw::TopologyKind::FatTree, 6);
     odd.nics_per_node = 3;
     odd.gpus_per_node = 3;
     CHECK(refused_at(odd, NetworkModel::ClosedForm) == "/cluster/network/nics_per_node");
     // Partly filled leaves: the closed form takes them, the flows need whole leaves.
-    CHECK(refused_at(cluster(hw::TopologyKind::FatTree, 6), NetworkModel::ClosedForm) == "accepted");
-    CHECK(refused_at(cluster(hw::TopologyKind::FatTree, 6), NetworkModel::Flows) == "/cluster/nodes");
+    CHECK(refused_at(h800(hw::TopologyKind::FatTree, 6), NetworkModel::ClosedForm) == "accepted");
+    CHECK(refused_at(h800(hw::TopologyKind::FatTree, 6), NetworkModel::Flows) == "/cluster/nodes");
 }
