@@ -1,6 +1,6 @@
 #pragma once
 // Shared by the tests/training/*_test.cpp files: small training scenarios built in code,
-// editing them by JSON pointer, resolving and estimating them, and reading the result.
+// editing them by JSON pointer, resolving and simulating them, and reading the result.
 #include <catch2/catch.hpp>
 
 #include <fstream>
@@ -13,6 +13,7 @@
 #include "moesim/common/error.h"
 #include "moesim/training/analytic.h"
 #include "moesim/training/setup.h"
+#include "moesim/training/simulate.h"
 #include "moesim/workload/scenario.h"
 
 namespace training_test {
@@ -69,9 +70,22 @@ inline std::unique_ptr<TrainingSetup> prepare_bundled(const std::string& name) {
     return prepare(bundled_doc(name), false, bundled_path(name));
 }
 
+// The step at each fidelity (simulate_training): its result, or the whole run.
+inline TrainingResult analytic_step(const TrainingSetup& st) {
+    return moesim::training::simulate_training(st, moesim::training::Fidelity::Analytic).result;
+}
+inline moesim::training::TrainingRun event_run(const TrainingSetup& st, const moesim::training::StepOptions& o = {}) {
+    return moesim::training::simulate_training(st, moesim::training::Fidelity::Event, o);
+}
+inline TrainingResult event_step(const TrainingSetup& st) { return event_run(st).result; }
+inline moesim::training::TrainingRun full_run(const TrainingSetup& st, const moesim::training::StepOptions& o = {}) {
+    return moesim::training::simulate_training(st, moesim::training::Fidelity::Full, o);
+}
+inline TrainingResult full_step(const TrainingSetup& st) { return full_run(st).result; }
+
 inline TrainingResult estimate(const json& doc, bool allow_oversubscribed_memory = false,
                                const std::string& file = "test.json") {
-    return moesim::training::estimate_step_analytic(*prepare(doc, allow_oversubscribed_memory, file));
+    return analytic_step(*prepare(doc, allow_oversubscribed_memory, file));
 }
 
 // Seconds of the breakdown entry (phase, category); 0 when absent (entries of 0 s are left out).

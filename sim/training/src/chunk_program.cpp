@@ -1,13 +1,14 @@
-// Step lists of the full simulation (full_program.h), from the operator costs that
-// stage_costs() sums (operator_costs.h), so that a chunk at the mean load costs its stage costs.
-#include "full_program.h"
+// The chunk program (chunk_program.h): stage costs, step lists from the operator costs that
+// stage_costs() sums (operator_costs.h), so that a chunk at the mean load costs its stage
+// costs, MoE tables, pair orders and timings, data-parallel times.
+#include "moesim/training/chunk_program.h"
 
 #include <algorithm>
 #include <string>
 
 #include "moesim/common/error.h"
 #include "operator_costs.h"
-#include "pair_order.h"
+#include "ps_time.h"
 
 namespace moesim::training::detail {
 
@@ -34,12 +35,38 @@ const char* to_string(Segment s) {
     return "?";
 }
 
+bool overlaps_communication(workload::Schedule s) {
+    return s == workload::Schedule::DualPipe || s == workload::Schedule::DualPipeV;
+}
+
 PhaseWork& PhaseWork::operator+=(const PhaseWork& o) {
     forward += o.forward;
     backward_input += o.backward_input;
     backward_weight += o.backward_weight;
     recompute += o.recompute;
     return *this;
+}
+
+double PhaseWork::total_s() const {
+    return forward.total_s() + backward_input.total_s() + backward_weight.total_s() + recompute.total_s();
+}
+
+const PairOrder& ChunkProgram::pair_order(int forward_stage, int backward_stage) const {
+    return pair_orders.at(static_cast<std::size_t>(forward_stage) * stages.size() + static_cast<std::size_t>(backward_stage));
+}
+
+const PairTiming& ChunkProgram::pair_timing(int forward_stage, int backward_stage) const {
+    return pair_timings.at(static_cast<std::size_t>(forward_stage) * stages.size() + static_cast<std::size_t>(backward_stage));
+}
+
+Picoseconds ChunkProgram::pair_comm_ps(int forward_stage, int backward_stage) const {
+    return to_ps(stages.at(static_cast<std::size_t>(forward_stage)).chunk.forward_comm_s +
+                 stages.at(static_cast<std::size_t>(backward_stage)).chunk.backward_comm_s);
+}
+
+Picoseconds ChunkProgram::slowest_experts_ps(const Step& s, int chain) const {
+    const auto& ps = moe[static_cast<std::size_t>(s.moe)].ps[chain == 0 ? kFs : kBWs];
+    return *std::max_element(ps.begin(), ps.end());
 }
 
 namespace {
@@ -102,11 +129,6 @@ LayerParts layer_parts(const TrainingSetup& st, const workload::Layer& layer) {
         out.recompute_experts = out.moe;
     }
     return out;
-}
-
-bool has_routed_experts(const workload::Layer& layer) {
-    return std::any_of(layer.ops.begin(), layer.ops.end(),
-                       [](const workload::Operator& op) { return op.placement == ParamPlacement::Expert; });
 }
 
 // The routed experts of `layer` at each load of its draw, and the EP collectives' times (the
@@ -273,16 +295,31 @@ PhaseWork fixed_work(const LayerParts& a) {
     return w;
 }
 
+// The whole chunk of stage costs `c`, for the one-replica event executor.
+ChunkPs whole_chunk(const StageCosts& c) {
+    ChunkPs k;
+    const double f = c.forward.total_s(), b = c.backward_input.total_s() + c.recompute.total_s(),
+                 w = c.backward_weight.total_s();
+    k.forward = to_ps(f);
+    k.backward = to_ps(b);
+    k.weight = to_ps(w);
+    k.backward_weight = to_ps(b + w);
+    k.forward_comm_s = c.forward_comm.ep_s + c.forward_comm.tp_s;
+    k.backward_comm_s = c.backward_comm.ep_s + c.backward_comm.tp_s;
+    k.forward_comm = to_ps(k.forward_comm_s);
+    k.backward_comm = to_ps(k.backward_comm_s);
+    return k;
+}
+
 }  // namespace
 
-FullProgram build_full_program(const TrainingSetup& st, const workload::PipelineSchedule& sched) {
+ChunkProgram build_chunk_program(const TrainingSetup& st) {
     const auto& p = st.scenario.parallelism;
-    FullProgram prog;
-    const bool overlap = p.schedule == workload::Schedule::DualPipe || p.schedule == workload::Schedule::DualPipeV;
-    prog.slowdown = overlap ? static_cast<double>(st.gpu.sm_count) / (st.gpu.sm_count - p.comm_sms) : 1.0;
+    ChunkProgram prog;
+    prog.overlap = overlaps_communication(p.schedule);
+    prog.slowdown = prog.overlap ? static_cast<double>(st.gpu.sm_count) / (st.gpu.sm_count - p.comm_sms) : 1.0;
     prog.exchangeable = st.moe_imbalance.ranks_exchangeable;
-    const int stages = sched.stages;
-    MOESIM_CHECK(stages == static_cast<int>(st.layout.stages.size()), "full simulation: stage count");
+    const int stages = static_cast<int>(st.layout.stages.size());
     prog.stages.resize(static_cast<std::size_t>(stages));
     const auto layer_index = [&](const workload::Layer* l) {
         return static_cast<int>(l - st.model.layers.data());
@@ -296,6 +333,7 @@ FullProgram build_full_program(const TrainingSetup& st, const workload::Pipeline
         // (step_tail.h).
         prog.stage_costs.push_back(stage_costs(st, s));
         const StageCosts& c = prog.stage_costs.back();
+        sp.chunk = whole_chunk(c);
         sp.pp_forward_ps = to_ps(c.forward_comm.pp_s);
         sp.pp_backward_ps = to_ps(c.backward_comm.pp_s);
         int transformer = 0;
@@ -343,11 +381,11 @@ FullProgram build_full_program(const TrainingSetup& st, const workload::Pipeline
                 }
         for (int half = 0; half < 2; ++half)
             for (const Step& x : sp.steps[half == 0 ? kF : kBW])
-                if (x.kind == StepKind::EpCollective || x.kind == StepKind::TpCollective)
-                    sp.collectives[static_cast<std::size_t>(half)].push_back(x);
+                if (is_collective(x)) sp.collectives[static_cast<std::size_t>(half)].push_back(x);
     }
-    if (overlap) {
-        const auto slowest = [&](const Step& s, int chain) { return slowest_experts_ps(prog, s, chain); };
+    for (int r = 0; r < p.pp; ++r) prog.data_parallel.push_back(data_parallel_times(st, r));
+    if (prog.overlap) {
+        const auto slowest = [&](const Step& s, int chain) { return prog.slowest_experts_ps(s, chain); };
         prog.pair_orders.reserve(static_cast<std::size_t>(stages * stages));
         prog.pair_timings.reserve(static_cast<std::size_t>(stages * stages));
         for (int f = 0; f < stages; ++f)
