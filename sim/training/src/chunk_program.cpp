@@ -311,6 +311,64 @@ ChunkPs whole_chunk(const StageCosts& c) {
     return k;
 }
 
+// Stage `s` of the program: its stage costs, whole chunk, MoE tables (appended to prog.moe) and
+// step lists.
+void build_stage(const TrainingSetup& st, int s, ChunkProgram& prog) {
+    const auto& stage = st.layout.stages[static_cast<std::size_t>(s)];
+    StageProgram& sp = prog.stages[static_cast<std::size_t>(s)];
+    // The stage costs give what is per stage rather than per operator: the PP sends, the TP
+    // collectives (the same for every transformer layer: 2 all-gathers and 2 reduce-scatters
+    // per pass, the closed form taking them as equal), and the DP overlap windows
+    // (step_tail.h).
+    prog.stage_costs.push_back(stage_costs(st, s));
+    const StageCosts& c = prog.stage_costs.back();
+    sp.chunk = whole_chunk(c);
+    sp.pp_forward_ps = to_ps(c.forward_comm.pp_s);
+    sp.pp_backward_ps = to_ps(c.backward_comm.pp_s);
+    int transformer = 0;
+    for (const auto* l : stage.layers) transformer += l->is_transformer() ? 1 : 0;
+    const double tp_f = transformer > 0 ? c.forward_comm.tp_s / transformer / 4.0 : 0.0;
+    const double tp_b = transformer > 0 ? c.backward_comm.tp_s / transformer / 4.0 : 0.0;
+
+    std::vector<LayerParts> parts;
+    std::vector<int> tables;
+    std::vector<Picoseconds> dispatch, combine;
+    for (const auto* l : stage.layers) {
+        parts.push_back(layer_parts(st, *l));
+        Picoseconds d = 0, k = 0;
+        int table = -1;
+        if (has_routed_experts(*l)) {
+            table = static_cast<int>(prog.moe.size());
+            prog.moe.push_back(moe_table(st, *l, prog.slowdown, d, k));
+            sp.moe.push_back(table);
+        }
+        tables.push_back(table);
+        dispatch.push_back(d);
+        combine.push_back(k);
+        sp.fixed_work += fixed_work(parts.back());
+    }
+    const int n = static_cast<int>(parts.size());
+    for (int pass : {kF, kB, kW, kBW}) {
+        auto& out = sp.steps[static_cast<std::size_t>(pass)];
+        const bool forward = pass == kF;
+        const Picoseconds tp_ps = to_ps(forward ? tp_f : tp_b);
+        for (int i = 0; i < n; ++i) {
+            const int li = forward || pass == kW ? i : n - 1 - i;  // backward runs the layers in reverse
+            const auto u = static_cast<std::size_t>(li);
+            const LayerSteps ls{static_cast<int>(stage.layers[u] - st.model.layers.data()), parts[u], tables[u],
+                                dispatch[u], combine[u], parts[u].transformer ? (pass == kW ? 0 : tp_ps) : 0,
+                                prog.slowdown};
+            ls.emit(pass, out);
+        }
+        prog.steps += static_cast<std::int64_t>(out.size());
+    }
+    for (int half = 0; half < 2; ++half) {
+        const auto& list = sp.steps[half == 0 ? kF : kBW];
+        sp.collectives[static_cast<std::size_t>(half)] =
+            static_cast<std::int32_t>(std::count_if(list.begin(), list.end(), is_collective));
+    }
+}
+
 }  // namespace
 
 ChunkProgram build_chunk_program(const TrainingSetup& st) {
@@ -321,68 +379,7 @@ ChunkProgram build_chunk_program(const TrainingSetup& st) {
     prog.exchangeable = st.moe_imbalance.ranks_exchangeable;
     const int stages = static_cast<int>(st.layout.stages.size());
     prog.stages.resize(static_cast<std::size_t>(stages));
-    const auto layer_index = [&](const workload::Layer* l) {
-        return static_cast<int>(l - st.model.layers.data());
-    };
-    for (int s = 0; s < stages; ++s) {
-        const auto& stage = st.layout.stages[static_cast<std::size_t>(s)];
-        StageProgram& sp = prog.stages[static_cast<std::size_t>(s)];
-        // The stage costs give what is per stage rather than per operator: the PP sends, the TP
-        // collectives (the same for every transformer layer: 2 all-gathers and 2 reduce-scatters
-        // per pass, the closed form taking them as equal), and the DP overlap windows
-        // (step_tail.h).
-        prog.stage_costs.push_back(stage_costs(st, s));
-        const StageCosts& c = prog.stage_costs.back();
-        sp.chunk = whole_chunk(c);
-        sp.pp_forward_ps = to_ps(c.forward_comm.pp_s);
-        sp.pp_backward_ps = to_ps(c.backward_comm.pp_s);
-        int transformer = 0;
-        for (const auto* l : stage.layers) transformer += l->is_transformer() ? 1 : 0;
-        const double tp_f = transformer > 0 ? c.forward_comm.tp_s / transformer / 4.0 : 0.0;
-        const double tp_b = transformer > 0 ? c.backward_comm.tp_s / transformer / 4.0 : 0.0;
-
-        std::vector<LayerParts> parts;
-        std::vector<int> tables;
-        std::vector<Picoseconds> dispatch, combine;
-        for (const auto* l : stage.layers) {
-            parts.push_back(layer_parts(st, *l));
-            Picoseconds d = 0, k = 0;
-            int table = -1;
-            if (has_routed_experts(*l)) {
-                table = static_cast<int>(prog.moe.size());
-                prog.moe.push_back(moe_table(st, *l, prog.slowdown, d, k));
-                sp.moe.push_back(table);
-            }
-            tables.push_back(table);
-            dispatch.push_back(d);
-            combine.push_back(k);
-            sp.fixed_work += fixed_work(parts.back());
-        }
-        const int n = static_cast<int>(parts.size());
-        for (int pass : {kF, kB, kW, kBW}) {
-            auto& out = sp.steps[static_cast<std::size_t>(pass)];
-            const bool forward = pass == kF;
-            const Picoseconds tp_ps = to_ps(forward ? tp_f : tp_b);
-            for (int i = 0; i < n; ++i) {
-                const int li = forward || pass == kW ? i : n - 1 - i;  // backward runs the layers in reverse
-                const auto u = static_cast<std::size_t>(li);
-                const LayerSteps ls{layer_index(stage.layers[u]), parts[u], tables[u], dispatch[u], combine[u],
-                                    parts[u].transformer ? (pass == kW ? 0 : tp_ps) : 0, prog.slowdown};
-                ls.emit(pass, out);
-            }
-            prog.steps += static_cast<std::int64_t>(out.size());
-        }
-        for (int pass : {kF, kB, kW, kBW})
-            for (const Step& x : sp.steps[static_cast<std::size_t>(pass)])
-                if (x.kind == StepKind::Compute) {
-                    sp.fixed_compute_ps[static_cast<std::size_t>(pass)] += x.ps;
-                    if (pass == kF) sp.fixed_compute_ps[kFs] += x.slow_ps;
-                    if (pass == kBW) sp.fixed_compute_ps[kBWs] += x.slow_ps;
-                }
-        for (int half = 0; half < 2; ++half)
-            for (const Step& x : sp.steps[half == 0 ? kF : kBW])
-                if (is_collective(x)) sp.collectives[static_cast<std::size_t>(half)].push_back(x);
-    }
+    for (int s = 0; s < stages; ++s) build_stage(st, s, prog);
     for (int r = 0; r < p.pp; ++r) prog.data_parallel.push_back(data_parallel_times(st, r));
     if (prog.overlap) {
         const auto slowest = [&](const Step& s, int chain) { return prog.slowest_experts_ps(s, chain); };

@@ -293,8 +293,8 @@ private:
         q.cursor = PairCursor(prog_.pair_order(o.part.stage, o.backward.stage), f.steps[kF], b.steps[kBW]);
         q.start = q.compute = q.comm = start;
         q.ready = {start, start};
-        out_.activities += static_cast<std::int64_t>(f.steps[kF].size() + b.steps[kBW].size() - f.collectives[0].size() -
-                                                     b.collectives[1].size());
+        out_.activities += static_cast<std::int64_t>(f.steps[kF].size() + b.steps[kBW].size()) - f.collectives[0] -
+                           b.collectives[1];
         p.in_pair = true;
         p.state = State::Pair;
     }

@@ -52,8 +52,7 @@ struct ChunkPs {
 
 struct StageProgram {
     std::array<std::vector<Step>, kListedPasses> steps;  // F, B, W, BW
-    std::array<std::vector<Step>, 2> collectives;        // F's and BW's collectives (an FB pair's)
-    std::array<Picoseconds, kPasses> fixed_compute_ps{};  // sum of the Compute steps per pass
+    std::array<std::int32_t, 2> collectives{};            // how many of F's and BW's steps are collectives
     std::vector<int> moe;                                 // MoE tables of the stage, in layer order
     PhaseWork fixed_work;                                 // without the routed experts
     ChunkPs chunk;
