@@ -5,7 +5,7 @@ JOBS ?= $(shell nproc)
 SCENARIO ?= scenarios/deepseek-v3-pretrain.json
 DB ?= results.sqlite
 
-.PHONY: all deps configure build run test bench clean
+.PHONY: all deps configure build run test golden bench clean
 
 all: build
 
@@ -24,6 +24,11 @@ run: build
 
 test: build
 	@cd $(BUILD_DIR) && ctest --output-on-failure -j $(JOBS)
+
+# Rewrites tests/golden/*.json from the built binary; the only way they change. Review the diff.
+golden: configure
+	@cmake --build $(BUILD_DIR) --target update_golden
+	@git diff --stat -- tests/golden
 
 bench: build
 	@for b in $(BUILD_DIR)/bench/*_bench; do [ -x "$$b" ] && "$$b"; done
