@@ -15,21 +15,6 @@ using moesim::workload::Schedule;
 
 namespace {
 
-// A small V3 layout: 4 nodes, pp 4, dp 8, ep 8 (one EP group of 8 per pipeline rank), 8
-// micro-batches per pipeline. It does not fit in memory: simulated anyway.
-json small_v3(Schedule schedule, int gbs = 64) {
-    json doc = bundled_doc(kV3);
-    doc = with(doc, "/cluster/nodes", 4);
-    doc = with(doc, "/parallelism/pp", 4);
-    doc = with(doc, "/parallelism/dp", 8);
-    doc = with(doc, "/parallelism/ep", 8);
-    doc = with(doc, "/parallelism/schedule", to_string(schedule));
-    doc = with(doc, "/training/global_batch_size", gbs);
-    return doc;
-}
-
-std::unique_ptr<TrainingSetup> setup_of(const json& doc) { return prepare(doc, true, bundled_path(kV3)); }
-
 // Every rank at the mean load: no draw, every factor 1.
 void balance(TrainingSetup& st) {
     const long long layers = st.moe_imbalance.num_layers;
@@ -83,9 +68,7 @@ void set_loads(TrainingSetup& st, const std::vector<std::vector<LayerImbalance>>
     m.rank_loads = draws;
     std::vector<int> ids;
     for (const auto& layer : st.model.layers)
-        if (std::any_of(layer.ops.begin(), layer.ops.end(),
-                        [](const auto& op) { return op.placement == moesim::workload::ParamPlacement::Expert; }))
-            ids.push_back(moesim::training::moe_layer_id(layer, m.num_layers));
+        if (moesim::training::has_routed_experts(layer)) ids.push_back(moesim::training::moe_layer_id(layer, m.num_layers));
     REQUIRE(!ids.empty());
     const int top = *std::max_element(ids.begin(), ids.end());
     m.by_layer.assign(static_cast<std::size_t>(top) + 1, LayerImbalance{});

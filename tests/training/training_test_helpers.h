@@ -101,6 +101,22 @@ inline double breakdown_s(const TrainingResult& r, const std::string& phase, con
     return s;
 }
 
+// A small V3 layout: 4 nodes, pp 4, dp 8, ep 8 (one EP group of 8 per pipeline rank),
+// gbs / 8 micro-batches per pipeline. It does not fit in memory: setup_of() simulates it anyway.
+inline json small_v3(moesim::workload::Schedule schedule, int gbs = 64) {
+    json doc = bundled_doc(kV3);
+    doc = with(doc, "/cluster/nodes", 4);
+    doc = with(doc, "/parallelism/pp", 4);
+    doc = with(doc, "/parallelism/dp", 8);
+    doc = with(doc, "/parallelism/ep", 8);
+    doc = with(doc, "/parallelism/schedule", to_string(schedule));
+    doc = with(doc, "/training/global_batch_size", gbs);
+    return doc;
+}
+
+// An edited V3 scenario, resolved even when it does not fit in memory.
+inline std::unique_ptr<TrainingSetup> setup_of(const json& doc) { return prepare(doc, true, bundled_path(kV3)); }
+
 // The error prepare_training throws for `doc` (fails the test if it accepts it).
 inline moesim::ScenarioError prepare_error(const json& doc) {
     try {
