@@ -8,7 +8,7 @@
 #include <fstream>
 #include <sstream>
 
-#include "../calibrate/synthetic_suite.h"
+#include "synthetic_suite.h"
 #include "cli_fixtures.h"
 #include "moesim/calib/measurement_file.h"
 #include "moesim/hw/calibration_profile.h"

@@ -40,6 +40,7 @@ TEST_CASE("comm reproduces DeepEP's normal-kernel bottleneck bandwidths within 1
                 CHECK(j.at("ep") == p.ep);
                 CHECK(j.at("tokens") == 4096);
                 const double got = j.at("rows").at(0).at("bottleneck_GBps");
+                // Model-error band: the model against a published measurement (PUBLISHED.md E).
                 CHECK(got == Approx(op == "dispatch" ? p.dispatch : p.combine).epsilon(0.10));
             }
 }
@@ -54,6 +55,7 @@ TEST_CASE("comm reproduces DeepEP's low-latency times within 10%", "[cli]") {
                 const auto j = comm_json(tmp, op, "--ep", std::to_string(p.ep), "--mode", "low-latency", "--tokens", "128",
                                          "--model", model);
                 const double us = j.at("rows").at(0).at("time_us");
+                // Model-error band: the model against a published measurement (PUBLISHED.md E).
                 CHECK(us == Approx(op == "dispatch" ? p.dispatch : p.combine).epsilon(0.10));
             }
 }

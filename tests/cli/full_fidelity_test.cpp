@@ -46,9 +46,10 @@ TEST_CASE("run --fidelity full: every GPU simulated, the run stored as full, clo
     const double ev = json::parse(event.out).at("runs").at(0).at("step_time_s");
     const double fu = run.at("step_time_s");
     // Each GPU at its own load of the routing draw, the one-replica mode every rank at the
-    // slowest: a little faster, never slower.
+    // slowest: a little faster, never slower; by at most the draw's imbalance (max/mean - 1:
+    // 1.0% expert rows) on the load-bound share of the step (~37%): 0.5%. Measured -0.032%.
     CHECK(fu <= ev * (1 + 1e-12));
-    CHECK(fu == Approx(ev).epsilon(0.02));
+    CHECK(fu == Approx(ev).epsilon(0.005));
     double sum = 0;
     for (const auto& b : run.at("breakdown")) sum += b.at("seconds").get<double>();
     CHECK(sum == Approx(fu).epsilon(1e-9));

@@ -10,7 +10,7 @@
 
 #include <nlohmann/json.hpp>
 
-#include "../cli/run_moesim.h"
+#include "run_moesim.h"
 #include "summary_diff.h"
 
 namespace {

@@ -58,6 +58,7 @@ TEST_CASE("held-out dense GEMM shape N=7168 K=2048 is predicted within 8%", "[hw
         const GemmShape s{g.m, g.n, g.k};
         const double tflops = gemm_flops(s) / gemm_time_s(s, g.dtype, h800(), profile()) / 1e12;
         INFO("M=" << g.m << " predicted " << tflops << " published " << g.TFLOPS);
+        // Model-error band: the model against a published measurement (PUBLISHED.md E).
         CHECK(tflops == Approx(g.TFLOPS).epsilon(0.08));
     }
 }
@@ -73,6 +74,7 @@ TEST_CASE("grouped GEMM time and the held-out masked 2x512 point", "[hw]") {
     const GroupedGemmShape hs{g.groups, g.m_per_group, g.n, g.k};
     const double tflops = grouped_gemm_flops(hs) / grouped_gemm_time_s(hs, g.dtype, h800(), profile()) / 1e12;
     INFO("predicted " << tflops << " published " << g.TFLOPS);
+    // Model-error band: the model against a published measurement (PUBLISHED.md E).
     CHECK(tflops == Approx(g.TFLOPS).epsilon(0.08));
 }
 

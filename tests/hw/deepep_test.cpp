@@ -55,6 +55,7 @@ TEST_CASE("DeepEP traffic under node-limited routing", "[hw]") {
 }
 
 TEST_CASE("DeepEP normal kernels reproduce the published bottleneck bandwidths within 10%", "[hw]") {
+    // Model-error band: the model against a published measurement (PUBLISHED.md E).
     for (const auto& pt : profile().deepep_normal_points()) {
         INFO("EP" << pt.group.ep_size);
         CHECK(modelled_GBps(pt, DeepEpOp::Dispatch) == Approx(pt.dispatch_GBps).epsilon(0.10));
@@ -66,11 +67,13 @@ TEST_CASE("DeepEP normal kernels predict the held-out EP32 point within 5%", "[h
     REQUIRE(profile().held_out().deepep_normal.size() == 1);
     const auto& pt = profile().held_out().deepep_normal.front();
     CHECK(pt.group.ep_size == 32);
+    // Model-error band: the model against a published measurement (PUBLISHED.md E).
     CHECK(modelled_GBps(pt, DeepEpOp::Dispatch) == Approx(pt.dispatch_GBps).epsilon(0.05));
     CHECK(modelled_GBps(pt, DeepEpOp::Combine) == Approx(pt.combine_GBps).epsilon(0.05));
 }
 
 TEST_CASE("DeepEP low-latency kernels reproduce the published times within 10%", "[hw]") {
+    // Model-error band: the model against a published measurement (PUBLISHED.md E).
     for (const auto& pt : profile().deepep_low_latency_points()) {
         INFO("EP" << pt.group.ep_size);
         CHECK(modelled_us(pt, DeepEpOp::Dispatch) == Approx(pt.dispatch_us).epsilon(0.10));
@@ -82,6 +85,7 @@ TEST_CASE("DeepEP low-latency kernels predict the held-out EP32 point within 5%"
     REQUIRE(profile().held_out().deepep_low_latency.size() == 1);
     const auto& pt = profile().held_out().deepep_low_latency.front();
     CHECK(pt.group.ep_size == 32);
+    // Model-error band: the model against a published measurement (PUBLISHED.md E).
     CHECK(modelled_us(pt, DeepEpOp::Dispatch) == Approx(pt.dispatch_us).epsilon(0.05));
     CHECK(modelled_us(pt, DeepEpOp::Combine) == Approx(pt.combine_us).epsilon(0.05));
 }

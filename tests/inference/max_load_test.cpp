@@ -2,7 +2,7 @@
 // that no load can meet without searching.
 #include <catch2/catch.hpp>
 
-#include "../cli/run_moesim.h"
+#include "run_moesim.h"
 #include "fake_costs.h"
 #include "moesim/common/error.h"
 #include "moesim/inference/max_load.h"

@@ -4,7 +4,7 @@
 
 #include <fstream>
 
-#include "../cli/run_moesim.h"
+#include "run_moesim.h"
 #include "fake_costs.h"
 #include "moesim/common/error.h"
 #include "moesim/inference/requests.h"

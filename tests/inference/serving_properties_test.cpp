@@ -5,7 +5,7 @@
 #include <cmath>
 #include <sstream>
 
-#include "../cli/run_moesim.h"
+#include "run_moesim.h"
 #include "fake_costs.h"
 #include "moesim/inference/requests.h"
 #include "moesim/inference/serving_sim.h"

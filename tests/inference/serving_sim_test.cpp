@@ -5,7 +5,7 @@
 
 #include <algorithm>
 
-#include "../cli/run_moesim.h"
+#include "run_moesim.h"
 #include "fake_costs.h"
 #include "moesim/common/error.h"
 #include "moesim/inference/serving_sim.h"

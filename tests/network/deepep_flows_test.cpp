@@ -49,6 +49,7 @@ TEST_CASE("DeepEP normal kernels as flows reproduce the published bottleneck ban
             const auto t = both(op, hw::DeepEpMode::Normal, pt.shape, pt.group.ep_size);
             CHECK(t.flows_s == Approx(t.closed_s).epsilon(0.02));
             const double published = op == hw::DeepEpOp::Dispatch ? pt.dispatch_GBps : pt.combine_GBps;
+            // Model-error band: the model against a published measurement (PUBLISHED.md E).
             CHECK(reported_GBps(op, pt.shape, pt.group.ep_size, t.flows_s) == Approx(published).epsilon(0.10));
         }
     }
@@ -63,6 +64,7 @@ TEST_CASE("DeepEP low-latency kernels as flows reproduce the published times", "
             const auto t = both(op, hw::DeepEpMode::LowLatency, pt.shape, pt.group.ep_size);
             CHECK(t.flows_s == Approx(t.closed_s).epsilon(0.02));
             const double published_us = op == hw::DeepEpOp::Dispatch ? pt.dispatch_us : pt.combine_us;
+            // Model-error band: the model against a published measurement (PUBLISHED.md E).
             CHECK(t.flows_s * 1e6 == Approx(published_us).epsilon(0.10));
         }
     }

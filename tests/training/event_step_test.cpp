@@ -25,8 +25,10 @@ TEST_CASE("event step: DeepSeek-V3 DualPipe, 16 ranks x 120 micro-batches", "[tr
     WARN("DeepSeek-V3 event: step " << r.step_time_s << " s (analytic " << a.step_time_s << " s), bubble "
                                     << r.bubble_fraction << ", " << r.gpu_hours / 14.8 << " GPU-hours per trillion tokens");
     // The event mode adds what the closed form leaves out (chunks outside overlapped pairs
-    // expose their all-to-all) but schedules the same work: within 15% of the analytic step.
-    CHECK(r.step_time_s == Approx(a.step_time_s).epsilon(0.15));
+    // expose their all-to-all; the bubble as scheduled, not by formula) but prices the same
+    // operations. No bound follows from the model; measured +0.39% here (17.975 vs 17.905 s),
+    // so 1% keeps the two modes from drifting apart. tests/golden pins each figure exactly.
+    CHECK(r.step_time_s == Approx(a.step_time_s).epsilon(0.01));
     CHECK(r.step_time_s >= run.makespan_ps * 1e-12);
     CHECK(training::simulate_training(*setup, training::Fidelity::Event).result == r);  // deterministic
 }

@@ -224,8 +224,11 @@ TEST_CASE("full simulation: DeepSeek-V3, all 2,048 GPUs", "[training]") {
                           << run.critical_rank << " reported, " << run.stats.activities << " activities, "
                           << run.stats.collectives << " collectives");
     // Each GPU at its own load of the draw: above the mean load, below every GPU at the slowest.
+    // The gap is at most the draw's imbalance (max/mean - 1: 1.1% expert rows, 1.5% IB volume)
+    // on the load-bound share of the step (expert GEMMs and exposed all-to-all, ~28%): 0.5%.
+    // Measured -0.008%.
     CHECK(r.step_time_s <= event.step_time_s * (1 + 1e-9));
-    CHECK(r.step_time_s == Approx(event.step_time_s).epsilon(0.01));
+    CHECK(r.step_time_s == Approx(event.step_time_s).epsilon(0.005));
     CHECK(r.bubble_fraction > 0);
     CHECK(r.bubble_fraction < 0.2);
 }
