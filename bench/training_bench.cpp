@@ -1,5 +1,5 @@
 // The training step simulations.
-//  * Full simulation (--fidelity full, full_sim.h): the DeepSeek-V3 pre-training step with all
+//  * Full simulation (--fidelity full, simulate.h): the DeepSeek-V3 pre-training step with all
 //    2,048 GPUs (PP16 x DP128, EP64, DualPipe, 120 micro-batches per pipeline), every layer of
 //    every micro-batch as activities, no symmetry shortcut (target: <= 3 s wall, <= 2 GiB);
 //    the same with the shortcut; how time and memory grow with DP (GPUs) and micro-batches.
@@ -23,9 +23,9 @@
 #include "moesim/hw/topology.h"
 #include "moesim/network/deepep.h"
 #include "moesim/network/network.h"
-#include "moesim/training/event_sim.h"
-#include "moesim/training/full_sim.h"
+#include "moesim/training/schedule_ideal.h"
 #include "moesim/training/setup.h"
+#include "moesim/training/simulate.h"
 #include "moesim/workload/scenario.h"
 
 namespace {
@@ -48,12 +48,12 @@ double peak_rss_GiB() {
 
 // benchmark::DoNotOptimize(double&) can clobber the double under GCC (its "+m,r" constraint):
 // pass a copy.
-void keep(const training::FullRun& run) {
+void keep(const training::TrainingRun& run) {
     const double step = run.result.step_time_s;
     benchmark::DoNotOptimize(step);
 }
 
-void full_counters(benchmark::State& state, const training::TrainingSetup& setup, const training::FullRun& run) {
+void full_counters(benchmark::State& state, const training::TrainingSetup& setup, const training::TrainingRun& run) {
     state.counters["step_s"] = run.result.step_time_s;
     state.counters["gpus"] = static_cast<double>(setup.scenario.cluster.gpus());
     state.counters["ranks_simulated"] = static_cast<double>(run.stats.ranks_simulated);
@@ -70,9 +70,9 @@ void full_counters(benchmark::State& state, const training::TrainingSetup& setup
 // All 2,048 GPUs, no shortcut: the performance target.
 void BM_DeepSeekV3StepFull(benchmark::State& state) {
     const auto setup = training::prepare_training(workload::load_scenario(kV3));
-    training::FullRun run;
+    training::TrainingRun run;
     for (auto _ : state) {
-        run = training::run_step_full(*setup);
+        run = training::simulate_training(*setup, training::Fidelity::Full);
         keep(run);
     }
     full_counters(state, *setup, run);
@@ -82,11 +82,11 @@ BENCHMARK(BM_DeepSeekV3StepFull)->Unit(benchmark::kMillisecond)->MeasureProcessC
 // The symmetry shortcut: the first EP group of each pipeline rank stands for both.
 void BM_DeepSeekV3StepFullOneEpGroup(benchmark::State& state) {
     const auto setup = training::prepare_training(workload::load_scenario(kV3));
-    training::FullOptions o;
+    training::StepOptions o;
     o.one_ep_group = true;
-    training::FullRun run;
+    training::TrainingRun run;
     for (auto _ : state) {
-        run = training::run_step_full(*setup, o);
+        run = training::simulate_training(*setup, training::Fidelity::Full, o);
         keep(run);
     }
     full_counters(state, *setup, run);
@@ -105,7 +105,7 @@ void BM_DeepSeekV3EpGroupAllToAllFlows(benchmark::State& state) {
     const auto setup = training::prepare_training(workload::load_scenario(kV3));
     const auto& sc = setup->scenario;
     const auto& cfg = setup->model.model;
-    const std::int64_t collectives = training::run_step_full(*setup).stats.collectives;
+    const std::int64_t collectives = training::simulate_training(*setup, training::Fidelity::Full).stats.collectives;
     hw::TopologySpec ts;
     ts.nodes = sc.parallelism.ep / sc.cluster.gpus_per_node;
     ts.gpus_per_node = sc.cluster.gpus_per_node;
@@ -162,9 +162,9 @@ void BM_FullScaling(benchmark::State& state) {
                                            "/cluster/nodes=" + std::to_string(2 * dp),
                                            "/training/global_batch_size=" + std::to_string(dp * m)};
     const auto setup = training::prepare_training(workload::load_scenario(kV3, sets), true);
-    training::FullRun run;
+    training::TrainingRun run;
     for (auto _ : state) {
-        run = training::run_step_full(*setup);
+        run = training::simulate_training(*setup, training::Fidelity::Full);
         keep(run);
     }
     full_counters(state, *setup, run);
@@ -177,8 +177,8 @@ BENCHMARK(BM_FullScaling)
 void BM_DeepSeekV3StepEvent(benchmark::State& state) {
     const auto scenario = workload::load_scenario(kV3);
     const auto setup = training::prepare_training(scenario);
-    for (auto _ : state) benchmark::DoNotOptimize(training::simulate_step_event(*setup).step_time_s);
-    state.counters["step_s"] = training::simulate_step_event(*setup).step_time_s;
+    for (auto _ : state) benchmark::DoNotOptimize(training::simulate_training(*setup, training::Fidelity::Event).result.step_time_s);
+    state.counters["step_s"] = training::simulate_training(*setup, training::Fidelity::Event).result.step_time_s;
     state.counters["micro_batches"] = static_cast<double>(setup->micro_batches);
 }
 BENCHMARK(BM_DeepSeekV3StepEvent)->Unit(benchmark::kMillisecond);
@@ -188,7 +188,7 @@ void BM_DeepSeekV3StepEventWithSetup(benchmark::State& state) {
     for (auto _ : state) {
         const auto scenario = workload::load_scenario(kV3);
         const auto setup = training::prepare_training(scenario);
-        benchmark::DoNotOptimize(training::simulate_step_event(*setup).step_time_s);
+        benchmark::DoNotOptimize(training::simulate_training(*setup, training::Fidelity::Event).result.step_time_s);
     }
 }
 BENCHMARK(BM_DeepSeekV3StepEventWithSetup)->Unit(benchmark::kMillisecond);

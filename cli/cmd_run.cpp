@@ -16,10 +16,9 @@
 #include "moesim/inference/setup.h"
 #include "moesim/reports/json_output.h"
 #include "moesim/reports/results_db.h"
-#include "moesim/training/event_sim.h"
 #include "moesim/training/fidelity.h"
-#include "moesim/training/full_sim.h"
 #include "moesim/training/setup.h"
+#include "moesim/training/simulate.h"
 #include "moesim/workload/scenario.h"
 #include "options.h"
 #include "serving_summary.h"
@@ -216,18 +215,12 @@ int cmd_run(const Args& args) {
         if (p.serving) {
             serving[i] = simulate_serving(p, find_max_load, recorded);
             result = serving[i].result().result;
-        } else if (fid == training::Fidelity::Event && tracing) {
-            training::EventRun ev = training::run_step_event(*p.training, {true});
-            result = ev.result;
-            traced = std::move(ev.timeline);
-        } else if (fid == training::Fidelity::Full && tracing) {
-            training::FullOptions fo;
-            fo.record_ranks = traced_ranks;
-            training::FullRun full = training::run_step_full(*p.training, fo);
-            result = full.result;
-            traced = std::move(full.timeline);
         } else {
-            result = training::simulate_step(*p.training, fid);
+            training::StepOptions options;
+            options.trace_ranks = traced_ranks;
+            training::TrainingRun run = training::simulate_training(*p.training, fid, options);
+            result = std::move(run.result);
+            traced = std::move(run.timeline);
         }
         const double wall_s = std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
         report::RunRecord rec;

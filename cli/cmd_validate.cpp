@@ -19,9 +19,10 @@
 #include "format.h"
 #include "moesim/common/did_you_mean.h"
 #include "moesim/common/error.h"
-#include "moesim/training/event_sim.h"
 #include "moesim/training/fidelity.h"
+#include "moesim/training/schedule_ideal.h"
 #include "moesim/training/setup.h"
+#include "moesim/training/simulate.h"
 #include "options.h"
 #include "validation_cases.h"
 
@@ -218,7 +219,7 @@ int cmd_validate(const Args& args) {
         } else {
             Simulated& sim = simulations.at(simulation_key(*c));
             if (sim.result.fidelity.empty())
-                sim.result = training::simulate_step(*sim.setup, training::fidelity_from_string(c->fidelity));
+                sim.result = training::simulate_training(*sim.setup, training::fidelity_from_string(c->fidelity)).result;
             o.published = c->published;
             o.simulated = metric_of(c->metric, *sim.setup, sim.result);
         }

@@ -7,7 +7,7 @@
 #include <string>
 #include <vector>
 
-#include "moesim/training/event_sim.h"
+#include "moesim/training/timeline.h"
 
 namespace moesim::cli {
 

@@ -1,6 +1,6 @@
 #pragma once
 // Shared by the tests/training/*_test.cpp files: small training scenarios built in code,
-// editing them by JSON pointer, resolving and estimating them, and reading the result.
+// editing them by JSON pointer, resolving and simulating them, and reading the result.
 #include <catch2/catch.hpp>
 
 #include <fstream>
@@ -10,9 +10,11 @@
 
 #include <nlohmann/json.hpp>
 
+#include "json_edit.h"
 #include "moesim/common/error.h"
 #include "moesim/training/analytic.h"
 #include "moesim/training/setup.h"
+#include "moesim/training/simulate.h"
 #include "moesim/workload/scenario.h"
 
 namespace training_test {
@@ -47,11 +49,7 @@ inline json bundled_doc(const std::string& name) {
     return json::parse(in);
 }
 
-// `doc` with the value at `pointer` set (parents are created).
-inline json with(json doc, const std::string& pointer, const json& value) {
-    doc[json::json_pointer(pointer)] = value;
-    return doc;
-}
+using json_edit::with;
 
 // Code-built scenarios are "test.json"; edited bundled ones pass their own file, so that
 // their relative paths (the calibration profile) resolve against it.
@@ -69,9 +67,22 @@ inline std::unique_ptr<TrainingSetup> prepare_bundled(const std::string& name) {
     return prepare(bundled_doc(name), false, bundled_path(name));
 }
 
+// The step at each fidelity (simulate_training): its result, or the whole run.
+inline TrainingResult analytic_step(const TrainingSetup& st) {
+    return moesim::training::simulate_training(st, moesim::training::Fidelity::Analytic).result;
+}
+inline moesim::training::TrainingRun event_run(const TrainingSetup& st, const moesim::training::StepOptions& o = {}) {
+    return moesim::training::simulate_training(st, moesim::training::Fidelity::Event, o);
+}
+inline TrainingResult event_step(const TrainingSetup& st) { return event_run(st).result; }
+inline moesim::training::TrainingRun full_run(const TrainingSetup& st, const moesim::training::StepOptions& o = {}) {
+    return moesim::training::simulate_training(st, moesim::training::Fidelity::Full, o);
+}
+inline TrainingResult full_step(const TrainingSetup& st) { return full_run(st).result; }
+
 inline TrainingResult estimate(const json& doc, bool allow_oversubscribed_memory = false,
                                const std::string& file = "test.json") {
-    return moesim::training::estimate_step_analytic(*prepare(doc, allow_oversubscribed_memory, file));
+    return analytic_step(*prepare(doc, allow_oversubscribed_memory, file));
 }
 
 // Seconds of the breakdown entry (phase, category); 0 when absent (entries of 0 s are left out).
@@ -87,15 +98,25 @@ inline double breakdown_s(const TrainingResult& r, const std::string& phase, con
     return s;
 }
 
+// A small V3 layout: 4 nodes, pp 4, dp 8, ep 8 (one EP group of 8 per pipeline rank),
+// gbs / 8 micro-batches per pipeline. It does not fit in memory: setup_of() simulates it anyway.
+inline json small_v3(moesim::workload::Schedule schedule, int gbs = 64) {
+    json doc = bundled_doc(kV3);
+    doc = with(doc, "/cluster/nodes", 4);
+    doc = with(doc, "/parallelism/pp", 4);
+    doc = with(doc, "/parallelism/dp", 8);
+    doc = with(doc, "/parallelism/ep", 8);
+    doc = with(doc, "/parallelism/schedule", to_string(schedule));
+    doc = with(doc, "/training/global_batch_size", gbs);
+    return doc;
+}
+
+// An edited V3 scenario, resolved even when it does not fit in memory.
+inline std::unique_ptr<TrainingSetup> setup_of(const json& doc) { return prepare(doc, true, bundled_path(kV3)); }
+
 // The error prepare_training throws for `doc` (fails the test if it accepts it).
 inline moesim::ScenarioError prepare_error(const json& doc) {
-    try {
-        prepare(doc);
-    } catch (const moesim::ScenarioError& e) {
-        return e;
-    }
-    FAIL("accepted: " << doc.dump());
-    throw std::logic_error("unreachable");
+    return json_edit::rejection([](const json& d) { prepare(d); }, doc);
 }
 
 }  // namespace training_test

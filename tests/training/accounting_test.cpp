@@ -6,7 +6,6 @@
 #include "training_test_helpers.h"
 
 using namespace training_test;
-using moesim::training::estimate_step_analytic;
 
 namespace {
 
@@ -57,7 +56,7 @@ void check_identities(const TrainingSetup& st, const TrainingResult& r) {
 
 TEST_CASE("accounting: the dense 1F1B run by hand", "[training]") {
     const auto st = prepare(dense_doc());
-    const auto r = estimate_step_analytic(*st);
+    const auto r = analytic_step(*st);
     check_identities(*st, r);
     // 64 sequences of 4096 tokens; 16 GPUs at $2.5 an hour; 1e12 tokens.
     CHECK(r.tokens_per_step == 262144);
@@ -83,7 +82,7 @@ TEST_CASE("accounting: identities hold for every schedule, TP, MoE and FP8", "[t
             doc = with(doc, "/parallelism/comm_sms", 16);
             if (std::string(schedule) == "dualpipev") doc = with(doc, "/parallelism/stage_layers", nullptr);
             const auto st = prepare(doc, true);
-            check_identities(*st, estimate_step_analytic(*st));
+            check_identities(*st, analytic_step(*st));
         }
     }
     SECTION("interleaved 1F1B") {
@@ -91,7 +90,7 @@ TEST_CASE("accounting: identities hold for every schedule, TP, MoE and FP8", "[t
         doc = with(doc, "/parallelism/virtual_stages", 4);
         doc = with(doc, "/parallelism/stage_layers", nullptr);
         const auto st = prepare(doc);
-        check_identities(*st, estimate_step_analytic(*st));
+        check_identities(*st, analytic_step(*st));
     }
     SECTION("tensor parallelism, full recompute, ZeRO-0") {
         auto doc = with(dense_doc(), "/parallelism/tp", 2);
@@ -99,21 +98,21 @@ TEST_CASE("accounting: identities hold for every schedule, TP, MoE and FP8", "[t
         doc = with(doc, "/parallelism/recompute", "full");
         doc = with(doc, "/parallelism/zero_stage", 0);
         const auto st = prepare(doc);
-        const auto r = estimate_step_analytic(*st);
+        const auto r = analytic_step(*st);
         check_identities(*st, r);
         CHECK(r.exposed_comm.tp_s > 0);
         CHECK(breakdown_s(r, "backward", "recompute") > 0);
     }
     SECTION("Mixtral: expert parallelism, BF16") {
         const auto st = prepare_bundled(kMixtral);
-        const auto r = estimate_step_analytic(*st);
+        const auto r = analytic_step(*st);
         check_identities(*st, r);
         CHECK(r.exposed_comm.ep_s > 0);
         CHECK(breakdown_s(r, "forward", "moe_experts") > 0);
     }
     SECTION("DeepSeek-V3: DualPipe, FP8") {
         const auto st = prepare_bundled(kV3);
-        const auto r = estimate_step_analytic(*st);
+        const auto r = analytic_step(*st);
         check_identities(*st, r);
         CHECK(r.fp8_utilization > 0);
         CHECK(r.fp8_utilization == Approx(r.mfu * st->gpu.bf16_dense_TFLOPS / st->gpu.fp8_dense_TFLOPS).epsilon(1e-12));

@@ -6,7 +6,6 @@
 #include "training_test_helpers.h"
 
 using namespace training_test;
-using moesim::training::estimate_step_analytic;
 using moesim::training::prepare_training;
 
 namespace {
@@ -38,9 +37,9 @@ TEST_CASE("the same scenario twice gives bit-identical results", "[training]") {
         const auto s = moesim::workload::load_scenario(bundled_path(kV3));
         const auto a = prepare_training(s);
         const auto b = prepare_training(moesim::workload::load_scenario(bundled_path(kV3)));
-        require_identical(estimate_step_analytic(*a), estimate_step_analytic(*b));
+        require_identical(analytic_step(*a), analytic_step(*b));
         // and the same setup twice
-        require_identical(estimate_step_analytic(*a), estimate_step_analytic(*a));
+        require_identical(analytic_step(*a), analytic_step(*a));
     }
 }
 
@@ -50,7 +49,7 @@ TEST_CASE("bundled DeepSeek-V3 pre-training: DualPipe over 2048 H800", "[trainin
     // 15360 sequences / (dp 128 x micro-batch 1) = 120 micro-batches per pipeline.
     CHECK(st->micro_batches == 120);
     CHECK(st->memory.fits);
-    const auto r = estimate_step_analytic(*st);
+    const auto r = analytic_step(*st);
     CHECK(r.step_time_s > 0);
     CHECK(r.bubble_fraction > 0);
     CHECK(r.bubble_fraction < 0.15);

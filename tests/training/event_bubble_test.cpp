@@ -17,7 +17,7 @@
 
 #include <vector>
 
-#include "moesim/training/event_sim.h"
+#include "moesim/training/schedule_ideal.h"
 
 using namespace moesim;
 using namespace moesim::training;

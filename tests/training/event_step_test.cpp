@@ -4,9 +4,8 @@
 
 #include <string>
 
-#include "moesim/training/analytic.h"
-#include "moesim/training/event_sim.h"
 #include "moesim/training/setup.h"
+#include "moesim/training/simulate.h"
 #include "moesim/workload/scenario.h"
 
 using namespace moesim;
@@ -14,7 +13,7 @@ using namespace moesim;
 TEST_CASE("event step: DeepSeek-V3 DualPipe, 16 ranks x 120 micro-batches", "[training]") {
     const auto scenario = workload::load_scenario(std::string(MOESIM_SOURCE_DIR) + "/scenarios/deepseek-v3-pretrain.json");
     const auto setup = training::prepare_training(scenario);
-    const training::EventRun run = training::run_step_event(*setup);
+    const training::TrainingRun run = training::simulate_training(*setup, training::Fidelity::Event);
     const training::TrainingResult& r = run.result;
     CHECK(r.fidelity == "event");
     double sum = 0;
@@ -22,7 +21,7 @@ TEST_CASE("event step: DeepSeek-V3 DualPipe, 16 ranks x 120 micro-batches", "[tr
     CHECK(sum == Approx(r.step_time_s).epsilon(1e-9));
     CHECK(r.bubble_fraction > 0);
     CHECK(r.bubble_fraction < 0.2);
-    const training::TrainingResult a = training::estimate_step_analytic(*setup);
+    const training::TrainingResult a = training::simulate_training(*setup, training::Fidelity::Analytic).result;
     WARN("DeepSeek-V3 event: step " << r.step_time_s << " s (analytic " << a.step_time_s << " s), bubble "
                                     << r.bubble_fraction << ", " << r.gpu_hours / 14.8 << " GPU-hours per trillion tokens");
     // The event mode adds what the closed form leaves out (chunks outside overlapped pairs
@@ -31,7 +30,7 @@ TEST_CASE("event step: DeepSeek-V3 DualPipe, 16 ranks x 120 micro-batches", "[tr
     // so 1% keeps the two modes from drifting apart. tests/golden pins each figure exactly.
     CHECK(r.step_time_s == Approx(a.step_time_s).epsilon(0.01));
     CHECK(r.step_time_s >= run.makespan_ps * 1e-12);
-    CHECK(training::simulate_step_event(*setup) == r);  // deterministic
+    CHECK(training::simulate_training(*setup, training::Fidelity::Event).result == r);  // deterministic
 }
 
 TEST_CASE("event step: every schedule runs on a small layout", "[training]") {
@@ -42,7 +41,7 @@ TEST_CASE("event step: every schedule runs on a small layout", "[training]") {
                        workload::Schedule::DualPipe, workload::Schedule::DualPipeV}) {
         scenario.parallelism.schedule = sched;
         const auto setup = training::prepare_training(scenario, true);
-        const training::EventRun run = training::run_step_event(*setup, {true});
+        const training::TrainingRun run = training::simulate_training(*setup, training::Fidelity::Event, {{0, 1, 2, 3}});
         INFO(to_string(sched));
         double sum = 0;
         for (const auto& b : run.result.breakdown) sum += b.seconds;

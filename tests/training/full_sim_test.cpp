@@ -5,32 +5,15 @@
 #include <string>
 #include <vector>
 
-#include "moesim/training/event_sim.h"
-#include "moesim/training/full_sim.h"
 #include "training_test_helpers.h"
 
 using namespace training_test;
-using moesim::training::FullOptions;
+using moesim::training::StepOptions;
 using moesim::training::LayerImbalance;
 using moesim::training::MoeImbalance;
 using moesim::workload::Schedule;
 
 namespace {
-
-// A small V3 layout: 4 nodes, pp 4, dp 8, ep 8 (one EP group of 8 per pipeline rank), 8
-// micro-batches per pipeline. It does not fit in memory: simulated anyway.
-json small_v3(Schedule schedule, int gbs = 64) {
-    json doc = bundled_doc(kV3);
-    doc = with(doc, "/cluster/nodes", 4);
-    doc = with(doc, "/parallelism/pp", 4);
-    doc = with(doc, "/parallelism/dp", 8);
-    doc = with(doc, "/parallelism/ep", 8);
-    doc = with(doc, "/parallelism/schedule", to_string(schedule));
-    doc = with(doc, "/training/global_batch_size", gbs);
-    return doc;
-}
-
-std::unique_ptr<TrainingSetup> setup_of(const json& doc) { return prepare(doc, true, bundled_path(kV3)); }
 
 // Every rank at the mean load: no draw, every factor 1.
 void balance(TrainingSetup& st) {
@@ -52,8 +35,8 @@ TEST_CASE("full simulation at the mean load equals the one-replica event step, e
         INFO(to_string(sched));
         auto st = setup_of(small_v3(sched));
         balance(*st);
-        const auto event = moesim::training::run_step_event(*st);
-        const auto full = moesim::training::run_step_full(*st);
+        const auto event = event_run(*st);
+        const auto full = full_run(*st);
         CHECK(full.result.fidelity == "full");
         CHECK(full.stats.ranks_simulated == 4 * 8);
         CHECK(full.result.step_time_s == Approx(event.result.step_time_s).epsilon(1e-9));
@@ -85,9 +68,7 @@ void set_loads(TrainingSetup& st, const std::vector<std::vector<LayerImbalance>>
     m.rank_loads = draws;
     std::vector<int> ids;
     for (const auto& layer : st.model.layers)
-        if (std::any_of(layer.ops.begin(), layer.ops.end(),
-                        [](const auto& op) { return op.placement == moesim::workload::ParamPlacement::Expert; }))
-            ids.push_back(moesim::training::moe_layer_id(layer, m.num_layers));
+        if (moesim::training::has_routed_experts(layer)) ids.push_back(moesim::training::moe_layer_id(layer, m.num_layers));
     REQUIRE(!ids.empty());
     const int top = *std::max_element(ids.begin(), ids.end());
     m.by_layer.assign(static_cast<std::size_t>(top) + 1, LayerImbalance{});
@@ -119,13 +100,13 @@ TEST_CASE("imbalance: one hot EP rank sets every GPU's pace (equals the one-repl
         INFO(to_string(sched));
         auto st = setup_of(small_v3(sched));
         balance(*st);
-        const double mean_load = moesim::training::simulate_step_full(*st).step_time_s;
+        const double mean_load = full_step(*st).step_time_s;
         set_loads(*st, {one_hot(3, 1.5, 1.3)}, false);
-        const auto full = moesim::training::run_step_full(*st);
+        const auto full = full_run(*st);
         // The one-replica mode runs every rank at the layer's slowest load (by_layer = the max):
         // the hot rank is the slowest in every layer and every collective waits for it, so
         // the whole step goes at its pace.
-        const auto event = moesim::training::simulate_step_event(*st);
+        const auto event = event_step(*st);
         CHECK(full.result.step_time_s > mean_load * 1.01);
         CHECK(full.result.step_time_s == Approx(event.step_time_s).epsilon(1e-9));
         // The hot GPU is the busiest, the one reported; it never waits for the others, while
@@ -134,9 +115,9 @@ TEST_CASE("imbalance: one hot EP rank sets every GPU's pace (equals the one-repl
         CHECK(breakdown_s(full.result, "idle", "straggler_wait") == 0);
         CHECK(breakdown_total(full.result) == Approx(full.result.step_time_s).epsilon(1e-9));
         for (std::size_t r = 0; r < full.end_ps.size(); ++r) CHECK(full.end_ps[r] <= full.end_ps[r - r % 8 + 3]);
-        FullOptions o;
-        o.record_ranks = {full.critical_rank - 3};  // a cool GPU of the same pipeline rank
-        const auto cool = moesim::training::run_step_full(*st, o);
+        StepOptions o;
+        o.trace_ranks = {full.critical_rank - 3};  // a cool GPU of the same pipeline rank
+        const auto cool = full_run(*st, o);
         bool waited = false;
         for (const auto& e : cool.timeline) waited = waited || e.name.rfind("wait for EP", 0) == 0;
         CHECK(waited);
@@ -151,15 +132,15 @@ TEST_CASE("imbalance: the hot rank changing from layer to layer", "[training]") 
     const auto draws = std::vector<std::vector<LayerImbalance>>{one_hot(0, 1.6), one_hot(1, 1.6)};
     auto one_f = setup_of(small_v3(Schedule::OneFOneB));
     set_loads(*one_f, draws, true);
-    CHECK(moesim::training::simulate_step_full(*one_f).step_time_s ==
-          Approx(moesim::training::simulate_step_event(*one_f).step_time_s).epsilon(1e-9));
+    CHECK(full_step(*one_f).step_time_s ==
+          Approx(event_step(*one_f).step_time_s).epsilon(1e-9));
 
     auto dual = setup_of(small_v3(Schedule::DualPipe));
     balance(*dual);
-    const double mean_load = moesim::training::simulate_step_full(*dual).step_time_s;
+    const double mean_load = full_step(*dual).step_time_s;
     set_loads(*dual, draws, true);
-    const double full = moesim::training::simulate_step_full(*dual).step_time_s;
-    const double slowest = moesim::training::simulate_step_event(*dual).step_time_s;
+    const double full = full_step(*dual).step_time_s;
+    const double slowest = event_step(*dual).step_time_s;
     CHECK(full > mean_load);
     CHECK(full < slowest);
 }
@@ -170,10 +151,10 @@ TEST_CASE("imbalance from the routing draws: never faster than the mean load, ne
             INFO(load.dump() << " " << to_string(sched));
             auto st = setup_of(with(small_v3(sched), "/training/moe/expert_load", load));
             REQUIRE(!st->moe_imbalance.rank_loads.empty());
-            const double full = moesim::training::simulate_step_full(*st).step_time_s;
-            const double slowest = moesim::training::simulate_step_event(*st).step_time_s;  // every rank at the max
+            const double full = full_step(*st).step_time_s;
+            const double slowest = event_step(*st).step_time_s;  // every rank at the max
             balance(*st);
-            const double mean_load = moesim::training::simulate_step_full(*st).step_time_s;
+            const double mean_load = full_step(*st).step_time_s;
             CHECK(full >= mean_load);
             if (load.at("kind") == "zipf") {
                 CHECK(full > mean_load * 1.01);
@@ -188,16 +169,16 @@ TEST_CASE("full simulation: deterministic; the symmetry shortcut is exact at the
     // dp 16, ep 8: two EP groups per pipeline rank.
     auto doc = with(with(small_v3(Schedule::DualPipe, 128), "/parallelism/dp", 16), "/cluster/nodes", 8);
     auto st = setup_of(doc);
-    const auto a = moesim::training::run_step_full(*st);
-    const auto b = moesim::training::run_step_full(*st);
+    const auto a = full_run(*st);
+    const auto b = full_run(*st);
     CHECK(a.result == b.result);
     CHECK(a.end_ps == b.end_ps);
     CHECK(a.stats.ranks_simulated == 64);
-    FullOptions shortcut;
+    StepOptions shortcut;
     shortcut.one_ep_group = true;
     balance(*st);
-    const auto full = moesim::training::run_step_full(*st);
-    const auto one = moesim::training::run_step_full(*st, shortcut);
+    const auto full = full_run(*st);
+    const auto one = full_run(*st, shortcut);
     CHECK(one.stats.ranks_simulated == 32);
     CHECK(one.result.step_time_s == full.result.step_time_s);
     CHECK(one.stats.activities * 2 == full.stats.activities);
@@ -205,9 +186,9 @@ TEST_CASE("full simulation: deterministic; the symmetry shortcut is exact at the
 
 TEST_CASE("full simulation: a trace of chosen GPUs", "[training]") {
     auto st = setup_of(small_v3(Schedule::DualPipe));
-    FullOptions o;
-    o.record_ranks = {0, 13};  // pipeline rank 0 GPU 0; pipeline rank 1 GPU 5
-    const auto run = moesim::training::run_step_full(*st, o);
+    StepOptions o;
+    o.trace_ranks = {0, 13};  // pipeline rank 0 GPU 0; pipeline rank 1 GPU 5
+    const auto run = full_run(*st, o);
     REQUIRE(!run.timeline.empty());
     std::vector<std::pair<long long, long long>> compute0;
     int pairs_compute = 0, dispatch = 0, sends = 0, dp = 0;
@@ -233,12 +214,12 @@ TEST_CASE("full simulation: a trace of chosen GPUs", "[training]") {
 
 TEST_CASE("full simulation: DeepSeek-V3, all 2,048 GPUs", "[training]") {
     const auto st = prepare_bundled(kV3);
-    const auto run = moesim::training::run_step_full(*st);
+    const auto run = full_run(*st);
     const TrainingResult& r = run.result;
     CHECK(run.stats.ranks_simulated == 2048);
     CHECK(run.end_ps.size() == 2048);
     CHECK(breakdown_total(r) == Approx(r.step_time_s).epsilon(1e-9));
-    const auto event = moesim::training::simulate_step_event(*st);
+    const auto event = event_step(*st);
     WARN("V3 full: step " << r.step_time_s << " s (one-replica event " << event.step_time_s << " s), GPU "
                           << run.critical_rank << " reported, " << run.stats.activities << " activities, "
                           << run.stats.collectives << " collectives");

@@ -4,7 +4,6 @@
 #include <filesystem>
 #include <fstream>
 
-#include "moesim/training/event_sim.h"
 #include "training_test_helpers.h"
 
 using namespace training_test;
@@ -29,10 +28,10 @@ TEST_CASE("uniform load: within 2% of the perfectly uniform closed form for V3, 
     CHECK(imb.moe_layers == 59);  // 58 MoE layers + the MTP module's
     CHECK(imb.mean.rows > 1.0);
     CHECK(imb.mean.rows < 1.02);
-    const auto drawn = moesim::training::estimate_step_analytic(*st);
+    const auto drawn = analytic_step(*st);
     CHECK(mentions(drawn, "max/mean"));
     st->moe_imbalance = MoeImbalance{};  // every factor 1: the old perfectly uniform figure
-    const auto ideal = moesim::training::estimate_step_analytic(*st);
+    const auto ideal = analytic_step(*st);
     WARN("V3 uniform: drawn " << drawn.step_time_s << " s vs perfectly uniform " << ideal.step_time_s
                               << " s; rows max/mean " << imb.mean.rows << ", IB " << imb.mean.ib << ", NVLink "
                               << imb.mean.nvlink << "; drawing took " << imb.wall_s << " s");
@@ -60,8 +59,8 @@ TEST_CASE("redundant experts (EPLB replicas) shorten a skewed step", "[training]
 TEST_CASE("the event simulation sees the imbalance too", "[training]") {
     const auto uniform = prepare(v3_with_load({{"kind", "uniform"}}), false, bundled_path(kV3));
     const auto zipf = prepare(v3_with_load({{"kind", "zipf"}, {"alpha", 1.0}}), false, bundled_path(kV3));
-    const auto u = moesim::training::simulate_step_event(*uniform);
-    const auto z = moesim::training::simulate_step_event(*zipf);
+    const auto u = event_step(*uniform);
+    const auto z = event_step(*zipf);
     CHECK(z.step_time_s > u.step_time_s);
     CHECK(mentions(z, "max/mean"));
 }
@@ -110,5 +109,5 @@ TEST_CASE("a trace file with the wrong number of experts names its JSON path", "
 TEST_CASE("dense models and ep 1 carry no imbalance", "[training]") {
     const auto st = prepare(dense_doc());
     CHECK(st->moe_imbalance.moe_layers == 0);
-    CHECK(mentions(moesim::training::estimate_step_analytic(*st), "no routed experts"));
+    CHECK(mentions(analytic_step(*st), "no routed experts"));
 }

@@ -5,7 +5,6 @@
 #include "training_test_helpers.h"
 
 using namespace training_test;
-using moesim::training::estimate_step_analytic;
 using moesim::training::stage_costs;
 
 namespace {
@@ -73,7 +72,7 @@ TEST_CASE("DualPipe: SMs reserved for communication slow the computation by SMs/
     for (int comm_sms : {0, 10, 20, 40}) {
         INFO("comm_sms " << comm_sms);
         const auto st = prepare(with(v3, "/parallelism/comm_sms", comm_sms), false, file);
-        const auto r = estimate_step_analytic(*st);
+        const auto r = analytic_step(*st);
         double work = 0;
         for (const char* phase : {"forward", "backward", "backward_weight"})
             for (const char* category : {"gemm", "moe_experts", "attention", "memory_bound"})
@@ -99,7 +98,7 @@ TEST_CASE("FP8 is faster than BF16 for DeepSeek-V3", "[training]") {
         // Attention and the memory-bound operators do not change with the GEMM precision.
         CHECK(c8.forward.attention_s == Approx(c16.forward.attention_s).epsilon(1e-12));
     }
-    const auto r8 = estimate_step_analytic(*fp8), r16 = estimate_step_analytic(*bf16);
+    const auto r8 = analytic_step(*fp8), r16 = analytic_step(*bf16);
     CHECK(r8.step_time_s < r16.step_time_s);
     CHECK(r8.mfu > r16.mfu);
 }
@@ -116,9 +115,9 @@ TEST_CASE("recompute: none < selective < full in time; full reruns the whole for
     CHECK(f.recompute.total_s() == Approx(f.forward.total_s()).epsilon(1e-12));
     CHECK(f.forward.total_s() == Approx(n.forward.total_s()).epsilon(1e-12));
 
-    const double t_none = estimate_step_analytic(*none).step_time_s;
-    const double t_selective = estimate_step_analytic(*selective).step_time_s;
-    const double t_full = estimate_step_analytic(*full).step_time_s;
+    const double t_none = analytic_step(*none).step_time_s;
+    const double t_selective = analytic_step(*selective).step_time_s;
+    const double t_full = analytic_step(*full).step_time_s;
     CHECK(t_none < t_selective);
     CHECK(t_selective < t_full);
     // Full recompute also needs less memory (why anyone pays for it).

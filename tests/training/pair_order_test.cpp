@@ -1,14 +1,13 @@
 // DualPipe's overlapped pair at layer granularity (pair_order.h): the program order, hand-timed
-// chains, and DeepSeek-V3's pairs against the whole-pair overlap it replaces.
+// chains, and DeepSeek-V3's pairs in its chunk program against the whole-pair overlap.
 #include <algorithm>
 
-#include "../../sim/training/src/full_program.h"
-#include "../../sim/training/src/pair_order.h"
-#include "../../sim/training/src/setup_schedule.h"
+#include "moesim/training/chunk_program.h"
+#include "moesim/training/pair_order.h"
 #include "training_test_helpers.h"
 
 using namespace training_test;
-using namespace moesim::training::detail;  // the pair model is internal to sim/training
+using namespace moesim::training::detail;  // the pair model: public detail headers
 using moesim::units::Picoseconds;
 
 namespace {
@@ -91,16 +90,16 @@ TEST_CASE("pair timing: one chain without collectives lends its computation to t
 
 TEST_CASE("DeepSeek-V3 pairs: between the whole-pair overlap and no overlap at all", "[training]") {
     const auto st = prepare_bundled(kV3);
-    const auto prog = build_full_program(*st, setup_schedule(*st));
+    const auto prog = build_chunk_program(*st);
     const int stages = static_cast<int>(prog.stages.size());
     REQUIRE(prog.pair_orders.size() == static_cast<std::size_t>(stages * stages));
-    const auto slowest = [&](const Step& s, int chain) { return slowest_experts_ps(prog, s, chain); };
+    const auto slowest = [&](const Step& s, int chain) { return prog.slowest_experts_ps(s, chain); };
     int exposed_pairs = 0;
     for (int fs = 0; fs < stages; ++fs)
         for (int bs = 0; bs < stages; ++bs) {
             const auto& f = prog.stages[static_cast<std::size_t>(fs)].steps[kF];
             const auto& b = prog.stages[static_cast<std::size_t>(bs)].steps[kBW];
-            const auto& order = pair_order_of(prog, fs, bs);
+            const auto& order = prog.pair_order(fs, bs);
             REQUIRE(order.size() == f.size() + b.size());
             const auto t = time_pair(order, f, b, slowest);
             Picoseconds comm = 0;

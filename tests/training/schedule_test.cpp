@@ -17,7 +17,6 @@
 
 using namespace training_test;
 using moesim::training::data_parallel_times;
-using moesim::training::estimate_step_analytic;
 using moesim::training::stage_costs;
 
 namespace {
@@ -124,12 +123,12 @@ TEST_CASE("1F1B: (m + pp - 1)(F + B) of the slowest stage plus DP exposure and o
     const Expected e = expected_flat(*st, false);
     CHECK(e.rank == slowest_stage);
     CHECK(e.step - dp.optimizer_s >= slowest);
-    check_result(estimate_step_analytic(*st), e);
+    check_result(analytic_step(*st), e);
 }
 
 TEST_CASE("GPipe has the 1F1B step time (same bubble, all micro-batches' activations)", "[training]") {
     const auto st = prepare(with(dense_doc(), "/parallelism/schedule", "gpipe"), true);
-    const auto r = estimate_step_analytic(*st);
+    const auto r = analytic_step(*st);
     check_result(r, expected_flat(*st, false));
     CHECK(r.step_time_s == Approx(estimate(dense_doc()).step_time_s).epsilon(1e-12));
 }
@@ -137,7 +136,7 @@ TEST_CASE("GPipe has the 1F1B step time (same bubble, all micro-batches' activat
 TEST_CASE("ZB1P: bubble (pp - 1)(F + B - 2W), smaller than 1F1B's", "[training]") {
     const auto st = prepare(with(dense_doc(), "/parallelism/schedule", "zb1p"));
     const Expected e = expected_flat(*st, true);
-    const auto r = estimate_step_analytic(*st);
+    const auto r = analytic_step(*st);
     check_result(r, e);
 
     const auto one_f_one_b = estimate(dense_doc());
@@ -162,7 +161,7 @@ TEST_CASE("Interleaved 1F1B with v = 2: per-chunk bubble, smaller than 1F1B's", 
         bubble = (pp - 1) * (k.F + k.B);
         return m * 2 * (k.F + k.B) + bubble;
     });
-    const auto r = estimate_step_analytic(*st);
+    const auto r = analytic_step(*st);
     check_result(r, e);
 
     const auto one_f_one_b = estimate(dense_doc());
@@ -187,7 +186,7 @@ TEST_CASE("DualPipe: bubble (pp/2 - 1)(F&B + B - 3W), F&B the overlapped pair", 
         return m * fb + bubble;
     });
     CHECK(e.bubble > 0);
-    check_result(estimate_step_analytic(*st), e, 1e-9);
+    check_result(analytic_step(*st), e, 1e-9);
 }
 
 TEST_CASE("DualPipeV: 2·pp stages in a V, bubble (pp - 1)(F&B + B - 3W) per chunk", "[training]") {
@@ -206,7 +205,7 @@ TEST_CASE("DualPipeV: 2·pp stages in a V, bubble (pp - 1)(F&B + B - 3W) per chu
         bubble = std::max(0.0, (pp - 1) * (fb + k.B - 3 * k.W));
         return m * 2 * fb + bubble;
     });
-    check_result(estimate_step_analytic(*st), e, 1e-9);
+    check_result(analytic_step(*st), e, 1e-9);
 }
 
 TEST_CASE("bubble_fraction is the bubble over the step for every schedule", "[training]") {

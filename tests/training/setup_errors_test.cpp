@@ -114,7 +114,7 @@ TEST_CASE("prepare_training: a layout that does not fit in memory", "[training]"
     CHECK_FALSE(accepted->memory.fits);
     CHECK(accepted->memory.needed_bytes > h100.hbm_bytes);
     CHECK(accepted->memory.needed_bytes > 70e9 * 7.5);  // weights, FP32 gradients, 1/8 of Adam
-    const auto r = moesim::training::estimate_step_analytic(*accepted);
+    const auto r = analytic_step(*accepted);
     CHECK(r.peak_memory_GB > 80);
     // A larger HBM (an override) makes it fit.
     CHECK_NOTHROW(prepare(with(doc, "/cluster/gpu_overrides/hbm_bytes", 2e12)));

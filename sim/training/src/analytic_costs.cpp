@@ -141,11 +141,6 @@ int rank_of_stage(const workload::PipelineLayout& layout, int stage) {
     return -1;
 }
 
-bool has_routed_experts(const workload::Layer& layer) {
-    return std::any_of(layer.ops.begin(), layer.ops.end(),
-                       [](const workload::Operator& op) { return op.placement == ParamPlacement::Expert; });
-}
-
 }  // namespace
 
 // EP dispatch + combine of one micro-batch through one MoE layer: forward dispatches FP8 and

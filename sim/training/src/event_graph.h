@@ -1,7 +1,7 @@
 #pragma once
 // Internal to the event mode: a pipeline schedule with per-operation costs turned into an
-// engine::TaskGraph, run, and read back per rank. Shared by simulate_step_event() and the
-// idealized simulate_schedule_ideal().
+// engine::TaskGraph, run, and read back per rank. Shared by the event executor
+// (event_executor.cpp) and the idealized simulate_schedule_ideal() (schedule_ideal.h).
 #include <cstdint>
 #include <functional>
 #include <vector>

@@ -1,9 +1,5 @@
 #include "moesim/training/fidelity.h"
 
-#include "moesim/common/error.h"
-#include "moesim/training/analytic.h"
-#include "moesim/training/event_sim.h"
-#include "moesim/training/full_sim.h"
 
 namespace moesim::training {
 
@@ -25,16 +21,5 @@ std::string to_string(Fidelity f) {
 }
 
 std::string fidelity_choices() { return "\"analytic\", \"event\" or \"full\""; }
-
-TrainingResult simulate_step(const TrainingSetup& setup, Fidelity fidelity) {
-    switch (fidelity) {
-        case Fidelity::Analytic: return estimate_step_analytic(setup);
-        case Fidelity::Event: return simulate_step_event(setup);
-        case Fidelity::Full: return simulate_step_full(setup);
-        case Fidelity::Invalid: break;
-    }
-    MOESIM_CHECK(false, "simulate_step: invalid fidelity");
-    return {};
-}
 
 }  // namespace moesim::training

@@ -1,4 +1,4 @@
-// The full simulation's process walk (full_engine.h, full_sim.h). Hot path: keep the per-GPU
+// The full executor's process walk (full_engine.h). Hot path: keep the per-GPU
 // state small and free of heap allocations; nothing here grows with layers × micro-batches
 // except the pipeline-input slots.
 #include "full_engine.h"
@@ -8,7 +8,6 @@
 #include <string>
 
 #include "moesim/common/error.h"
-#include "pair_order.h"
 
 namespace moesim::training::detail {
 
@@ -77,7 +76,7 @@ struct Group {
 
 class Engine {
 public:
-    Engine(const FullProgram& prog, const workload::PipelineSchedule& sched, const FullShape& shape,
+    Engine(const ChunkProgram& prog, const workload::PipelineSchedule& sched, const FullShape& shape,
            const std::vector<char>& recorded)
         : prog_(prog), sched_(sched), shape_(shape), procs_(static_cast<std::size_t>(shape.ranks())) {
         MOESIM_CHECK(shape.span % shape.ep == 0 && shape.span % shape.tp == 0, "full simulation: groups span whole EP/TP groups");
@@ -112,7 +111,7 @@ public:
         out_.state_bytes = static_cast<std::int64_t>(procs_.size() * sizeof(Proc) + slots_.size() * sizeof(Picoseconds) +
                                                      (ep_groups_.size() + tp_groups_.size()) * sizeof(Group) +
                                                      queue_.capacity() * sizeof(int) +
-                                                     out_.entries.capacity() * sizeof(RawEntry));
+                                                     out_.entries.capacity() * sizeof(TimelineRecord));
         return std::move(out_);
     }
 
@@ -133,10 +132,11 @@ private:
         ++out_.wakeups;
     }
 
-    void record(int r, const Proc& p, RawKind kind, std::uint8_t half, std::uint8_t pass, std::int32_t step,
+    void record(int r, const Proc& p, RecordKind kind, std::uint8_t half, std::uint8_t pass, std::int32_t step,
                 Picoseconds s, Picoseconds e) {
-        RawEntry x;
-        x.rank = r;
+        TimelineRecord x;
+        x.rank = shape_.global_rank(r);
+        x.pipe = pipe(r);
         x.op = p.op;
         x.kind = kind;
         x.half = half;
@@ -266,7 +266,7 @@ private:
                 case StepKind::Experts: d = experts_ps(r, s.moe, p.pass, p.mb); [[fallthrough]];
                 case StepKind::Compute:
                     if (p.pending_count) cover(p, t, t + d);
-                    if (p.recording) record(r, p, RawKind::Step, 0, p.pass, p.step, t, t + d);
+                    if (p.recording) record(r, p, RecordKind::Step, 0, p.pass, p.step, t, t + d);
                     p.tally.busy_ps += d;
                     t += d;
                     ++out_.activities;
@@ -290,11 +290,11 @@ private:
         const StageProgram& b = stage(o.backward.stage);
         PairState& q = p.pair;
         q = PairState{};
-        q.cursor = PairCursor(pair_order_of(prog_, o.part.stage, o.backward.stage), f.steps[kF], b.steps[kBW]);
+        q.cursor = PairCursor(prog_.pair_order(o.part.stage, o.backward.stage), f.steps[kF], b.steps[kBW]);
         q.start = q.compute = q.comm = start;
         q.ready = {start, start};
-        out_.activities += static_cast<std::int64_t>(f.steps[kF].size() + b.steps[kBW].size() - f.collectives[0].size() -
-                                                     b.collectives[1].size());
+        out_.activities += static_cast<std::int64_t>(f.steps[kF].size() + b.steps[kBW].size()) - f.collectives[0] -
+                           b.collectives[1];
         p.in_pair = true;
         p.state = State::Pair;
     }
@@ -334,7 +334,7 @@ private:
                 q.compute = q.ready[u];
             }
             if (p.recording)
-                record(r, p, RawKind::Step, static_cast<std::uint8_t>(c), static_cast<std::uint8_t>(c == 0 ? kF : kBW), index,
+                record(r, p, RecordKind::Step, static_cast<std::uint8_t>(c), static_cast<std::uint8_t>(c == 0 ? kF : kBW), index,
                        q.compute, q.compute + d);
             p.tally.busy_ps += d;
             q.compute += d;
@@ -394,8 +394,8 @@ private:
             const std::uint8_t pass = p.in_pair ? static_cast<std::uint8_t>(chain == 0 ? kF : kBW) : p.pass;
             const std::int32_t index = p.in_pair ? p.pair.cursor.index() : p.step;
             const std::uint8_t half = static_cast<std::uint8_t>(chain);
-            if (start > p.arrive) record(r, p, RawKind::Wait, half, pass, index, p.arrive, start);
-            record(r, p, RawKind::Step, half, pass, index, start, end);
+            if (start > p.arrive) record(r, p, RecordKind::Wait, half, pass, index, p.arrive, start);
+            record(r, p, RecordKind::Step, half, pass, index, start, end);
         }
         p.t = end;
     }
@@ -435,7 +435,7 @@ private:
             p.pending[static_cast<std::size_t>((p.pending_head + p.pending_count) % kPending)] = {s0, ready, 0};
             ++p.pending_count;
             ++out_.activities;
-            if (p.recording) record(r, p, RawKind::PpSend, forward ? 0 : 1, forward ? kF : kB, 0, s0, ready);
+            if (p.recording) record(r, p, RecordKind::PpSend, forward ? 0 : 1, forward ? kF : kB, 0, s0, ready);
         }
         slots_[static_cast<std::size_t>(k)] = ready;
         const int consumer = to * shape_.span + q_of(r);
@@ -449,7 +449,7 @@ private:
         p.state = State::Done;
     }
 
-    const FullProgram& prog_;
+    const ChunkProgram& prog_;
     const workload::PipelineSchedule& sched_;
     const FullShape shape_;
     std::vector<Proc> procs_;
@@ -461,7 +461,7 @@ private:
 
 }  // namespace
 
-int load_index(const FullProgram& prog, const FullShape& shape, int table, int r, int mb) {
+int load_index(const ChunkProgram& prog, const FullShape& shape, int table, int r, int mb) {
     const MoeTable& t = prog.moe[static_cast<std::size_t>(table)];
     if (t.loads == 1) return 0;
     const int q = r % shape.span;
@@ -475,7 +475,7 @@ int load_index(const FullProgram& prog, const FullShape& shape, int table, int r
                             static_cast<std::uint64_t>(shape.ep));
 }
 
-EngineResult run_full_engine(const FullProgram& prog, const workload::PipelineSchedule& sched, const FullShape& shape,
+EngineResult run_full_engine(const ChunkProgram& prog, const workload::PipelineSchedule& sched, const FullShape& shape,
                              const std::vector<char>& recorded) {
     Engine e(prog, sched, shape, recorded);
     return e.run();

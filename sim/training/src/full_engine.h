@@ -1,11 +1,36 @@
 #pragma once
-// Internal to the full simulation (full_sim.h): every simulated GPU as a process walking its
-// pipeline rank's operation order over the step lists of full_program.h.
+// Internal to the full executor (executors.h): every simulated GPU as a process walking its
+// pipeline rank's operation order over the chunk program's step lists (chunk_program.h).
+//
+// Per GPU (global rank g = pipeline rank · tp·dp + data-parallel index · tp + TP index; EP
+// groups are ep consecutive GPUs of one pipeline rank): its pipeline rank's order, each chunk
+// operation as its layers' steps on three streams (compute, collectives, pipeline sends); the
+// routed experts at the GPU's own load of the layer's draw (MoeTable; under uniform popularity
+// the draw is rotated over the EP ranks per (EP group, micro-batch) by a splitmix64 hash of
+// seed, group, layer and micro-batch).
+// Synchronisation: a collective of a group (an EP group's dispatch or combine of one layer and
+// micro-batch; a TP group's all-gather or reduce-scatter) starts when the last member arrives
+// and ends, for every member, after the slowest member's duration:
+//     end = max_i arrival_i + max_i duration_i.
+// A pipeline send starts when its operation ends and the sender's pipeline stream is free; the
+// receiving operation waits for it.
+// Overlap: outside DualPipe's pairs a chunk's steps run one after the other. Inside a pair
+// (FB) the two chunks' steps are issued in the pair's program order (pair_order.h) onto the
+// compute stream (slowed by SMs/(SMs − comm_sms)) and the collective stream, each step after
+// its chain's previous one; the compute stream idles while the next computation waits for a
+// collective (exposed communication, or waiting for the group's last member).
+// How it is run: not as a generic task graph. Each GPU is a process walking its order; nothing
+// grows with GPUs × micro-batches × layers except the per-(pipeline, micro-batch, stage)
+// arrival times of pipeline sends. A GPU runs until it has to wait (a collective's last member,
+// a pipeline input); whoever completes what it waits for puts it back in the run queue. Every
+// time is the max/sum of earlier times, so the order in which GPUs are run changes nothing:
+// results are deterministic.
 #include <cstdint>
 #include <vector>
 
-#include "full_program.h"
+#include "moesim/training/chunk_program.h"
 #include "moesim/workload/pipeline_schedule.h"
+#include "step_trace.h"
 
 namespace moesim::training::detail {
 
@@ -22,7 +47,7 @@ struct FullShape {
 };
 
 // Index of the load a GPU (simulated index r) has in MoE table `table` for micro-batch `mb`.
-int load_index(const FullProgram& prog, const FullShape& shape, int table, int r, int mb);
+int load_index(const ChunkProgram& prog, const FullShape& shape, int table, int r, int mb);
 
 struct RankTally {
     Picoseconds busy_ps = 0;                      // compute stream
@@ -31,26 +56,14 @@ struct RankTally {
     Picoseconds end_ps = 0;                       // end of its last operation
 };
 
-// A kept activity of a recorded GPU (names are made at the end).
-enum class RawKind : std::uint8_t { Step, Wait, PpSend };
-struct RawEntry {
-    std::int32_t rank = 0;  // simulated index
-    std::int32_t op = 0;    // index in the pipeline rank's order
-    RawKind kind = RawKind::Step;
-    std::uint8_t half = 0;  // FB: 0 the forward chunk, 1 the backward one; PpSend: 0 forward, 1 backward
-    std::uint8_t pass = 0;  // Pass of the step
-    std::int32_t step = 0;  // index in the pass's step list of the stage
-    Picoseconds start_ps = 0, end_ps = 0;
-};
-
 struct EngineResult {
     std::vector<RankTally> ranks;  // per simulated index
-    std::vector<RawEntry> entries;
+    std::vector<TimelineRecord> entries;  // recorded GPUs' activities (named by the assembler)
     std::int64_t activities = 0, collectives = 0, wakeups = 0, state_bytes = 0;
 };
 
 // `recorded[r]` (simulated index) keeps r's activities. Throws InternalError on a deadlock.
-EngineResult run_full_engine(const FullProgram& prog, const workload::PipelineSchedule& sched, const FullShape& shape,
+EngineResult run_full_engine(const ChunkProgram& prog, const workload::PipelineSchedule& sched, const FullShape& shape,
                              const std::vector<char>& recorded);
 
 }  // namespace moesim::training::detail

@@ -8,17 +8,11 @@
 #include <cstdio>
 
 #include "moesim/common/error.h"
-#include "moesim/training/setup.h"
 #include "moesim/workload/moe_routing.h"
 
 namespace moesim::training {
 
 namespace {
-
-bool has_routed_experts(const workload::Layer& layer) {
-    return std::any_of(layer.ops.begin(), layer.ops.end(),
-                       [](const workload::Operator& op) { return op.placement == workload::ParamPlacement::Expert; });
-}
 
 LayerImbalance factors(const workload::LayerRouting& r) { return {r.rows_imbalance(), r.ib_imbalance(), r.nvlink_imbalance()}; }
 
@@ -43,6 +37,11 @@ std::vector<LayerImbalance> per_rank(const workload::LayerRouting& r) {
 }
 
 }  // namespace
+
+bool has_routed_experts(const workload::Layer& layer) {
+    return std::any_of(layer.ops.begin(), layer.ops.end(),
+                       [](const workload::Operator& op) { return op.placement == workload::ParamPlacement::Expert; });
+}
 
 int moe_layer_id(const workload::Layer& layer, long long num_layers) {
     if (layer.index < 0) return -1;
@@ -77,11 +76,10 @@ std::string MoeImbalance::describe() const {
     return buf;
 }
 
-MoeImbalance compute_moe_imbalance(const TrainingSetup& st) {
+MoeImbalance compute_moe_imbalance(const workload::Scenario& s, const workload::ModelAccounting& model) {
     const auto t0 = std::chrono::steady_clock::now();
-    const auto& s = st.scenario;
     const auto& p = s.parallelism;
-    const auto& cfg = st.model.model;
+    const auto& cfg = model.model;
     MoeImbalance out;
     const long long num_layers = cfg.num_layers;
     out.num_layers = num_layers;
@@ -103,7 +101,7 @@ MoeImbalance compute_moe_imbalance(const TrainingSetup& st) {
                                                 s.source_dir);
     std::vector<const workload::Layer*> moe_layers;
     int max_id = 0;
-    for (const auto& layer : st.model.layers) {
+    for (const auto& layer : model.layers) {
         if (!has_routed_experts(layer)) continue;
         const int id = moe_layer_id(layer, num_layers);
         MOESIM_CHECK(id >= 0, "an MoE layer without an index");

@@ -1,6 +1,6 @@
 #pragma once
 // Internal to sim/training: the per-operator costs that stage_costs() sums (analytic_costs.cpp),
-// shared with the full simulation (full_program.cpp), which needs them operator by operator
+// shared with the chunk program (chunk_program.cpp), whose step lists need them operator by operator
 // and per EP rank rather than summed over a stage at the slowest rank's load.
 #include "moesim/training/analytic.h"
 #include "moesim/training/moe_imbalance.h"

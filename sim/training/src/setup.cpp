@@ -85,7 +85,7 @@ std::unique_ptr<TrainingSetup> prepare_training(const workload::Scenario& s, boo
     price_ep_transfers(*setup);
     setup->micro_batches = s.training.global_batch_size / (static_cast<long long>(s.parallelism.dp) * s.parallelism.micro_batch_size);
     try {
-        setup->moe_imbalance = compute_moe_imbalance(*setup);
+        setup->moe_imbalance = compute_moe_imbalance(s, setup->model);
     } catch (const ScenarioError& e) {
         workload::rethrow_in_scenario(e, s, "/training/moe/expert_load");
     }

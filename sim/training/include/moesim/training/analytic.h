@@ -1,8 +1,8 @@
 #pragma once
-// The closed-form ("analytic") estimate of a training step: per-micro-batch operator times
-// from the calibrated cost functions, communication in closed form, and the schedule's
-// bubble from its formula (PUBLISHED.md F). It is the fast `--fidelity analytic` mode and
-// the reference the event-driven simulation is checked against.
+// The costs a training step is made of, in closed form: per micro-batch and pipeline stage,
+// the operators' times from the calibrated cost functions (by kind of work) and the EP, TP and
+// PP communication; per pipeline rank, the data-parallel collectives and the Adam step. The
+// chunk program (chunk_program.h) is built from them; simulate.h runs the step.
 #include <string>
 #include <vector>
 
@@ -49,7 +49,5 @@ struct DataParallelTimes {
     double optimizer_s = 0;       // the Adam step over this GPU's shard, memory-bound
 };
 DataParallelTimes data_parallel_times(const TrainingSetup& setup, int pipeline_rank);
-
-TrainingResult estimate_step_analytic(const TrainingSetup& setup);
 
 }  // namespace moesim::training

@@ -1,13 +1,10 @@
 #pragma once
-// The three ways to estimate a training step, by the name `moesim run --fidelity` and the
-// validation cases use (TrainingResult::fidelity):
-//   analytic  closed form (analytic.h)
-//   event     one pipeline replica on the discrete-event engine (event_sim.h)
-//   full      every GPU, layer by layer, collectives synchronising their groups (full_sim.h)
+// The three ways to simulate a training step (simulate.h), by the name `moesim run --fidelity`
+// and the validation cases use (TrainingResult::fidelity):
+//   analytic  closed form, the slowest pipeline rank and the schedule's bubble formula
+//   event     one pipeline replica, chunk by chunk, on the discrete-event engine
+//   full      every GPU, layer by layer, collectives synchronising their groups
 #include <string>
-
-#include "moesim/training/result.h"
-#include "moesim/training/setup.h"
 
 namespace moesim::training {
 
@@ -18,8 +15,5 @@ Fidelity fidelity_from_string(const std::string& name);
 std::string to_string(Fidelity f);
 // The names, for messages: "\"analytic\", \"event\" or \"full\"".
 std::string fidelity_choices();
-
-// The step at that fidelity (default options).
-TrainingResult simulate_step(const TrainingSetup& setup, Fidelity fidelity);
 
 }  // namespace moesim::training

@@ -15,7 +15,7 @@
 //    popularity's imbalance dominates; the sampling noise is overstated by up to √(T/S)
 //    (for V3, ~+3% on max/mean).
 //
-// Per-rank loads (the full simulation, full_sim.h): every draw also keeps each EP rank's
+// Per-rank loads (the full fidelity, simulate.h): every draw also keeps each EP rank's
 // load over the mean rank's — rows, and max(send, receive) over IB and over NVLink — so that
 // each GPU's own load sets its grouped-GEMM time and its dispatch/combine volumes. Under
 // uniform popularity the ranks are exchangeable (any rotation of a draw is as likely), and
@@ -23,11 +23,11 @@
 #include <string>
 #include <vector>
 
+#include "moesim/workload/model_accounting.h"
 #include "moesim/workload/operators.h"
+#include "moesim/workload/scenario.h"
 
 namespace moesim::training {
-
-struct TrainingSetup;
 
 struct LayerImbalance {
     double rows = 1.0;    // max / mean expert rows per EP rank
@@ -60,10 +60,14 @@ struct MoeImbalance {
 // last layer (num_layers + depth); -1 for layers without one.
 int moe_layer_id(const workload::Layer& layer, long long num_layers);
 
+// Whether `layer` has routed experts (an MoE layer, or an MTP module's MoE block).
+bool has_routed_experts(const workload::Layer& layer);
+
 constexpr long long kMaxDrawTokens = 32768;
 constexpr int kUniformDraws = 2;
 
+// The imbalance of `model`'s MoE layers under scenario `s`'s layout, routing and expert load.
 // Throws ScenarioError for a trace file that cannot be used (/training/moe/expert_load/file).
-MoeImbalance compute_moe_imbalance(const TrainingSetup& setup);
+MoeImbalance compute_moe_imbalance(const workload::Scenario& s, const workload::ModelAccounting& model);
 
 }  // namespace moesim::training

@@ -21,7 +21,7 @@ struct ExposedComm {
 };
 
 struct TrainingResult {
-    std::string fidelity;            // "analytic" (closed form) or "event" (engine)
+    std::string fidelity;            // "analytic", "event" or "full" (fidelity.h)
     double step_time_s = 0;
     double tokens_per_step = 0;
     double tokens_per_s = 0;

@@ -1,13 +1,14 @@
-// Step lists of the full simulation (full_program.h), from the operator costs that
-// stage_costs() sums (operator_costs.h), so that a chunk at the mean load costs its stage costs.
-#include "full_program.h"
+// The chunk program (chunk_program.h): stage costs, step lists from the operator costs that
+// stage_costs() sums (operator_costs.h), so that a chunk at the mean load costs its stage
+// costs, MoE tables, pair orders and timings, data-parallel times.
+#include "moesim/training/chunk_program.h"
 
 #include <algorithm>
 #include <string>
 
 #include "moesim/common/error.h"
 #include "operator_costs.h"
-#include "pair_order.h"
+#include "ps_time.h"
 
 namespace moesim::training::detail {
 
@@ -34,12 +35,38 @@ const char* to_string(Segment s) {
     return "?";
 }
 
+bool overlaps_communication(workload::Schedule s) {
+    return s == workload::Schedule::DualPipe || s == workload::Schedule::DualPipeV;
+}
+
 PhaseWork& PhaseWork::operator+=(const PhaseWork& o) {
     forward += o.forward;
     backward_input += o.backward_input;
     backward_weight += o.backward_weight;
     recompute += o.recompute;
     return *this;
+}
+
+double PhaseWork::total_s() const {
+    return forward.total_s() + backward_input.total_s() + backward_weight.total_s() + recompute.total_s();
+}
+
+const PairOrder& ChunkProgram::pair_order(int forward_stage, int backward_stage) const {
+    return pair_orders.at(static_cast<std::size_t>(forward_stage) * stages.size() + static_cast<std::size_t>(backward_stage));
+}
+
+const PairTiming& ChunkProgram::pair_timing(int forward_stage, int backward_stage) const {
+    return pair_timings.at(static_cast<std::size_t>(forward_stage) * stages.size() + static_cast<std::size_t>(backward_stage));
+}
+
+Picoseconds ChunkProgram::pair_comm_ps(int forward_stage, int backward_stage) const {
+    return to_ps(stages.at(static_cast<std::size_t>(forward_stage)).chunk.forward_comm_s +
+                 stages.at(static_cast<std::size_t>(backward_stage)).chunk.backward_comm_s);
+}
+
+Picoseconds ChunkProgram::slowest_experts_ps(const Step& s, int chain) const {
+    const auto& ps = moe[static_cast<std::size_t>(s.moe)].ps[chain == 0 ? kFs : kBWs];
+    return *std::max_element(ps.begin(), ps.end());
 }
 
 namespace {
@@ -102,11 +129,6 @@ LayerParts layer_parts(const TrainingSetup& st, const workload::Layer& layer) {
         out.recompute_experts = out.moe;
     }
     return out;
-}
-
-bool has_routed_experts(const workload::Layer& layer) {
-    return std::any_of(layer.ops.begin(), layer.ops.end(),
-                       [](const workload::Operator& op) { return op.placement == ParamPlacement::Expert; });
 }
 
 // The routed experts of `layer` at each load of its draw, and the EP collectives' times (the
@@ -273,81 +295,94 @@ PhaseWork fixed_work(const LayerParts& a) {
     return w;
 }
 
+// The whole chunk of stage costs `c`, for the one-replica event executor.
+ChunkPs whole_chunk(const StageCosts& c) {
+    ChunkPs k;
+    const double f = c.forward.total_s(), b = c.backward_input.total_s() + c.recompute.total_s(),
+                 w = c.backward_weight.total_s();
+    k.forward = to_ps(f);
+    k.backward = to_ps(b);
+    k.weight = to_ps(w);
+    k.backward_weight = to_ps(b + w);
+    k.forward_comm_s = c.forward_comm.ep_s + c.forward_comm.tp_s;
+    k.backward_comm_s = c.backward_comm.ep_s + c.backward_comm.tp_s;
+    k.forward_comm = to_ps(k.forward_comm_s);
+    k.backward_comm = to_ps(k.backward_comm_s);
+    return k;
+}
+
+// Stage `s` of the program: its stage costs, whole chunk, MoE tables (appended to prog.moe) and
+// step lists.
+void build_stage(const TrainingSetup& st, int s, ChunkProgram& prog) {
+    const auto& stage = st.layout.stages[static_cast<std::size_t>(s)];
+    StageProgram& sp = prog.stages[static_cast<std::size_t>(s)];
+    // The stage costs give what is per stage rather than per operator: the PP sends, the TP
+    // collectives (the same for every transformer layer: 2 all-gathers and 2 reduce-scatters
+    // per pass, the closed form taking them as equal), and the DP overlap windows
+    // (step_tail.h).
+    prog.stage_costs.push_back(stage_costs(st, s));
+    const StageCosts& c = prog.stage_costs.back();
+    sp.chunk = whole_chunk(c);
+    sp.pp_forward_ps = to_ps(c.forward_comm.pp_s);
+    sp.pp_backward_ps = to_ps(c.backward_comm.pp_s);
+    int transformer = 0;
+    for (const auto* l : stage.layers) transformer += l->is_transformer() ? 1 : 0;
+    const double tp_f = transformer > 0 ? c.forward_comm.tp_s / transformer / 4.0 : 0.0;
+    const double tp_b = transformer > 0 ? c.backward_comm.tp_s / transformer / 4.0 : 0.0;
+
+    std::vector<LayerParts> parts;
+    std::vector<int> tables;
+    std::vector<Picoseconds> dispatch, combine;
+    for (const auto* l : stage.layers) {
+        parts.push_back(layer_parts(st, *l));
+        Picoseconds d = 0, k = 0;
+        int table = -1;
+        if (has_routed_experts(*l)) {
+            table = static_cast<int>(prog.moe.size());
+            prog.moe.push_back(moe_table(st, *l, prog.slowdown, d, k));
+            sp.moe.push_back(table);
+        }
+        tables.push_back(table);
+        dispatch.push_back(d);
+        combine.push_back(k);
+        sp.fixed_work += fixed_work(parts.back());
+    }
+    const int n = static_cast<int>(parts.size());
+    for (int pass : {kF, kB, kW, kBW}) {
+        auto& out = sp.steps[static_cast<std::size_t>(pass)];
+        const bool forward = pass == kF;
+        const Picoseconds tp_ps = to_ps(forward ? tp_f : tp_b);
+        for (int i = 0; i < n; ++i) {
+            const int li = forward || pass == kW ? i : n - 1 - i;  // backward runs the layers in reverse
+            const auto u = static_cast<std::size_t>(li);
+            const LayerSteps ls{static_cast<int>(stage.layers[u] - st.model.layers.data()), parts[u], tables[u],
+                                dispatch[u], combine[u], parts[u].transformer ? (pass == kW ? 0 : tp_ps) : 0,
+                                prog.slowdown};
+            ls.emit(pass, out);
+        }
+        prog.steps += static_cast<std::int64_t>(out.size());
+    }
+    for (int half = 0; half < 2; ++half) {
+        const auto& list = sp.steps[half == 0 ? kF : kBW];
+        sp.collectives[static_cast<std::size_t>(half)] =
+            static_cast<std::int32_t>(std::count_if(list.begin(), list.end(), is_collective));
+    }
+}
+
 }  // namespace
 
-FullProgram build_full_program(const TrainingSetup& st, const workload::PipelineSchedule& sched) {
+ChunkProgram build_chunk_program(const TrainingSetup& st) {
     const auto& p = st.scenario.parallelism;
-    FullProgram prog;
-    const bool overlap = p.schedule == workload::Schedule::DualPipe || p.schedule == workload::Schedule::DualPipeV;
-    prog.slowdown = overlap ? static_cast<double>(st.gpu.sm_count) / (st.gpu.sm_count - p.comm_sms) : 1.0;
+    ChunkProgram prog;
+    prog.overlap = overlaps_communication(p.schedule);
+    prog.slowdown = prog.overlap ? static_cast<double>(st.gpu.sm_count) / (st.gpu.sm_count - p.comm_sms) : 1.0;
     prog.exchangeable = st.moe_imbalance.ranks_exchangeable;
-    const int stages = sched.stages;
-    MOESIM_CHECK(stages == static_cast<int>(st.layout.stages.size()), "full simulation: stage count");
+    const int stages = static_cast<int>(st.layout.stages.size());
     prog.stages.resize(static_cast<std::size_t>(stages));
-    const auto layer_index = [&](const workload::Layer* l) {
-        return static_cast<int>(l - st.model.layers.data());
-    };
-    for (int s = 0; s < stages; ++s) {
-        const auto& stage = st.layout.stages[static_cast<std::size_t>(s)];
-        StageProgram& sp = prog.stages[static_cast<std::size_t>(s)];
-        // The stage costs give what is per stage rather than per operator: the PP sends, the TP
-        // collectives (the same for every transformer layer: 2 all-gathers and 2 reduce-scatters
-        // per pass, the closed form taking them as equal), and the DP overlap windows
-        // (step_tail.h).
-        prog.stage_costs.push_back(stage_costs(st, s));
-        const StageCosts& c = prog.stage_costs.back();
-        sp.pp_forward_ps = to_ps(c.forward_comm.pp_s);
-        sp.pp_backward_ps = to_ps(c.backward_comm.pp_s);
-        int transformer = 0;
-        for (const auto* l : stage.layers) transformer += l->is_transformer() ? 1 : 0;
-        const double tp_f = transformer > 0 ? c.forward_comm.tp_s / transformer / 4.0 : 0.0;
-        const double tp_b = transformer > 0 ? c.backward_comm.tp_s / transformer / 4.0 : 0.0;
-
-        std::vector<LayerParts> parts;
-        std::vector<int> tables;
-        std::vector<Picoseconds> dispatch, combine;
-        for (const auto* l : stage.layers) {
-            parts.push_back(layer_parts(st, *l));
-            Picoseconds d = 0, k = 0;
-            int table = -1;
-            if (has_routed_experts(*l)) {
-                table = static_cast<int>(prog.moe.size());
-                prog.moe.push_back(moe_table(st, *l, prog.slowdown, d, k));
-                sp.moe.push_back(table);
-            }
-            tables.push_back(table);
-            dispatch.push_back(d);
-            combine.push_back(k);
-            sp.fixed_work += fixed_work(parts.back());
-        }
-        const int n = static_cast<int>(parts.size());
-        for (int pass : {kF, kB, kW, kBW}) {
-            auto& out = sp.steps[static_cast<std::size_t>(pass)];
-            const bool forward = pass == kF;
-            const Picoseconds tp_ps = to_ps(forward ? tp_f : tp_b);
-            for (int i = 0; i < n; ++i) {
-                const int li = forward || pass == kW ? i : n - 1 - i;  // backward runs the layers in reverse
-                const auto u = static_cast<std::size_t>(li);
-                const LayerSteps ls{layer_index(stage.layers[u]), parts[u], tables[u], dispatch[u], combine[u],
-                                    parts[u].transformer ? (pass == kW ? 0 : tp_ps) : 0, prog.slowdown};
-                ls.emit(pass, out);
-            }
-            prog.steps += static_cast<std::int64_t>(out.size());
-        }
-        for (int pass : {kF, kB, kW, kBW})
-            for (const Step& x : sp.steps[static_cast<std::size_t>(pass)])
-                if (x.kind == StepKind::Compute) {
-                    sp.fixed_compute_ps[static_cast<std::size_t>(pass)] += x.ps;
-                    if (pass == kF) sp.fixed_compute_ps[kFs] += x.slow_ps;
-                    if (pass == kBW) sp.fixed_compute_ps[kBWs] += x.slow_ps;
-                }
-        for (int half = 0; half < 2; ++half)
-            for (const Step& x : sp.steps[half == 0 ? kF : kBW])
-                if (x.kind == StepKind::EpCollective || x.kind == StepKind::TpCollective)
-                    sp.collectives[static_cast<std::size_t>(half)].push_back(x);
-    }
-    if (overlap) {
-        const auto slowest = [&](const Step& s, int chain) { return slowest_experts_ps(prog, s, chain); };
+    for (int s = 0; s < stages; ++s) build_stage(st, s, prog);
+    for (int r = 0; r < p.pp; ++r) prog.data_parallel.push_back(data_parallel_times(st, r));
+    if (prog.overlap) {
+        const auto slowest = [&](const Step& s, int chain) { return prog.slowest_experts_ps(s, chain); };
         prog.pair_orders.reserve(static_cast<std::size_t>(stages * stages));
         prog.pair_timings.reserve(static_cast<std::size_t>(stages * stages));
         for (int f = 0; f < stages; ++f)

@@ -13,19 +13,16 @@
 // combine. A collective hides only behind the computation that runs beside it; when it
 // outlasts it, the compute stream waits for it (exposed communication), which an overlap of
 // the whole pair (the max of its two sums) misses.
+//
+// Public for its tests; the chunk program (chunk_program.h) holds every pair's order and timing.
 #include <algorithm>
 #include <array>
 #include <cstdint>
-#include <string>
 #include <vector>
 
-#include "full_program.h"
+#include "moesim/training/chunk_step.h"
 
 namespace moesim::training::detail {
-
-inline bool is_collective(const Step& s) {
-    return s.kind == StepKind::EpCollective || s.kind == StepKind::TpCollective;
-}
 
 // Chain 0: the forward chunk's F list; chain 1: the backward chunk's BW list. A program
 // order is the chain of each step taken, one entry per step.
@@ -89,32 +86,16 @@ PairOrder make_pair_order(const std::vector<Step>& forward, const std::vector<St
     return order;
 }
 
-// The assumption line every fidelity prints for a schedule with pairs.
-inline std::string describe_pair_overlap(const std::string& schedule) {
-    return schedule +
-           ": in each overlapped forward-and-backward pair, the two chunks' layers interleave on a compute stream "
-           "(slowed by SMs/(SMs - comm_sms)) and a collective stream, each step after its chunk's previous one, in "
-           "one fixed order per pair of stages (greedy list schedule, backward first: V3TR Fig. 4's arrangement); "
-           "an all-to-all hides behind the other chunk's computation beside it, and what outlasts it is exposed";
-}
+// A pair timed on its own (time_pair): every collective lasts its `ps` from when the GPU issues
+// it, as when every member of its group is the same GPU.
+struct PairTiming {
+    Picoseconds span_ps = 0;     // from the pair's start to the end of both streams
+    Picoseconds compute_ps = 0;  // busy time of the compute stream
+    Picoseconds ep_wait_ps = 0;  // compute stream idle waiting for an EP collective
+    Picoseconds tp_wait_ps = 0;  // … for a TP collective
+};
 
-// An Experts step at its layer's slowest EP rank's load, inside a pair.
-inline Picoseconds slowest_experts_ps(const FullProgram& prog, const Step& s, int chain) {
-    const auto& ps = prog.moe[static_cast<std::size_t>(s.moe)].ps[chain == 0 ? kFs : kBWs];
-    return *std::max_element(ps.begin(), ps.end());
-}
-
-inline std::size_t pair_index(const FullProgram& prog, int forward_stage, int backward_stage) {
-    return static_cast<std::size_t>(forward_stage) * prog.stages.size() + static_cast<std::size_t>(backward_stage);
-}
-inline const PairOrder& pair_order_of(const FullProgram& prog, int forward_stage, int backward_stage) {
-    return prog.pair_orders[pair_index(prog, forward_stage, backward_stage)];
-}
-inline const PairTiming& pair_timing_of(const FullProgram& prog, int forward_stage, int backward_stage) {
-    return prog.pair_timings[pair_index(prog, forward_stage, backward_stage)];
-}
-
-// PairTiming (full_program.h) of a pair in `order`.
+// PairTiming of a pair in `order`.
 template <typename ExpertsPs>
 PairTiming time_pair(const PairOrder& order, const std::vector<Step>& forward, const std::vector<Step>& backward,
                      ExpertsPs&& experts_ps) {
