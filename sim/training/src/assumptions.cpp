@@ -44,7 +44,8 @@ std::vector<std::string> analytic_lines(const TrainingSetup& st, const ChunkProg
                      ": no overlap of computation and EP/TP/PP communication (all of it exposed)"),
         st.moe_imbalance.describe(),
         "EP group of ep consecutive GPUs, min(gpus_per_node, ep) per node; scale-out bandwidth per GPU = "
-        "nics_per_node x nic_Gbps / gpus_per_node / oversubscription",
+        "nics_per_node x nic_Gbps / gpus_per_node, over max(1, oversubscription x the share of the group's "
+        "traffic that leaves its leaf switch)",
         "data parallelism (ZeRO-" + std::to_string(p.zero_stage) +
             "): FP32 gradient reduce-scatter and BF16 parameter all-gather, overlapped with one chunk's backward "
             "and forward; Adam step memory-bound",
