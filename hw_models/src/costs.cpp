@@ -2,7 +2,10 @@
 
 #include <algorithm>
 #include <cmath>
+#include <string>
+#include <string_view>
 
+#include "moesim/common/collective_traits.h"
 #include "moesim/common/error.h"
 
 namespace moesim::hw {
@@ -81,16 +84,26 @@ double attention_time_s(const AttentionShape& s, const GpuSpec& gpu, const Calib
 
 // ----- collectives: closed forms ---------------------------------------------------------
 
-double ring_all_reduce_time_s(double S, int n, double B_GBps, double latency_s) {
-    MOESIM_CHECK(n >= 1 && B_GBps > 0, "all-reduce group");
+namespace {
+
+// A flat ring over n GPUs: latency_steps hops, and bus_factor · S bytes through each GPU's link
+// (the traits table, moesim/common/collective_traits.h).
+double flat_ring_time_s(std::string_view collective, double S, int n, double B_GBps, double latency_s) {
+    MOESIM_CHECK(n >= 1 && B_GBps > 0, std::string(collective) + " group");
     if (n == 1 || S <= 0) return 0.0;
-    return 2.0 * (n - 1) * latency_s + 2.0 * (n - 1) / n * S / (B_GBps * kGB);
+    const CollectiveTraits* t = find_collective_traits(collective);
+    MOESIM_CHECK(t != nullptr, "no traits for " + std::string(collective));
+    return latency_steps(*t, n) * latency_s + bus_factor(*t, n) * S / (B_GBps * kGB);
+}
+
+}  // namespace
+
+double ring_all_reduce_time_s(double S, int n, double B_GBps, double latency_s) {
+    return flat_ring_time_s("all_reduce", S, n, B_GBps, latency_s);
 }
 
 double ring_all_gather_time_s(double S, int n, double B_GBps, double latency_s) {
-    MOESIM_CHECK(n >= 1 && B_GBps > 0, "all-gather group");
-    if (n == 1 || S <= 0) return 0.0;
-    return (n - 1) * latency_s + static_cast<double>(n - 1) / n * S / (B_GBps * kGB);
+    return flat_ring_time_s("all_gather", S, n, B_GBps, latency_s);
 }
 
 double ring_reduce_scatter_time_s(double S, int n, double B_GBps, double latency_s) {
