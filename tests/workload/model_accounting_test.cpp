@@ -34,13 +34,15 @@ const Operator& find_op(const Layer& l, const std::string& name) {
     throw;
 }
 
-// Parameters that take part in a GEMM (everything but norms and the embedding lookup).
+// Weights that take part in a GEMM (everything but norms, biases and the embedding lookup):
+// n·k of each weight matrix a token reads.
 double gemm_params_active(const ModelAccounting& a) {
     double p = 0;
     for (const auto& l : a.layers)
         if (l.kind != LayerKind::Mtp)
             for (const auto& op : l.ops)
-                if (op.kind == OpKind::Gemm || op.kind == OpKind::Router) p += static_cast<double>(op.params_active);
+                if (op.kind == OpKind::Gemm || op.kind == OpKind::Router)
+                    p += static_cast<double>(op.gemm.n) * static_cast<double>(op.gemm.k) * static_cast<double>(op.gemm.count);
     return p;
 }
 
@@ -104,6 +106,29 @@ TEST_CASE("every bundled model: parameters, layers and KV cache by hand", "[work
         //     3·2048·1408) 584,847,872; total 15,706,484,224 (published 15.7B); active 2,451,437,056
         //     (published 2.4B); KV = 27·576·2
         {"deepseek-v2-lite", 27, 15706484224, 2451437056, 31104, 15.7},
+        // Qwen2.5-72B (GQA 64/8, q/k/v biases): layer = 16384 + 67108864 + 8192 + 2·(8388608 + 1024)
+        //     + 67108864 + 3·8192·29568 = 877,685,760; total = 152064·8192·2 + 80·layer + 8192
+        //     = 72,706,203,648; KV = 80·2048·2
+        {"qwen2.5-72b", 80, 72706203648, 71460503552, 327680, 72.7},
+        // Qwen3-32B (GQA 64/8 of 128, q_norm + k_norm 2·128): layer = 10240 + 41943040 + 2·5242880
+        //     + 41943040 + 256 + 3·5120·25600 = 487,598,336; total = 151936·5120·2 + 64·layer + 5120
+        //     = 32,762,123,264; KV = 64·2048·2
+        {"qwen3-32b", 64, 32762123264, 31984216064, 262144, 32.8},
+        // Qwen3-30B-A3B: attn 2048·4096·2 + 2·2048·512 + 256 = 18,874,624; MoE layer = attn + 4096
+        //     + 128·3·2048·768 + 128·2048 (router) = 623,120,640; total = 151936·2048·2 + 48·layer
+        //     + 2048 = 30,532,122,624; active (top-8) 3,041,869,824; KV = 48·1024·2
+        {"qwen3-30b-a3b", 48, 30532122624, 3041869824, 98304, 30.5},
+        // Qwen1.5-MoE-A2.7B (MHA 16 heads, q/k/v biases): attn 4·2048² + 3·2048 = 16,783,360; MoE
+        //     layer = attn + 4096 + 60·3·2048·1408 + 3·2048·5632 (shared) + 2048 (shared gate)
+        //     + 60·2048 (router) = 570,560,512; total = 151936·2048·2 + 24·layer + 2048
+        //     = 14,315,784,192; active (top-4 + shared) 2,378,010,624; KV = 24·4096·2
+        {"qwen1.5-moe-a2.7b", 24, 14315784192, 2378010624, 196608, 14.3},
+        // gpt-oss-120b (GQA 64/8 of 64, q/k/v/o biases, 64 sinks): attn 2·2880·4096 + 2·2880·512
+        //     + 4096 + 2·512 + 2880 + 64 = 26,550,144; expert 3·2880·2880 + 2·2880 + 2880 (biases)
+        //     = 24,891,840; layer = attn + 5760 + 128·expert + 128·2880 + 128 (router) = 3,213,080,192;
+        //     total = 201088·2880·2 + 36·layer + 2880 = 116,829,156,672; active (top-4) 5,132,852,352;
+        //     KV = 36·1024·2
+        {"gpt-oss-120b", 36, 116829156672, 5132852352, 73728, 116.8},
     };
     const auto names = builtin_model_names();
     CHECK(names.size() == cases.size());

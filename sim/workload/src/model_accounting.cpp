@@ -80,7 +80,7 @@ nlohmann::json to_json(const ModelAccounting& a) {
             {"activation_bytes_per_token_selective", layer.saved_bytes(Recompute::Selective, Precision::BF16)},
         });
     }
-    return {
+    nlohmann::json out = {
         {"name", m.name},
         {"model_type", m.model_type},
         {"attention", to_string(m.attention)},
@@ -104,6 +104,8 @@ nlohmann::json to_json(const ModelAccounting& a) {
         {"model_flops_per_token", model_flops_per_token(a)},
         {"layer_detail", layers},
     };
+    if (!m.simplifications.empty()) out["simplifications"] = m.simplifications;
+    return out;
 }
 
 }  // namespace moesim::workload

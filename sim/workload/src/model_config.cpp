@@ -55,6 +55,22 @@ public:
         return v.get<bool>();
     }
 
+    // An optional list of layer indices in [0, layers): empty when absent or null.
+    std::vector<std::int64_t> layer_list_or_empty(const std::string& key, std::int64_t layers) const {
+        std::vector<std::int64_t> out;
+        if (!has(key)) return out;
+        const auto& v = doc_.at(key);
+        if (!v.is_array()) fail(key, "must be a list of layer indices, got " + std::string(v.type_name()));
+        for (std::size_t i = 0; i < v.size(); ++i) {
+            const auto& e = v.at(i);
+            if (!e.is_number_integer() || e.get<std::int64_t>() < 0 || e.get<std::int64_t>() >= layers)
+                fail(key + "/" + std::to_string(i), "must be a layer index in [0, " + std::to_string(layers) +
+                                                        "), got " + e.dump());
+            out.push_back(e.get<std::int64_t>());
+        }
+        return out;
+    }
+
 private:
     std::int64_t number(const std::string& key, bool allow_zero) const {
         const auto& v = doc_.at(key);
@@ -78,7 +94,8 @@ private:
 };
 
 const std::vector<std::string>& supported_types() {
-    static const std::vector<std::string> types = {"llama", "mistral", "mixtral", "deepseek_v2", "deepseek_v3"};
+    static const std::vector<std::string> types = {"llama",     "mistral", "mixtral",   "deepseek_v2", "deepseek_v3",
+                                                    "qwen2",     "qwen3",   "qwen2_moe", "qwen3_moe",   "gpt_oss"};
     return types;
 }
 
@@ -127,6 +144,38 @@ void read_deepseek_moe(const Reader& r, ModelConfig& m) {
                                             std::to_string(m.num_layers));
 }
 
+// Qwen MoE (qwen2_moe, qwen3_moe): routed experts, the dense-layer rule and, for qwen2_moe,
+// the gated shared expert (Qwen2MoeSparseMoeBlock).
+void read_qwen_moe(const Reader& r, ModelConfig& m) {
+    m.n_routed_experts = r.count("num_experts");
+    m.experts_per_token = r.count("num_experts_per_tok");
+    m.moe_intermediate_size = r.count("moe_intermediate_size");
+    m.moe_layer_freq = r.count_or("decoder_sparse_step", 1, false);
+    m.moe_layer_offset = 1;
+    m.dense_layers = r.layer_list_or_empty("mlp_only_layers", m.num_layers);
+    if (m.model_type == "qwen2_moe") {
+        m.shared_expert_intermediate_size = r.count_or("shared_expert_intermediate_size", 0);
+        m.n_shared_experts = m.shared_expert_intermediate_size > 0 ? 1 : 0;
+        m.shared_expert_gate = m.n_shared_experts > 0;
+    }
+}
+
+// gpt_oss: every layer a MoE with biased experts and router (GptOssMLP), attention with
+// biases and per-head sinks (GptOssAttention).
+void read_gpt_oss(const Reader& r, ModelConfig& m) {
+    m.n_routed_experts = r.count("num_local_experts");
+    m.experts_per_token = r.count("num_experts_per_tok");
+    m.moe_intermediate_size = m.intermediate_size;
+    m.expert_bias = true;
+    m.attention_sinks = true;
+    m.qkv_bias = m.o_bias = r.flag_or("attention_bias", true);
+    if (r.has("sliding_window"))
+        m.simplifications.push_back(
+            "sliding-window attention (" + std::to_string(r.count("sliding_window")) +
+            " tokens) on the layers layer_types marks sliding_attention is counted as full causal attention: "
+            "their attention FLOPs and KV cache are overestimated");
+}
+
 std::string read_file(const std::filesystem::path& path) {
     std::ifstream in(path, std::ios::binary);
     std::ostringstream s;
@@ -154,7 +203,13 @@ std::string to_string(AttentionKind a) {
 }
 
 bool ModelConfig::is_moe_layer(std::int64_t layer) const {
-    return is_moe() && layer >= first_k_dense_replace && layer % moe_layer_freq == 0;
+    return is_moe() && layer >= first_k_dense_replace && (layer + moe_layer_offset) % moe_layer_freq == 0 &&
+           std::find(dense_layers.begin(), dense_layers.end(), layer) == dense_layers.end();
+}
+
+std::int64_t ModelConfig::shared_intermediate() const {
+    return shared_expert_intermediate_size > 0 ? shared_expert_intermediate_size
+                                               : n_shared_experts * moe_intermediate_size;
 }
 
 std::int64_t ModelConfig::moe_layer_count() const {
@@ -201,6 +256,16 @@ ModelConfig parse_model_config(const nlohmann::json& doc, const std::string& fil
             m.experts_per_token = r.count("num_experts_per_tok");
             m.moe_intermediate_size = m.intermediate_size;
         }
+        if (m.model_type == "qwen2" || m.model_type == "qwen2_moe") m.qkv_bias = true;  // Qwen2Attention
+        if (m.model_type == "qwen3" || m.model_type == "qwen3_moe") {
+            m.qk_norm = true;
+            m.qkv_bias = m.o_bias = r.flag_or("attention_bias", false);
+        }
+        if (m.model_type.starts_with("qwen") && r.flag_or("use_sliding_window", false))
+            m.simplifications.push_back("use_sliding_window: the windowed layers are counted as full causal "
+                                        "attention: their attention FLOPs and KV cache are overestimated");
+        if (m.model_type == "qwen2_moe" || m.model_type == "qwen3_moe") read_qwen_moe(r, m);
+        if (m.model_type == "gpt_oss") read_gpt_oss(r, m);
     }
     if (m.is_moe() && m.experts_per_token > m.n_routed_experts)
         r.fail("num_experts_per_tok", std::to_string(m.experts_per_token) + " exceeds the " +

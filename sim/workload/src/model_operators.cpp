@@ -68,6 +68,15 @@ Operator gemm(std::string name, std::int64_t n, std::int64_t k, std::int64_t cou
     return op;
 }
 
+// The GEMM with a bias of its n outputs on each of the `stored` weight copies (experts);
+// a token reads `count` of them. The add (n FLOPs) is fused into the GEMM's epilogue and not
+// counted, so model FLOPs stay 6 × the weight matrices' parameters.
+Operator with_bias(Operator op, std::int64_t stored = 1) {
+    op.params += op.gemm.n * stored;
+    op.params_active += op.gemm.n * op.gemm.count;
+    return op;
+}
+
 // A GEMM whose input another FP8 GEMM before it already cast (q_a and kv_a read the same
 // normed x; gate and up read the same input): its input costs nothing more to quantize.
 Operator fp8_input_shared(Operator op) {
@@ -157,13 +166,30 @@ struct Builder {
 
     void attention_gqa(std::vector<Operator>& ops) const {
         const std::int64_t h = m.num_heads, kvh = m.num_kv_heads, hd = m.head_dim;
+        const auto biased = [](Operator op, bool bias) { return bias ? with_bias(std::move(op)) : op; };
         auto q = gemm("q_proj", h * hd, m.hidden_size, 1, ParamPlacement::TensorSplit, true);
         q.saved.push_back(norm_output(d(), true));
-        ops.push_back(std::move(q));
-        ops.push_back(fp8_input_shared(gemm("k_proj", kvh * hd, m.hidden_size, 1, ParamPlacement::TensorSplit, true)));
-        ops.push_back(fp8_input_shared(gemm("v_proj", kvh * hd, m.hidden_size, 1, ParamPlacement::TensorSplit, true)));
-        ops.push_back(attention_core(h, kvh, hd, hd, false, 2.0 * static_cast<double>(kvh * hd)));
-        ops.push_back(gemm("o_proj", m.hidden_size, h * hd, 1, ParamPlacement::TensorSplit, true));
+        ops.push_back(biased(std::move(q), m.qkv_bias));
+        ops.push_back(biased(fp8_input_shared(gemm("k_proj", kvh * hd, m.hidden_size, 1, ParamPlacement::TensorSplit, true)),
+                             m.qkv_bias));
+        ops.push_back(biased(fp8_input_shared(gemm("v_proj", kvh * hd, m.hidden_size, 1, ParamPlacement::TensorSplit, true)),
+                             m.qkv_bias));
+        if (m.qk_norm) {
+            // Qwen3: one RMSNorm weight of head_dim shared by all query (key) heads.
+            for (auto [name, heads] : {std::pair{"q_norm", h}, std::pair{"k_norm", kvh}}) {
+                auto norm = rms_norm(name, heads * hd);
+                norm.params = norm.params_active = hd;
+                ops.push_back(std::move(norm));
+            }
+        }
+        auto core = attention_core(h, kvh, hd, hd, false, 2.0 * static_cast<double>(kvh * hd));
+        if (m.attention_sinks) {
+            // gpt-oss: one learned logit per head joins each softmax; its FLOPs are negligible.
+            core.placement = ParamPlacement::TensorSplit;
+            core.params = core.params_active = h;
+        }
+        ops.push_back(std::move(core));
+        ops.push_back(biased(gemm("o_proj", m.hidden_size, h * hd, 1, ParamPlacement::TensorSplit, true), m.o_bias));
     }
 
     Operator attention_core(std::int64_t h, std::int64_t kvh, std::int64_t dqk, std::int64_t dv, bool up_projected,
@@ -200,6 +226,11 @@ struct Builder {
         ops.push_back(std::move(down));
     }
 
+    // gpt-oss experts carry a bias on each projection (every expert stores its own).
+    Operator expert_biased(Operator op) const {
+        return m.expert_bias ? with_bias(std::move(op), m.n_routed_experts) : op;
+    }
+
     void moe_ffn(std::vector<Operator>& ops) const {
         const std::int64_t n = m.n_routed_experts, k = m.experts_per_token, inter = m.moe_intermediate_size;
         const double kd = static_cast<double>(k) * d();
@@ -210,18 +241,23 @@ struct Builder {
         router.hbm_bytes_bwd += static_cast<double>(n) * kFp32;
         router.saved.push_back(norm_output(d(), false));
         router.saved.push_back(kept("scores", static_cast<double>(n), kFp32));
-        ops.push_back(std::move(router));
+        ops.push_back(m.expert_bias ? with_bias(std::move(router)) : std::move(router));
 
         if (m.n_shared_experts > 0) {
             // The shared experts run as one SwiGLU MLP of n_shared × moe_intermediate_size
-            // (DeepseekV2MoE.shared_experts); their input is the router's.
-            const std::int64_t si = m.n_shared_experts * inter;
+            // (DeepseekV2MoE.shared_experts) or of shared_expert_intermediate_size (Qwen2-MoE);
+            // their input is the router's.
+            const std::int64_t si = m.shared_intermediate();
             ops.push_back(gemm("shared_gate", si, m.hidden_size, 1, ParamPlacement::TensorSplit, true));
             ops.push_back(fp8_input_shared(gemm("shared_up", si, m.hidden_size, 1, ParamPlacement::TensorSplit, true)));
             ops.push_back(swiglu("shared_swiglu", si, 1, true));
             auto down = gemm("shared_down", m.hidden_size, si, 1, ParamPlacement::TensorSplit, true);
             down.saved.push_back(SavedTensor{"input (SwiGLU output)", static_cast<double>(si), kBf16, false, true, true});
             ops.push_back(std::move(down));
+            if (m.shared_expert_gate) {
+                // Qwen2-MoE: sigmoid(x·w_gate) scales the shared expert's output (d -> 1).
+                ops.push_back(gemm("shared_expert_gate", 1, m.hidden_size, 1, ParamPlacement::Replicated, false));
+            }
         }
 
         ops.push_back(memory_op("moe_dispatch", OpKind::MoeDispatch, (1.0 + static_cast<double>(k)) * d() * kBf16,
@@ -235,17 +271,17 @@ struct Builder {
         gate.fp8_cast_bytes_fwd = m.n_shared_experts > 0 ? 0.0 : d() * (kBf16 + kFp8Cached);
         gate.params = n * inter * m.hidden_size;
         gate.saved.push_back(SavedTensor{"input (dispatched tokens)", kd, kBf16, false, true, false});
-        ops.push_back(std::move(gate));
+        ops.push_back(expert_biased(std::move(gate)));
         auto up = fp8_input_shared(gemm("expert_up", inter, m.hidden_size, k, ParamPlacement::Expert, true));
         up.params = n * inter * m.hidden_size;
-        ops.push_back(std::move(up));
+        ops.push_back(expert_biased(std::move(up)));
         auto act = swiglu("expert_swiglu", inter, k, true);
         act.saved.push_back(kept("gating weights", static_cast<double>(k), kFp32));
         ops.push_back(std::move(act));
         auto down = gemm("expert_down", m.hidden_size, inter, k, ParamPlacement::Expert, true);
         down.params = n * inter * m.hidden_size;
         down.saved.push_back(SavedTensor{"input (SwiGLU output)", static_cast<double>(k * inter), kBf16, false, true, true});
-        ops.push_back(std::move(down));
+        ops.push_back(expert_biased(std::move(down)));
         ops.push_back(memory_op("moe_combine", OpKind::MoeCombine, (1.0 + static_cast<double>(k)) * d() * kBf16,
                                 (1.0 + static_cast<double>(k)) * d() * kBf16));
     }

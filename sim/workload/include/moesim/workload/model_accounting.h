@@ -58,7 +58,7 @@ struct ModelAccounting {
 ModelAccounting account_model(const ModelConfig& model, int seq_len);
 
 // Model FLOPs per token for MFU (DESIGN.md §6): 6 × active parameters that take part in a
-// matrix product — all but the embedding row looked up and the norms; the LM head included
+// matrix product — all but the embedding row looked up, the norms and biases; the LM head included
 // — plus the causal attention cores (forward h·(d_qk+d_v)·s per layer, backward twice
 // that). DeepSeek-V3 at 4096: 6 × 36.62B + 3 × 10.23G = 250.5 GFLOP per token. This is
 // the convention of the Llama 3 and DeepSeek papers (6N + attention); it equals

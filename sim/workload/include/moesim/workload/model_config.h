@@ -14,6 +14,23 @@
 //                    DeepSeekMoE (n_routed_experts, n_shared_experts, moe_intermediate_size,
 //                    num_experts_per_tok, first_k_dense_replace, moe_layer_freq, n_group,
 //                    topk_group); v3 adds MTP (num_nextn_predict_layers).
+//   qwen2            as llama, with biases on the q, k and v projections (Qwen2Attention).
+//   qwen3            as llama, `head_dim` given, RMSNorm over each query and key head (q_norm,
+//                    k_norm), biases on q, k, v and o only when `attention_bias`.
+//   qwen2_moe        qwen2 attention; MoE of `num_experts` experts of `moe_intermediate_size`,
+//                    top `num_experts_per_tok`, plus one shared expert of
+//                    `shared_expert_intermediate_size` scaled by a sigmoid gate (a d -> 1
+//                    projection). Layer i is MoE when it is not in `mlp_only_layers` and
+//                    (i + 1) % `decoder_sparse_step` == 0 (HF's rule); other layers are dense
+//                    SwiGLU of `intermediate_size`.
+//   qwen3_moe        qwen3 attention, the same MoE without a shared expert.
+//   gpt_oss          GQA with `head_dim`, biases on q, k, v, o (`attention_bias`), one learned
+//                    attention-sink logit per head; every layer a MoE of `num_local_experts`
+//                    experts of `intermediate_size` with biases, top `num_experts_per_tok`,
+//                    router with a bias. Its sliding-window layers are counted as full causal
+//                    attention (see `simplifications`).
+// Not supported: llama4 (nested text_config, chunked attention, a vision encoder inside the
+// published parameter count) — see docs/PUBLISHED.md section A.
 #include <cstdint>
 #include <string>
 #include <vector>
@@ -38,6 +55,10 @@ struct ModelConfig {
     std::int64_t num_heads = 0;
     std::int64_t num_kv_heads = 0;    // MHA/GQA; MLA: = num_heads in training (no cache sharing)
     std::int64_t head_dim = 0;        // MHA/GQA
+    bool qkv_bias = false;            // biases on q, k, v projections (qwen2, gpt_oss)
+    bool o_bias = false;              // bias on the output projection (gpt_oss)
+    bool qk_norm = false;             // RMSNorm of head_dim over each q and k head (qwen3)
+    bool attention_sinks = false;     // one learned sink logit per head (gpt_oss)
 
     // MLA (attention == MLA)
     std::int64_t q_lora_rank = 0;     // 0 = queries are not compressed (q_proj d -> h*d_qk)
@@ -55,14 +76,25 @@ struct ModelConfig {
     std::int64_t moe_layer_freq = 1;
     std::int64_t n_group = 1;
     std::int64_t topk_group = 1;
+    std::int64_t moe_layer_offset = 0;  // Qwen: layer i is MoE when (i + 1) % step == 0
+    std::vector<std::int64_t> dense_layers;  // mlp_only_layers (Qwen MoE)
+    std::int64_t shared_expert_intermediate_size = 0;  // 0: n_shared_experts × moe_intermediate_size
+    bool shared_expert_gate = false;  // qwen2_moe: sigmoid(x·w) scales the shared expert
+    bool expert_bias = false;         // gpt_oss: biases on experts' projections and the router
 
     std::int64_t mtp_layers = 0;      // num_nextn_predict_layers
     bool tie_word_embeddings = false;
+    // Features the config declares that the operator model does not represent; printed by
+    // `moesim model` (to_json "simplifications").
+    std::vector<std::string> simplifications;
 
     bool is_moe() const { return n_routed_experts > 0; }
     // HF's rule (modeling_deepseek.py): layer i is MoE when i >= first_k_dense_replace and
-    // i % moe_layer_freq == 0. Mixtral: every layer.
+    // i % moe_layer_freq == 0. Mixtral: every layer. Qwen MoE (modeling_qwen2_moe.py): i not
+    // in mlp_only_layers and (i + 1) % decoder_sparse_step == 0.
     bool is_moe_layer(std::int64_t layer) const;
+    // Width of the shared expert(s) as one SwiGLU MLP; 0 when there is none.
+    std::int64_t shared_intermediate() const;
     std::int64_t moe_layer_count() const;
     // Query/key head dimension: head_dim, or for MLA nope + rope.
     std::int64_t qk_head_dim() const;
