@@ -30,6 +30,7 @@ void print_accounting(std::ostream& out, const workload::ModelAccounting& a) {
         << thousands(a.kv_cache_bytes_per_token_fp8) << " B (FP8)\n";
     out << "  FLOPs per token    " << fixed(a.flops_per_token_forward / 1e9, 1) << " G forward, "
         << fixed(a.flops_per_token_training / 1e9, 1) << " G training, at " << a.seq_len << " tokens of context\n";
+    for (const auto& s : m.simplifications) out << "  simplified         " << s << "\n";
 }
 
 }  // namespace
