@@ -83,6 +83,17 @@ TEST_CASE("prepare_training: no more pipeline stages than layers", "[training]")
     CHECK_NOTHROW(prepare(with(interleaved, "/parallelism/virtual_stages", 8), true));
 }
 
+TEST_CASE("prepare_training: the schedule's layout rules, for every fidelity", "[training]") {
+    // pp 4, dp 4: micro-batches = global_batch_size / 4. Interleaving runs them in groups of pp.
+    auto interleaved = with(dense_doc(), "/parallelism/schedule", "interleaved-1f1b");
+    interleaved = with(interleaved, "/parallelism/virtual_stages", 2);
+    interleaved = with(interleaved, "/parallelism/stage_layers", nullptr);
+    CHECK_NOTHROW(prepare(interleaved));  // 16 micro-batches
+    require_rejected(with(interleaved, "/training/global_batch_size", 24), "/training/global_batch_size",
+                     {"schedule \"interleaved-1f1b\"", "multiple of 4", "got 6"});
+    CHECK_NOTHROW(prepare(with(interleaved, "/training/global_batch_size", 32)));  // 8 micro-batches
+}
+
 TEST_CASE("prepare_training: comm_sms must leave SMs for computation", "[training]") {
     // The H100 has 132 SMs.
     require_rejected(with(dense_doc(), "/parallelism/comm_sms", 132), "/parallelism/comm_sms", {"132", "H100"});

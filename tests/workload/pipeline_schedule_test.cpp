@@ -171,3 +171,25 @@ TEST_CASE("Impossible schedule parameters are ScenarioErrors naming the JSON pat
     CHECK(path_of([] { make_pipeline_schedule(Schedule::Interleaved1F1B, 4, 6, 2); }) == "/training/global_batch_size");
     CHECK(path_of([] { make_pipeline_schedule(Schedule::DualPipeV, 3, 6); }) == "no error");
 }
+
+TEST_CASE("check_schedule_layout: the rules make_pipeline_schedule applies, with their numbers", "[workload]") {
+    const auto error_of = [](Schedule sched, int pp, int m, int v) {
+        try {
+            check_schedule_layout(sched, pp, m, v);
+        } catch (const ScenarioError& e) {
+            return e.json_path() + ": " + e.message();
+        }
+        return std::string("accepted");
+    };
+    CHECK_THAT(error_of(Schedule::DualPipe, 3, 12, 1), Catch::Contains("/parallelism/pp: schedule \"dualpipe\" needs an even pp, got 3"));
+    CHECK_THAT(error_of(Schedule::DualPipe, 4, 6, 1), Catch::Contains("at least 2*pp = 8 micro-batches") && Catch::Contains("got 6"));
+    CHECK_THAT(error_of(Schedule::DualPipe, 4, 9, 1), Catch::Contains("even number of micro-batches") && Catch::Contains("got 9"));
+    CHECK_THAT(error_of(Schedule::DualPipeV, 4, 7, 1), Catch::Contains("schedule \"dualpipev\"") && Catch::Contains("got 7"));
+    CHECK_THAT(error_of(Schedule::Interleaved1F1B, 4, 6, 2), Catch::Contains("multiple of 4") && Catch::Contains("got 6"));
+    // What each schedule accepts at its edge.
+    CHECK(error_of(Schedule::DualPipe, 4, 8, 1) == "accepted");
+    CHECK(error_of(Schedule::DualPipeV, 3, 7, 1) == "accepted");
+    CHECK(error_of(Schedule::Interleaved1F1B, 4, 8, 2) == "accepted");
+    CHECK(error_of(Schedule::Interleaved1F1B, 4, 6, 1) == "accepted");
+    for (Schedule s : {Schedule::GPipe, Schedule::OneFOneB, Schedule::ZB1P}) CHECK(error_of(s, 3, 1, 1) == "accepted");
+}

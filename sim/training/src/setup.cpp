@@ -4,6 +4,7 @@
 #include <vector>
 
 #include "moesim/common/error.h"
+#include "moesim/workload/pipeline_schedule.h"
 #include "moesim/workload/resolve.h"
 
 namespace moesim::training {
@@ -73,7 +74,11 @@ std::unique_ptr<TrainingSetup> prepare_training(const workload::Scenario& s, boo
     setup->gpu = workload::resolve_gpu(s);
     setup->profile = workload::resolve_profile(s);
     check_layout_against_model(s, setup->model.model, setup->gpu);
+    setup->micro_batches = s.training.global_batch_size / (static_cast<long long>(s.parallelism.dp) * s.parallelism.micro_batch_size);
     try {
+        // The schedule's layout rules, here so that analytic refuses what event and full refuse.
+        workload::check_schedule_layout(s.parallelism.schedule, s.parallelism.pp, setup->micro_batches,
+                                        s.parallelism.virtual_stages);
         setup->layout = workload::pipeline_layout(setup->model, s.parallelism);
         setup->memory = workload::estimate_training_memory(setup->model, s, setup->gpu.hbm_bytes);
         if (!allow_oversubscribed_memory) workload::require_memory_fits(setup->memory, setup->gpu.name);
@@ -83,7 +88,6 @@ std::unique_ptr<TrainingSetup> prepare_training(const workload::Scenario& s, boo
     setup->ranks = workload::TrainingRankMap(s.parallelism, s.cluster.gpus_per_node);
     setup->network = network::make_network(workload::topology_spec(s, setup->gpu), setup->profile, network::NetworkModel::ClosedForm);
     price_ep_transfers(*setup);
-    setup->micro_batches = s.training.global_batch_size / (static_cast<long long>(s.parallelism.dp) * s.parallelism.micro_batch_size);
     try {
         setup->moe_imbalance = compute_moe_imbalance(s, setup->model);
     } catch (const ScenarioError& e) {

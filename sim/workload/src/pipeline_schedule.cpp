@@ -187,25 +187,6 @@ private:
     std::vector<PipelineOp> out_;
 };
 
-std::string str(long long v) { return std::to_string(v); }
-
-void validate(Schedule schedule, int pp, int m, int v) {
-    const std::string name = "schedule \"" + to_string(schedule) + "\"";
-    if (schedule == Schedule::DualPipe && pp % 2 != 0)
-        throw ScenarioError("", "/parallelism/pp", name + " needs an even pp, got " + str(pp));
-    if ((schedule == Schedule::DualPipe || schedule == Schedule::DualPipeV) && m < 2 * pp)
-        throw ScenarioError("", "/training/global_batch_size",
-                            name + " with pp = " + str(pp) + " needs at least 2*pp = " + str(2 * pp) +
-                                " micro-batches per data-parallel rank, got " + str(m));
-    if (schedule == Schedule::DualPipe && m % 2 != 0)
-        throw ScenarioError("", "/training/global_batch_size",
-                            name + " needs an even number of micro-batches per data-parallel rank, got " + str(m));
-    if (schedule == Schedule::Interleaved1F1B && v > 1 && m % pp != 0)
-        throw ScenarioError("", "/training/global_batch_size",
-                            name + " (Megatron) runs micro-batches in groups of pp = " + str(pp) +
-                                ": micro-batches per data-parallel rank must be a multiple of it, got " + str(m));
-}
-
 // Calls visit(op, where) for every operation of every rank, in rank order.
 template <class Visit>
 void for_each_op(const PipelineSchedule& s, Visit&& visit) {
@@ -217,6 +198,26 @@ void for_each_op(const PipelineSchedule& s, Visit&& visit) {
 
 }  // namespace
 
+void check_schedule_layout(Schedule schedule, int pp, std::int64_t micro_batches, int virtual_stages) {
+    const auto str = [](std::int64_t v) { return std::to_string(v); };
+    const std::string name = "schedule \"" + to_string(schedule) + "\"";
+    const std::string per_rank = " micro-batches per data-parallel rank (global_batch_size / (dp*micro_batch_size)), got ";
+    if (schedule == Schedule::DualPipe && pp % 2 != 0)
+        throw ScenarioError("", "/parallelism/pp", name + " needs an even pp, got " + str(pp));
+    if ((schedule == Schedule::DualPipe || schedule == Schedule::DualPipeV) && micro_batches < 2LL * pp)
+        throw ScenarioError("", "/training/global_batch_size",
+                            name + " with pp = " + str(pp) + " needs at least 2*pp = " + str(2LL * pp) + per_rank +
+                                str(micro_batches));
+    // DualPipe feeds micro-batches from both ends of the pipeline, half from each.
+    if (schedule == Schedule::DualPipe && micro_batches % 2 != 0)
+        throw ScenarioError("", "/training/global_batch_size", name + " needs an even number of" + per_rank + str(micro_batches));
+    // Megatron's interleaved schedule runs micro-batches in groups of pp.
+    if (schedule == Schedule::Interleaved1F1B && virtual_stages > 1 && micro_batches % pp != 0)
+        throw ScenarioError("", "/training/global_batch_size",
+                            name + " with virtual_stages = " + str(virtual_stages) + " runs micro-batches in groups of pp, so needs a multiple of " +
+                                str(pp) + per_rank + str(micro_batches));
+}
+
 int PipelineSchedule::rank_of(int micro_batch, int stage) const {
     switch (schedule) {
         case Schedule::DualPipe: return micro_batch < micro_batches / 2 ? stage : pp - 1 - stage;
@@ -227,7 +228,7 @@ int PipelineSchedule::rank_of(int micro_batch, int stage) const {
 
 PipelineSchedule make_pipeline_schedule(Schedule schedule, int pp, int micro_batches, int virtual_stages) {
     MOESIM_CHECK(pp >= 1 && micro_batches >= 1 && virtual_stages >= 1, "pipeline schedule: positive sizes");
-    validate(schedule, pp, micro_batches, virtual_stages);
+    check_schedule_layout(schedule, pp, micro_batches, virtual_stages);
     PipelineSchedule s;
     s.schedule = schedule;
     s.pp = pp;

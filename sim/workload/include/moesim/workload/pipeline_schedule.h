@@ -82,11 +82,15 @@ struct PipelineSchedule {
     int rank_of(int micro_batch, int stage) const;
 };
 
-// Generates the schedule. Throws ScenarioError (naming /parallelism/pp or
-// /training/global_batch_size) for parameters the schedule cannot take: DualPipe needs an
-// even pp and an even number of micro-batches ≥ 2·pp; DualPipeV ≥ 2·pp micro-batches;
-// interleaved-1f1b a multiple of pp. (The scenario parser already refuses the DualPipe ones;
-// the checks stay here for callers that build schedules directly.)
+// The layout rules of the schedules, the one check every fidelity runs (prepare_training for
+// analytic, event and full alike; make_pipeline_schedule for callers that build schedules
+// directly; scenarios/README.md lists them): DualPipe needs an even pp and an even number of
+// micro-batches ≥ 2·pp; DualPipeV ≥ 2·pp micro-batches; interleaved-1f1b with more than one
+// virtual stage a multiple of pp. `micro_batches` counts them per data-parallel rank. Throws
+// ScenarioError with no file, naming /parallelism/pp or /training/global_batch_size.
+void check_schedule_layout(Schedule schedule, int pp, std::int64_t micro_batches, int virtual_stages);
+
+// Generates the schedule, after check_schedule_layout.
 PipelineSchedule make_pipeline_schedule(Schedule schedule, int pp, int micro_batches, int virtual_stages = 1);
 
 // The compact text of one op, as in traces and tests: "F mb3 s0", "B mb3 s0", "W mb3 s0",
