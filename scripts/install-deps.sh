@@ -3,7 +3,7 @@
 # Uses sudo when not root. Safe to run again.
 set -euo pipefail
 packages=(g++ cmake ninja-build libboost-graph-dev libboost-program-options-dev
-          libsqlite3-dev nlohmann-json3-dev catch2 sqlite3)
+          libsqlite3-dev nlohmann-json3-dev catch2 sqlite3 jq)
 missing=()
 for p in "${packages[@]}"; do
   if ! dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed"; then
