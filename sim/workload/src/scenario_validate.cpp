@@ -4,6 +4,8 @@
 #include <algorithm>
 #include <string>
 
+#include "moesim/common/error.h"
+#include "moesim/workload/pipeline_schedule.h"
 #include "scenario_internal.h"
 
 namespace moesim::workload::detail {
@@ -34,20 +36,14 @@ void validate_training(const Scenario& s, const std::string& file) {
         fail_at(file, "/training/global_batch_size",
                 str(t.global_batch_size) + " is not divisible by dp*micro_batch_size = " + str(p.dp) + "*" +
                     str(p.micro_batch_size) + " = " + str(per_step) + " (micro-batches must be whole)");
-    const std::int64_t micro_batches = t.global_batch_size / per_step;
-    const std::string got = ", but global_batch_size / (dp*micro_batch_size) = " + str(t.global_batch_size) + " / " +
-                            str(per_step) + " = " + str(micro_batches);
-    const std::string schedule = "schedule \"" + to_string(p.schedule) + "\"";
-    if (p.schedule == Schedule::DualPipe && p.pp % 2 != 0)
-        fail_at(file, "/parallelism/pp", schedule + " needs an even pp, got " + str(p.pp));
-    if ((p.schedule == Schedule::DualPipe || p.schedule == Schedule::DualPipeV) && micro_batches < 2 * p.pp)
-        fail_at(file, "/training/global_batch_size",
-                schedule + " with pp = " + str(p.pp) + " needs at least 2*pp = " + str(2 * p.pp) +
-                    " micro-batches per data-parallel rank" + got);
-    // DualPipe feeds micro-batches from both ends of the pipeline, half from each.
-    if (p.schedule == Schedule::DualPipe && micro_batches % 2 != 0)
-        fail_at(file, "/training/global_batch_size",
-                schedule + " needs an even number of micro-batches per data-parallel rank" + got);
+    // The schedules' rules, one function for the parser and every fidelity (pipeline_schedule.h).
+    try {
+        check_schedule_layout(p.schedule, p.pp, t.global_batch_size / per_step, p.virtual_stages);
+    } catch (const ScenarioError& e) {
+        const bool batch = e.json_path() == "/training/global_batch_size";
+        fail_at(file, e.json_path(),
+                e.message() + (batch ? " (" + str(t.global_batch_size) + " / " + str(per_step) + ")" : std::string()));
+    }
 }
 
 void validate_inference(const Scenario& s, const std::string& file) {
