@@ -76,9 +76,6 @@ std::unique_ptr<TrainingSetup> prepare_training(const workload::Scenario& s, boo
     check_layout_against_model(s, setup->model.model, setup->gpu);
     setup->micro_batches = s.training.global_batch_size / (static_cast<long long>(s.parallelism.dp) * s.parallelism.micro_batch_size);
     try {
-        // The schedule's layout rules, here so that analytic refuses what event and full refuse.
-        workload::check_schedule_layout(s.parallelism.schedule, s.parallelism.pp, setup->micro_batches,
-                                        s.parallelism.virtual_stages);
         setup->layout = workload::pipeline_layout(setup->model, s.parallelism);
         setup->memory = workload::estimate_training_memory(setup->model, s, setup->gpu.hbm_bytes);
         if (!allow_oversubscribed_memory) workload::require_memory_fits(setup->memory, setup->gpu.name);

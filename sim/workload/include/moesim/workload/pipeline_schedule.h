@@ -82,8 +82,8 @@ struct PipelineSchedule {
     int rank_of(int micro_batch, int stage) const;
 };
 
-// The layout rules of the schedules, the one check every fidelity runs (prepare_training for
-// analytic, event and full alike; make_pipeline_schedule for callers that build schedules
+// The layout rules of the schedules, the one check (the scenario parser runs it, so analytic,
+// event and full refuse alike; make_pipeline_schedule for callers that build schedules
 // directly; scenarios/README.md lists them): DualPipe needs an even pp and an even number of
 // micro-batches ≥ 2·pp; DualPipeV ≥ 2·pp micro-batches; interleaved-1f1b with more than one
 // virtual stage a multiple of pp. `micro_batches` counts them per data-parallel rank. Throws
