@@ -23,6 +23,8 @@ struct NumberField {
     double GpuSpec::*real;
     int GpuSpec::*integer;
     bool required;
+    bool zero_allowed = false;  // a reserve may be 0; every datasheet peak must be positive
+    double below = 0;           // when > 0, values must be < below (a fraction)
 };
 
 const std::vector<NumberField>& number_fields() {
@@ -37,6 +39,9 @@ const std::vector<NumberField>& number_fields() {
         {"nics_per_gpu", nullptr, &GpuSpec::nics_per_gpu, false},
         {"nic_Gbps", &GpuSpec::nic_Gbps, nullptr, false},
         {"tdp_W", &GpuSpec::tdp_W, nullptr, true},
+        {"runtime_reserve_bytes", &GpuSpec::runtime_reserve_bytes, nullptr, false, true},
+        {"ep_buffer_bytes", &GpuSpec::ep_buffer_bytes, nullptr, false, true},
+        {"fragmentation_fraction", &GpuSpec::fragmentation_fraction, nullptr, false, true, 1.0},
     };
     return fields;
 }
@@ -57,7 +62,11 @@ void set_number(GpuSpec& gpu, const NumberField& f, const nlohmann::json& value,
                 const std::string& path) {
     if (!value.is_number()) throw ScenarioError(file, path, std::string("expected a number, got ") + value.type_name());
     const double v = value.get<double>();
-    if (!std::isfinite(v) || v <= 0) throw ScenarioError(file, path, "must be positive, got " + value.dump());
+    if (!std::isfinite(v) || v < 0 || (v == 0 && !f.zero_allowed))
+        throw ScenarioError(file, path, std::string(f.zero_allowed ? "must be 0 or more" : "must be positive") +
+                                            ", got " + value.dump());
+    if (f.below > 0 && v >= f.below)
+        throw ScenarioError(file, path, "must be below " + nlohmann::json(f.below).dump() + ", got " + value.dump());
     if (f.integer) {
         if (v != std::floor(v)) throw ScenarioError(file, path, "must be an integer, got " + value.dump());
         gpu.*(f.integer) = static_cast<int>(v);

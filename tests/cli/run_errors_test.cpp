@@ -218,18 +218,18 @@ TEST_CASE("run: a layout that does not fit in GPU memory is refused unless --all
     });
     const auto r = expect_rejected(tmp, {f}, {at(f, "/parallelism"), "H800"});
     std::smatch m;
-    REQUIRE(std::regex_search(r.err, m, std::regex(R"(needs ([0-9.]+) GiB.* has ([0-9.]+) GiB)")));
-    const double needed_GiB = std::stod(m[1]);
-    const double available_GiB = std::stod(m[2]);
-    CHECK(needed_GiB > available_GiB);
+    REQUIRE(std::regex_search(r.err, m, std::regex(R"(needs ([0-9.]+) GB.* has ([0-9.]+) GB)")));
+    const double needed_GB = std::stod(m[1]);
+    const double available_GB = std::stod(m[2]);
+    CHECK(needed_GB > available_GB);
     const double hbm_bytes = gpu_spec(tmp, "H800").at("hbm_bytes").get<double>();
-    CHECK(available_GiB == Approx(hbm_bytes / (1 << 30)).epsilon(0.002));
+    CHECK(available_GB == Approx(hbm_bytes / 1e9).epsilon(0.002));
 
     const auto db = tmp / "overflow.sqlite";
     const json out = run_json(tmp, {f, "--allow-memory-overflow", "--db", db.string()});
     REQUIRE(out.at("runs").size() == 1);
     const json& run = out["runs"][0];
-    CHECK(run.at("peak_memory_GB").get<double>() * 1e9 / (1 << 30) == Approx(needed_GiB).epsilon(0.002));
+    CHECK(run.at("peak_memory_GB").get<double>() == Approx(needed_GB).epsilon(0.002));
     CHECK(run.at("peak_memory_GB").get<double>() * 1e9 > hbm_bytes);
     CHECK(run.at("mfu").get<double>() > 0);
     CHECK(count_runs(db) == 1);
@@ -279,7 +279,7 @@ TEST_CASE("run: when the second of two scenarios is bad, neither is written", "[
             j["parallelism"]["pp"] = 8;
             j["parallelism"]["dp"] = 256;
         });
-        expect_rejected(tmp, {v3, bad}, {at(bad, "/parallelism"), "GiB"});
+        expect_rejected(tmp, {v3, bad}, {at(bad, "/parallelism"), "GB"});
     }
     SECTION("it is a serving scenario that fails its trace check, after parsing") {
         const auto serve = scenario_variant(tmp, "traced.json", kServeScenario, [](json& j) {

@@ -245,7 +245,7 @@ TEST_CASE("run --set overrides a key, and is checked like the file", "[cli]") {
         const auto r = run_moesim(tmp, "run", v3, "--set", "/parallelism/pp=8", "--set", "/parallelism/dp=256", "--db",
                                   db.string());
         CHECK(r.exit_status == 2);
-        CHECK_THAT(r.err, Contains("GiB"));
+        CHECK_THAT(r.err, Contains(" GB"));
         CHECK_THAT(r.err, !Contains("does not match"));
         const json run = run_json(tmp, {v3, "--set", "/parallelism/pp=8", "--set", "/parallelism/dp=256",
                                         "--allow-memory-overflow", "--db", db.string()})

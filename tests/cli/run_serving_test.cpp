@@ -165,7 +165,7 @@ TEST_CASE("run: serving scenarios that are wrong exit 2 and write nothing", "[cl
             j["inference"]["decode"]["nodes"] = 1;
             j["inference"]["decode"]["ep"] = 8;
         });
-        expect_rejected(tmp, {llama, f}, {at(f, "/inference/decode"), "GiB"});
+        expect_rejected(tmp, {llama, f}, {at(f, "/inference/decode"), " GB"});
     }
     SECTION("--find-max-load on a training scenario") {
         expect_rejected(tmp, {llama, source_path(kV3Scenario), "--find-max-load"},

@@ -19,6 +19,7 @@ std::string layout(const TempDir& tmp, const std::string& schedule, int virtual_
                                 j["parallelism"]["dp"] = 32 / pp;
                                 j["parallelism"]["schedule"] = schedule;
                                 j["parallelism"]["virtual_stages"] = virtual_stages;
+                                j["parallelism"]["micro_batch_size"] = 2;
                                 j["parallelism"]["recompute"] = "full";  // GPipe holds every micro-batch's activations
                                 j["training"]["global_batch_size"] = micro_batches * 2 * (32 / pp);
                             });

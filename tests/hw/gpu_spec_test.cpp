@@ -7,6 +7,7 @@
 
 #include "moesim/common/error.h"
 #include "moesim/hw/gpu_spec.h"
+#include "moesim/hw/memory_reserve.h"
 
 using moesim::ScenarioError;
 using namespace moesim::hw;
@@ -57,13 +58,51 @@ TEST_CASE("H800 spec carries PUBLISHED.md section B values", "[hw]") {
 TEST_CASE("H100 and H200 specs", "[hw]") {
     const GpuSpec h100 = load_gpu("H100", "", json());
     CHECK(h100.nvlink_GBps == 450);  // 900 bidirectional
-    CHECK(h100.hbm_bytes == 80e9);
     CHECK(h100.bf16_dense_TFLOPS == Approx(989.4));
     const GpuSpec h200 = load_gpu("H200", "", json());
-    CHECK(h200.hbm_bytes == 141e9);
     CHECK(h200.hbm_GBps == 4800);
     CHECK(h200.bf16_dense_TFLOPS == h100.bf16_dense_TFLOPS);
     CHECK(h200.fp8_dense_TFLOPS == h100.fp8_dense_TFLOPS);
+}
+
+TEST_CASE("GPU memory is what CUDA reports, for every GPU", "[hw]") {
+    // The H800 is the H100 SXM board with NVLink cut: the same HBM3 stacks, the same
+    // totalGlobalMem (PD train.json: 84,943,110,144 B). The H200 reports 143,156 MiB.
+    const GpuSpec h800 = load_gpu("H800", "", json());
+    CHECK(h800.hbm_bytes == 84943110144.0);
+    CHECK(load_gpu("H100", "", json()).hbm_bytes == h800.hbm_bytes);
+    CHECK(load_gpu("H200", "", json()).hbm_bytes == 143156.0 * 1024 * 1024);
+}
+
+TEST_CASE("the memory reserve: cited defaults, overridable, ranges checked", "[hw]") {
+    for (const auto& name : builtin_gpu_names()) {
+        const GpuSpec g = load_gpu(name, "", json());
+        INFO(name);
+        CHECK(g.runtime_reserve_bytes == 723.0 * 1024 * 1024);  // the PyTorch context measurement
+        CHECK(g.ep_buffer_bytes == 3e9);                        // DeepEP's 2e9 NVLink + 1e9 RDMA
+        CHECK(g.fragmentation_fraction == 0.15);                // GMLake's average
+    }
+    const GpuSpec none = load_gpu("H800", "", json{{"ep_buffer_bytes", 0}, {"fragmentation_fraction", 0}});
+    CHECK(none.ep_buffer_bytes == 0);
+    CHECK(none.fragmentation_fraction == 0);
+    CHECK(scenario_error([] { load_gpu("H800", "", json{{"fragmentation_fraction", 1}}); }).json_path() ==
+          "/cluster/gpu_overrides/fragmentation_fraction");
+    CHECK(scenario_error([] { load_gpu("H800", "", json{{"runtime_reserve_bytes", -1}}); }).json_path() ==
+          "/cluster/gpu_overrides/runtime_reserve_bytes");
+    CHECK(scenario_error([] { load_gpu("H800", "", json{{"hbm_bytes", 0}}); }).json_path() ==
+          "/cluster/gpu_overrides/hbm_bytes");
+}
+
+TEST_CASE("memory_reserve: runtime, DeepEP buffers under EP, fragmentation of the transient pool", "[hw]") {
+    const ReservePolicy policy{7e8, 3e9, 0.25};
+    const MemoryReserve ep = memory_reserve(policy, 30e9, true);
+    CHECK(ep.runtime_bytes == 7e8);
+    CHECK(ep.ep_buffer_bytes == 3e9);
+    CHECK(ep.fragmentation_bytes == Approx(10e9));  // 30 GB is 75% of a 40 GB pool
+    CHECK(ep.total_bytes() == Approx(13.7e9));
+    CHECK(memory_reserve(policy, 30e9, false).ep_buffer_bytes == 0);
+    CHECK(memory_reserve(policy, 0, false).total_bytes() == 7e8);
+    CHECK(memory_reserve({}, 30e9, true).total_bytes() == 0);
 }
 
 TEST_CASE("every built-in numeric field cites a source", "[hw]") {

@@ -132,25 +132,25 @@ TEST_CASE("prepare_serving: MTP draft tokens need a model with an MTP module", "
     CHECK_NOTHROW(prepare(with(doc, "/inference/decode/mtp/draft_tokens", 0)));
 }
 
-TEST_CASE("prepare_serving: weights that do not fit a GPU are an error with needed and available GiB",
+TEST_CASE("prepare_serving: weights that do not fit a GPU are an error with needed and available GB",
           "[inference]") {
     // DeepSeek-V3 in BF16 over one node's EP8: ~170 GB of weights per 80 GB GPU.
     auto doc = with(v3_doc(), "/inference/precision/weights", "bf16");
     doc = with(doc, "/inference/decode/nodes", 1);
     doc = with(doc, "/inference/decode/ep", 8);
     doc = with(doc, "/inference/decode/attn_tp", 8);
-    require_rejected(doc, "/inference/decode", {"GiB per GPU", "weights", "attn_tp 8 and ep 8", "H800 has 79.1 GiB"});
+    require_rejected(doc, "/inference/decode", {"GB per GPU", "weights", "attn_tp 8 and ep 8", "reserve", "H800 has 84.9 GB"});
     // The same on the prefill pool names the prefill pool.
     auto prefill = with(v3_doc(), "/inference/precision/weights", "bf16");
     prefill = with(prefill, "/inference/prefill/nodes", 1);
     prefill = with(prefill, "/inference/prefill/ep", 8);
-    require_rejected(prefill, "/inference/prefill", {"a prefill instance", "GiB"});
+    require_rejected(prefill, "/inference/prefill", {"a prefill instance", " GB"});
     // Colocated pools share the GPUs: the error is the deployment's.
     auto colocated = with(doc, "/inference/deployment", "colocated");
     colocated = with(colocated, "/inference/prefill/nodes", 1);
     colocated = with(colocated, "/inference/prefill/ep", 8);
     colocated = with(colocated, "/inference/prefill/attn_tp", 8);
-    require_rejected(colocated, "/inference/deployment", {"colocated", "GiB"});
+    require_rejected(colocated, "/inference/deployment", {"colocated", " GB"});
 }
 
 TEST_CASE("prepare_serving: one expert slot more per GPU costs one expert of every MoE layer", "[inference]") {
@@ -174,12 +174,19 @@ TEST_CASE("prepare_serving: FP8 weights take about half the memory of BF16 weigh
     CHECK(ratio < 0.55);
 }
 
-TEST_CASE("prepare_serving: the KV cache fills what weights and working memory leave", "[inference]") {
+TEST_CASE("prepare_serving: the KV cache fills what weights, working memory and the reserve leave", "[inference]") {
     const auto st = prepare(v3_doc());
     for (const auto* p : {&st->prefill, &st->decode}) {
         INFO(moesim::inference::describe_memory(*p));
         CHECK(p->kv_capacity_tokens_per_group > 0);
-        CHECK(p->weights_bytes + p->working_bytes + p->kv_free_bytes == Approx(st->gpu.hbm_bytes).epsilon(1e-12));
+        CHECK(p->weights_bytes + p->working_bytes + p->reserve.total_bytes() + p->kv_free_bytes ==
+              Approx(st->gpu.hbm_bytes).epsilon(1e-12));
+        // The reserve: the runtime, DeepEP's buffers (a MoE pool with ep > 1), and the
+        // fragmentation of the working memory; the KV pool itself does not fragment.
+        const double f = st->gpu.fragmentation_fraction;
+        CHECK(p->reserve.runtime_bytes == st->gpu.runtime_reserve_bytes);
+        CHECK(p->reserve.ep_buffer_bytes == st->gpu.ep_buffer_bytes);
+        CHECK(p->reserve.fragmentation_bytes == Approx(p->working_bytes * f / (1 - f)));
         // An MLA latent is whole on every GPU of its group: a group holds one GPU's worth.
         CHECK(p->kv_shards == 1);
         CHECK(p->kv_capacity_tokens_per_group == static_cast<std::int64_t>(std::floor(p->kv_free_bytes / p->kv_bytes_per_token)));
@@ -189,6 +196,7 @@ TEST_CASE("prepare_serving: the KV cache fills what weights and working memory l
     CHECK(st->prefill.kv_bytes_per_token == Approx(st->model.kv_cache_bytes_per_token));
     // GQA splits its 8 KV heads over the TP8 group: the group holds 8 GPUs' worth.
     const auto llama = prepare(llama_doc());
+    CHECK(llama->decode.reserve.ep_buffer_bytes == 0);  // dense: no DeepEP
     CHECK(llama->decode.kv_shards == 8);
     CHECK(llama->decode.kv_capacity_tokens_per_group ==
           static_cast<std::int64_t>(std::floor(llama->decode.kv_free_bytes * 8 / llama->decode.kv_bytes_per_token)));
@@ -208,9 +216,12 @@ TEST_CASE("prepare_serving: colocated pools share one GPU's memory", "[inference
     // Same layout for both pools: one copy of the weights, one KV space.
     const auto llama = prepare(llama_doc());
     CHECK(llama->prefill.kv_free_bytes == llama->decode.kv_free_bytes);
+    // The reserve is the shared GPU's: its fragmentation is of the larger working memory.
+    const double f = llama->gpu.fragmentation_fraction;
+    const double working = std::max(llama->prefill.working_bytes, llama->decode.working_bytes);
+    CHECK(llama->decode.reserve.total_bytes() == Approx(llama->gpu.runtime_reserve_bytes + working * f / (1 - f)));
     CHECK(llama->decode.kv_free_bytes ==
-          Approx(llama->gpu.hbm_bytes - llama->decode.weights_bytes -
-                 std::max(llama->prefill.working_bytes, llama->decode.working_bytes)));
+          Approx(llama->gpu.hbm_bytes - llama->decode.weights_bytes - working - llama->decode.reserve.total_bytes()));
     // Different layouts on the same GPUs: both sets of weights.
     auto doc = with(llama_doc(), "/cluster/nodes", 2);
     doc = with(doc, "/inference/decode/nodes", 2);
@@ -218,7 +229,7 @@ TEST_CASE("prepare_serving: colocated pools share one GPU's memory", "[inference
     const auto two = prepare(doc);
     CHECK(two->decode.kv_free_bytes ==
           Approx(two->gpu.hbm_bytes - two->prefill.weights_bytes - two->decode.weights_bytes -
-                 std::max(two->prefill.working_bytes, two->decode.working_bytes)));
+                 std::max(two->prefill.working_bytes, two->decode.working_bytes) - two->decode.reserve.total_bytes()));
 }
 
 TEST_CASE("prepare_serving: prefill working memory is sized for one group's share of max_batch_tokens", "[inference]") {

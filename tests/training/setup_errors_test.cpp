@@ -118,7 +118,7 @@ TEST_CASE("prepare_training: a layout that does not fit in memory", "[training]"
     doc = with(doc, "/parallelism/stage_layers", nullptr);
     const auto h100 = moesim::hw::load_gpu("H100", "", json::object());
     char capacity[32];
-    std::snprintf(capacity, sizeof capacity, "%.1f GiB", h100.hbm_bytes / (1024.0 * 1024 * 1024));
+    std::snprintf(capacity, sizeof capacity, "%.1f GB", h100.hbm_bytes / 1e9);
     require_rejected(doc, "/parallelism", {"H100 has " + std::string(capacity)});
 
     const auto accepted = prepare(doc, true);

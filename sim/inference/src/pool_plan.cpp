@@ -90,6 +90,8 @@ double weight_bytes_per_value(const workload::Scenario& s, bool fp8_gemm) {
     return fp8_gemm && s.inference.precision.weights == workload::Precision::FP8 ? 1.0 : kBf16;
 }
 
+bool uses_ep_buffers(const ServingSetup& st, const PoolPlan& p) { return st.model.model.is_moe() && p.ep > 1; }
+
 void set_kv_capacity(PoolPlan& p) {
     MOESIM_CHECK(p.kv_bytes_per_token > 0, "KV bytes per token");
     const double tokens = std::max(0.0, p.kv_free_bytes) * p.kv_shards / p.kv_bytes_per_token;
@@ -131,7 +133,8 @@ PoolPlan plan_pool(const ServingSetup& st, Pool pool) {
     if (p.mtp_loaded) p.kv_bytes_per_token += st.model.kv_cache_bytes_per_token_mtp * (fp8_kv ? 0.5 : 1.0);
     p.weights_bytes = weights_bytes(st, p);
     p.working_bytes = working_bytes(st, p);
-    p.kv_free_bytes = st.gpu.hbm_bytes - p.weights_bytes - p.working_bytes;
+    p.reserve = hw::memory_reserve(hw::reserve_policy(st.gpu), p.working_bytes, uses_ep_buffers(st, p));
+    p.kv_free_bytes = st.gpu.hbm_bytes - p.weights_bytes - p.working_bytes - p.reserve.total_bytes();
     set_kv_capacity(p);
     return p;
 }

@@ -6,8 +6,11 @@
 namespace moesim::inference::detail {
 
 // Layout and memory of `pool` on one GPU, before the colocated sharing and the fit checks:
-// kv_free_bytes = hbm − weights − working, and the KV capacity from it.
+// kv_free_bytes = hbm − weights − working − reserve, and the KV capacity from it.
 PoolPlan plan_pool(const ServingSetup& st, Pool pool);
+
+// Whether the pool's GPUs hold DeepEP's buffers: a MoE model with ep > 1.
+bool uses_ep_buffers(const ServingSetup& st, const PoolPlan& p);
 
 // kv_capacity_tokens_per_group from kv_free_bytes.
 void set_kv_capacity(PoolPlan& p);

@@ -17,11 +17,7 @@ namespace {
 // attention from each iteration's real context.
 constexpr int kAccountingSeqLen = 4096;
 
-std::string gib(double bytes) {
-    char buf[32];
-    std::snprintf(buf, sizeof buf, "%.1f GiB", bytes / units::kGiB);
-    return buf;
-}
+std::string gb(double bytes) { return units::memory_text(bytes); }
 
 std::string str(long long v) { return std::to_string(v); }
 
@@ -59,17 +55,19 @@ void check_mtp(const workload::Scenario& s, const workload::ModelConfig& m) {
 // working memory over the GPU, or less than one token of KV cache.
 void require_fits(const workload::Scenario& s, const hw::GpuSpec& gpu, const PoolPlan& p, const std::string& path,
                   const std::string& what, double weights, double working) {
+    const double reserve = p.reserve.total_bytes();
     if (p.kv_free_bytes <= 0)
         throw ScenarioError(s.source_file, path,
-                            what + " needs " + gib(weights + working) + " per GPU before any KV cache (weights " +
-                                gib(weights) + " with attn_tp " + str(p.attn_tp) + " and ep " + str(p.ep) +
-                                ", working memory " + gib(working) + ") but the " + gpu.name + " has " +
-                                gib(gpu.hbm_bytes) +
+                            what + " needs " + gb(weights + working + reserve) + " per GPU before any KV cache (weights " +
+                                gb(weights) + " with attn_tp " + str(p.attn_tp) + " and ep " + str(p.ep) +
+                                ", working memory " + gb(working) + ", reserve " + gb(reserve) + ") but the " +
+                                gpu.name + " has " +
+                                gb(gpu.hbm_bytes) +
                                 "; use a larger ep to spread the experts, a larger attn_tp, FP8 weights, or more "
                                 "nodes per instance");
     if (p.kv_capacity_tokens_per_group < 1)
         throw ScenarioError(s.source_file, path,
-                            what + " leaves " + gib(p.kv_free_bytes) + " per GPU for the KV cache, less than one token (" +
+                            what + " leaves " + gb(p.kv_free_bytes) + " per GPU for the KV cache, less than one token (" +
                                 str(static_cast<long long>(p.kv_bytes_per_token)) + " bytes)");
 }
 
@@ -105,8 +103,11 @@ std::unique_ptr<ServingSetup> prepare_serving(const workload::Scenario& s) {
         const double weights = same_layout(a, b) ? std::max(a.weights_bytes, b.weights_bytes)
                                                  : a.weights_bytes + b.weights_bytes;
         const double working = std::max(a.working_bytes, b.working_bytes);
+        const hw::MemoryReserve reserve =
+            hw::memory_reserve(hw::reserve_policy(st->gpu), working, detail::uses_ep_buffers(*st, a) || detail::uses_ep_buffers(*st, b));
         for (PoolPlan* p : {&a, &b}) {
-            p->kv_free_bytes = st->gpu.hbm_bytes - weights - working;
+            p->reserve = reserve;
+            p->kv_free_bytes = st->gpu.hbm_bytes - weights - working - reserve.total_bytes();
             detail::set_kv_capacity(*p);
         }
         for (const PoolPlan* p : {&a, &b})
@@ -123,9 +124,9 @@ std::unique_ptr<ServingSetup> prepare_serving(const workload::Scenario& s) {
 std::string describe_memory(const PoolPlan& p) {
     char tokens[64];
     std::snprintf(tokens, sizeof tokens, "%lld", static_cast<long long>(p.kv_capacity_tokens_per_group));
-    return gib(p.weights_bytes + p.working_bytes + p.kv_free_bytes) + " per GPU (weights " + gib(p.weights_bytes) +
-           ", working " + gib(p.working_bytes) + ", KV cache " + gib(p.kv_free_bytes) + " = " + tokens +
-           " tokens per attention group)";
+    return gb(p.weights_bytes + p.working_bytes + p.reserve.total_bytes() + p.kv_free_bytes) + " per GPU (weights " +
+           gb(p.weights_bytes) + ", working " + gb(p.working_bytes) + ", reserve " + gb(p.reserve.total_bytes()) +
+           ", KV cache " + gb(p.kv_free_bytes) + " = " + tokens + " tokens per attention group)";
 }
 
 }  // namespace moesim::inference

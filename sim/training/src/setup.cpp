@@ -4,6 +4,7 @@
 #include <vector>
 
 #include "moesim/common/error.h"
+#include "moesim/hw/memory_reserve.h"
 #include "moesim/workload/pipeline_schedule.h"
 #include "moesim/workload/resolve.h"
 
@@ -77,7 +78,8 @@ std::unique_ptr<TrainingSetup> prepare_training(const workload::Scenario& s, boo
     setup->micro_batches = s.training.global_batch_size / (static_cast<long long>(s.parallelism.dp) * s.parallelism.micro_batch_size);
     try {
         setup->layout = workload::pipeline_layout(setup->model, s.parallelism);
-        setup->memory = workload::estimate_training_memory(setup->model, s, setup->gpu.hbm_bytes);
+        setup->memory = workload::estimate_training_memory(setup->model, s, setup->gpu.hbm_bytes,
+                                                                 hw::reserve_policy(setup->gpu));
         if (!allow_oversubscribed_memory) workload::require_memory_fits(setup->memory, setup->gpu.name);
     } catch (const ScenarioError& e) {
         workload::rethrow_in_scenario(e, s, "/parallelism");

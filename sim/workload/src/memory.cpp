@@ -30,7 +30,7 @@ double in_flight(const Parallelism& p, int rank, int stage, long long m) {
             // Megatron's warm-up count for the rank plus the one in steady state, in model
             // chunks, spread over the rank's v chunks.
             return std::min<double>((pp - rank - 1) * 2 + (v - 1) * pp + 1, mb * v) / v;
-        case Schedule::ZB1P: return std::min<double>(pp, mb);
+        case Schedule::ZB1P: return std::min<double>(pp - stage, mb);  // ZB-H1: 1F1B's peak
         case Schedule::DualPipe:
             // Direction A enters at rank 0: stage r is its (r+1)-th stage, pp − r in flight;
             // direction B enters at rank pp−1: stage pp−1−r holds r + 1. Sum pp + 1.
@@ -45,15 +45,12 @@ double in_flight(const Parallelism& p, int rank, int stage, long long m) {
     return 0;
 }
 
-std::string gib(double bytes) {
-    char buf[32];
-    std::snprintf(buf, sizeof buf, "%.1f GiB", bytes / units::kGiB);
-    return buf;
-}
+std::string gb(double bytes) { return units::memory_text(bytes); }
 
 }  // namespace
 
-MemoryEstimate estimate_training_memory(const ModelAccounting& a, const Scenario& s, double hbm_capacity_bytes) {
+MemoryEstimate estimate_training_memory(const ModelAccounting& a, const Scenario& s, double hbm_capacity_bytes,
+                                        const hw::ReservePolicy& reserve) {
     const Parallelism& p = s.parallelism;
     const Training& t = s.training;
     MOESIM_CHECK(p.tp > 0 && p.pp > 0 && p.dp > 0 && p.ep > 0 && p.micro_batch_size > 0, "parallelism not validated");
@@ -96,6 +93,7 @@ MemoryEstimate estimate_training_memory(const ModelAccounting& a, const Scenario
         }
         rm.activation_bytes_per_chunk = rm.chunks_in_flight > 0 ? mem.activations_bytes / rm.chunks_in_flight : 0.0;
         if (p.recompute == Recompute::Full) mem.activations_bytes += largest_layer;
+        mem.reserve = hw::memory_reserve(reserve, mem.activations_bytes, p.ep > 1);
         out.ranks.push_back(std::move(rm));
     }
 
@@ -111,16 +109,16 @@ MemoryEstimate estimate_training_memory(const ModelAccounting& a, const Scenario
 
 std::string describe_memory(const MemoryEstimate& m) {
     const MemoryBreakdown& w = m.worst;
-    return gib(m.needed_bytes) + " per GPU (weights " + gib(w.weights_bytes) + ", gradients " +
-           gib(w.gradients_bytes) + ", optimizer " + gib(w.optimizer_bytes) + ", activations " +
-           gib(w.activations_bytes) + ", pipeline rank " + std::to_string(m.worst_rank) + ")";
+    return gb(m.needed_bytes) + " per GPU (weights " + gb(w.weights_bytes) + ", gradients " +
+           gb(w.gradients_bytes) + ", optimizer " + gb(w.optimizer_bytes) + ", activations " +
+           gb(w.activations_bytes) + ", reserve " + gb(w.reserve.total_bytes()) + ", pipeline rank " + std::to_string(m.worst_rank) + ")";
 }
 
 void require_memory_fits(const MemoryEstimate& m, const std::string& gpu_name) {
     if (m.fits) return;
     throw ScenarioError("", "/parallelism",
                         "the layout needs " + describe_memory(m) + " but the " + gpu_name + " has " +
-                            gib(m.available_bytes) +
+                            gb(m.available_bytes) +
                             "; use more pipeline or expert parallelism, a higher ZeRO stage, recompute, "
                             "or a smaller micro_batch_size");
 }

@@ -14,7 +14,17 @@
 //   nics_per_gpu       int      optional, default 1 (scale-out NICs per GPU)
 //   nic_Gbps           number   optional, default 400 (line rate of one NIC, gigabits)
 //   tdp_W              number   board power
+//   runtime_reserve_bytes   number  optional, default 758,120,448 (723 MiB): the CUDA context and
+//                      library workspaces every process holds before its first tensor
+//   ep_buffer_bytes    number   optional, default 3e9, may be 0: DeepEP's communication buffers
+//                      (NVLink 2e9 + RDMA 1e9 B), held by each GPU of an expert-parallel group
+//   fragmentation_fraction  number  optional, default 0.15, in [0, 1): share of the caching
+//                      allocator's pool for short-lived tensors (activations, workspaces) that
+//                      fragmentation leaves unusable
 //   sources            object   optional: field name -> citation text
+// hbm_bytes is what the CUDA runtime reports (totalGlobalMem) for every GPU, not the marketing
+// capacity; the three reserve fields are taken from it by memory_reserve.h. Citations of the
+// defaults: docs/PUBLISHED.md B.
 // Unknown keys are errors.
 #include <map>
 #include <string>
@@ -38,6 +48,10 @@ struct GpuSpec {
     int nics_per_gpu = 1;
     double nic_Gbps = 400;
     double tdp_W = 0;
+    // Defaults cited in docs/PUBLISHED.md B "Memory reserve".
+    double runtime_reserve_bytes = 758120448;  // 723 MiB
+    double ep_buffer_bytes = 3e9;
+    double fragmentation_fraction = 0.15;
     std::map<std::string, std::string> sources;
 
     // Scale-out bandwidth of one GPU, per direction: nics_per_gpu · nic_Gbps / 8.

@@ -28,9 +28,10 @@
 //    + rows · 2 B · (d + 2·inter + inter + d)                           expert input, gate/up,
 //                                                                       SwiGLU, down output
 //    + head rows · V/attn_tp · 4 B                                      FP32 logits for sampling
-//    Not modelled: the CUDA context, communication (DeepEP, NCCL) buffers, CUDA graphs and
-//    allocator fragmentation — the KV capacity is therefore an upper bound.
-//  * KV cache: what is left, hbm − weights − working, holds the compressed cache of every
+//  * Reserve (hw/memory_reserve.h): the runtime's share, DeepEP's buffers when a MoE pool has
+//    ep > 1, and the allocator's fragmentation of the working memory (the KV cache is one
+//    pool allocated at start-up and does not fragment). CUDA graphs are not modelled.
+//  * KV cache: what is left, hbm − weights − working − reserve, holds the compressed cache of every
 //    layer at inference.precision.kv_cache (plus the MTP modules' when they are loaded). An
 //    MLA latent is shared by all heads, so each GPU of an attention group holds the whole
 //    latent of the group's tokens (TP attention replicates it); MHA/GQA split the KV heads
@@ -43,6 +44,7 @@
 
 #include "moesim/hw/calibration_profile.h"
 #include "moesim/hw/gpu_spec.h"
+#include "moesim/hw/memory_reserve.h"
 #include "moesim/inference/iteration_costs.h"
 #include "moesim/network/network.h"
 #include "moesim/workload/model_accounting.h"
@@ -70,7 +72,8 @@ struct PoolPlan {
     double weights_bytes = 0;              // per GPU
     double working_bytes = 0;              // per GPU
     double kv_bytes_per_token = 0;         // one context token, all layers, whole (not sharded)
-    double kv_free_bytes = 0;              // per GPU: hbm − weights − working (colocated: shared)
+    hw::MemoryReserve reserve;             // per GPU
+    double kv_free_bytes = 0;              // per GPU: hbm − weights − working − reserve (colocated: shared)
     std::int64_t kv_capacity_tokens_per_group = 0;
 };
 
@@ -94,11 +97,11 @@ struct ServingSetup {
 // Throws ScenarioError naming the scenario file and JSON path: unknown model or GPU;
 // attn_tp not dividing the attention heads (or, for GQA, not dividing or divided by the KV
 // heads); ep > 1 or redundant_experts > 0 for a dense model; MTP draft tokens for a model without MTP modules; a pool
-// whose weights and working memory do not fit on a GPU (needed vs available GiB), or that
+// whose weights and working memory do not fit on a GPU (needed vs available GB), or that
 // leaves no room for a single token of KV cache.
 std::unique_ptr<ServingSetup> prepare_serving(const workload::Scenario& s);
 
-// "79.1 GiB per GPU (weights 8.9 GiB, working 0.6 GiB, KV cache 69.6 GiB = 1046267 tokens per
+// "84.9 GB per GPU (weights 9.6 GB, working 0.6 GB, reserve 4.3 GB, KV cache 70.4 GB = … tokens per
 // attention group)" (the V3 report's decode pool).
 std::string describe_memory(const PoolPlan& p);
 

@@ -30,10 +30,17 @@
 //                stages 2·pp + 1 in all (README: PP + 1 with PP = 2·pp stages of half size)
 // where m = global_batch_size / (dp · micro_batch_size). Under full recompute one layer's
 // activations are rematerialised at a time during backward; that transient is added.
-// Not modelled: CUDA context, NCCL and communication buffers, allocator fragmentation.
+// zb1p keeps 1F1B's in-flight count, stage i: min(pp − i, m) — zero-bubble H1 splits the
+// backward but starts it where 1F1B does, so its peak is 1F1B's (Qi et al. 2023, ZB-H1:
+// "the same peak memory as 1F1B"); PP in the DualPipe README's table is rank 0's figure.
+//
+// Reserve (hw/memory_reserve.h): the runtime's share, DeepEP's buffers when ep > 1, and the
+// allocator's fragmentation of the activations (the short-lived tensors; weights, gradients
+// and optimizer state are allocated once). Memory is printed in GB (1 GB = 1e9 B).
 #include <string>
 #include <vector>
 
+#include "moesim/hw/memory_reserve.h"
 #include "moesim/workload/layout.h"
 #include "moesim/workload/model_accounting.h"
 #include "moesim/workload/scenario.h"
@@ -42,7 +49,10 @@ namespace moesim::workload {
 
 struct MemoryBreakdown {
     double weights_bytes = 0, gradients_bytes = 0, optimizer_bytes = 0, activations_bytes = 0;
-    double total_bytes() const { return weights_bytes + gradients_bytes + optimizer_bytes + activations_bytes; }
+    hw::MemoryReserve reserve;
+    double total_bytes() const {
+        return weights_bytes + gradients_bytes + optimizer_bytes + activations_bytes + reserve.total_bytes();
+    }
 };
 
 struct RankMemory {
@@ -65,15 +75,17 @@ struct MemoryEstimate {
     bool fits = false;
 };
 
-// Memory per GPU for a training scenario (uses parallelism and training sections).
-MemoryEstimate estimate_training_memory(const ModelAccounting& a, const Scenario& s, double hbm_capacity_bytes);
+// Memory per GPU for a training scenario (uses parallelism and training sections), with the
+// reserve `reserve` says (hw::reserve_policy(gpu); a default policy reserves nothing).
+MemoryEstimate estimate_training_memory(const ModelAccounting& a, const Scenario& s, double hbm_capacity_bytes,
+                                        const hw::ReservePolicy& reserve);
 
-// "93.2 GiB per GPU (weights 7.1 GiB, gradients 20.0 GiB, optimizer 3.4 GiB, activations
-// 62.7 GiB, pipeline rank 0)".
+// "93.2 GB per GPU (weights 7.1 GB, gradients 20.0 GB, optimizer 3.4 GB, activations
+// 62.7 GB, reserve 3.8 GB, pipeline rank 0)".
 std::string describe_memory(const MemoryEstimate& m);
 
-// Throws ScenarioError("", "/parallelism", "the layout needs 93.2 GiB per GPU (weights …,
-// optimizer …, activations …) but the H800 has 79.1 GiB …") when !m.fits.
+// Throws ScenarioError("", "/parallelism", "the layout needs 93.2 GB per GPU (weights …,
+// optimizer …, activations …) but the H800 has 84.9 GB …") when !m.fits.
 void require_memory_fits(const MemoryEstimate& m, const std::string& gpu_name);
 
 }  // namespace moesim::workload
