@@ -18,6 +18,7 @@
 
 #include <nlohmann/json.hpp>
 
+#include "calibrate_trace.h"
 #include "commands.h"
 #include "moesim/calib/derive.h"
 #include "moesim/calib/fit.h"
@@ -30,63 +31,13 @@
 #include "moesim/kernels/runner.h"
 #include "moesim/reports/results_db.h"
 #include "options.h"
+#include "staged_files.h"
 
 namespace moesim::cli {
 
 namespace {
 
 namespace fs = std::filesystem;
-
-std::string today_utc() {
-    const std::time_t now = std::chrono::system_clock::to_time_t(std::chrono::system_clock::now());
-    std::tm tm{};
-    gmtime_r(&now, &tm);
-    std::ostringstream s;
-    s << std::put_time(&tm, "%Y-%m-%d");
-    return s.str();
-}
-
-// A file this command will create: it must not exist (a profile is never overwritten), and its
-// directory must, unless `may_create_dir` (the default calibrations/). Checked before anything
-// is measured, so a long run cannot end in a path error.
-void check_new_file(const std::string& flag, const fs::path& path, bool may_create_dir) {
-    if (fs::exists(path)) throw UserError(flag + " " + path.string() + ": the file exists; moesim calibrate does not overwrite it (remove it or pass another path)");
-    const fs::path dir = fs::absolute(path).parent_path();
-    if (!may_create_dir && !fs::is_directory(dir)) throw UserError(flag + " " + path.string() + ": directory " + dir.string() + " does not exist");
-}
-
-// Files written next to their final path and renamed into place once everything else (the
-// database transaction) has succeeded; removed if the command fails before that.
-class StagedFiles {
-public:
-    ~StagedFiles() {
-        std::error_code ec;
-        for (const auto& [tmp, final_path] : files_) fs::remove(tmp, ec);
-        if (!files_.empty())
-            for (const auto& dir : created_dirs_) fs::remove(dir, ec);  // only if still empty
-    }
-    void add(const fs::path& path, const std::string& text) {
-        const fs::path dir = fs::absolute(path).parent_path();
-        if (!fs::exists(dir)) {
-            fs::create_directories(dir);
-            created_dirs_.push_back(dir);
-        }
-        const fs::path tmp = path.string() + ".tmp-" + std::to_string(::getpid());
-        files_.emplace_back(tmp, path);
-        std::ofstream out(tmp, std::ios::binary);
-        out << text;
-        out.close();
-        if (!out) throw UserError(path.string() + ": cannot write the file");
-    }
-    void commit() {
-        for (const auto& [tmp, final_path] : files_) fs::rename(tmp, final_path);
-        files_.clear();
-    }
-
-private:
-    std::vector<std::pair<fs::path, fs::path>> files_;
-    std::vector<fs::path> created_dirs_;
-};
 
 std::string rate_line(const kernels::Measurement& m) {
     std::ostringstream s;
@@ -123,7 +74,7 @@ int derive(const std::string& gpu_name, const std::string& from, std::optional<s
 
 int cmd_calibrate(const Args& args) {
     po::options_description options("options");
-    std::string db_path, gpu, base, measurements, save_measurements, derive_gpu, from, out;
+    std::string db_path, gpu, base, measurements, save_measurements, derive_gpu, from, out, trace, scenario, rules;
     options.add_options()
         ("quick", "a few shapes per kernel (minutes) instead of the full sweep")
         ("out", po::value(&out), "profile file to write (default calibrations/<gpu>-measured-<date>.json)")
@@ -136,18 +87,36 @@ int cmd_calibrate(const Args& args) {
         ("measurements", po::value(&measurements), "fit from a file written by --save-measurements instead of "
                                                    "running the kernels (no GPU needed)")
         ("derive", po::value(&derive_gpu), "derive a profile for this GPU (e.g. H800) from --from (same chip, other links)")
-        ("from", po::value(&from), "with --derive: the measured profile (e.g. an H100's)");
+        ("from", po::value(&from), "with --derive: the measured profile (e.g. an H100's)")
+        ("from-trace", po::value(&trace), "fit from a profiler trace (Chrome/Kineto JSON) instead of running kernels")
+        ("scenario", po::value(&scenario), "with --from-trace: the training scenario of the traced configuration")
+        ("rules", po::value(&rules), "with --from-trace: kernel-name rules put before the bundled ones (JSON)")
+        ("json", "with --from-trace: print the classes and the fit as JSON");
     po::variables_map vm;
     const std::string usage =
         "moesim calibrate [--quick] [--out FILE] [--db PATH] [--gpu NAME|SPEC.json] [--base PROFILE]\n"
         "                        [--save-measurements FILE] [--measurements FILE]\n"
-        "       moesim calibrate --derive GPU --from PROFILE [--out FILE]\n\n"
+        "       moesim calibrate --derive GPU --from PROFILE [--out FILE]\n"
+        "       moesim calibrate --from-trace TRACE.json --scenario S.json [--out FILE] [--db PATH] [--rules FILE] [--json]\n\n"
         "Runs the bundled CUDA kernels (FP8 block-scaled and BF16 GEMMs, grouped GEMMs, MLA attention, HBM copy) and\n"
         "NCCL sweeps on this machine, checks every result against its CPU reference, fits a calibration profile\n"
         "(format 1) and writes it, plus every raw point in the results database. Without a GPU or NCCL, or when a\n"
         "kernel fails its check, it exits 2 and writes nothing. The fit rules are in calibrate/include/moesim/calib/\n"
-        "fit.h, the derive rule in derive.h.";
+        "fit.h, the derive rule in derive.h, the trace fit in trace_fit.h (kernel-name rules: calibrate/data/trace_rules.json).";
     if (!parse_options(args, usage, options, {}, vm)) return 0;
+    if (vm.count("from-trace") || vm.count("scenario") || vm.count("rules") || vm.count("json")) {
+        if (!vm.count("from-trace") || !vm.count("scenario")) throw UserError("--from-trace TRACE and --scenario S.json go together (--rules and --json need them)");
+        for (const char* other : {"quick", "gpu", "base", "save-measurements", "measurements", "derive", "from"})
+            if (vm.count(other)) throw UserError(std::string("--") + other + " does not apply to --from-trace");
+        TraceCalibrateOptions o;
+        o.trace = trace;
+        o.scenario = scenario;
+        if (vm.count("out")) o.out = out;
+        if (vm.count("rules")) o.rules = rules;
+        o.db_path = db_path;
+        o.json = vm.count("json") > 0;
+        return calibrate_from_trace(o);
+    }
     if (vm.count("derive") || vm.count("from")) {
         if (!vm.count("derive") || !vm.count("from")) throw UserError("--derive GPU and --from PROFILE go together");
         for (const char* measuring_only : {"quick", "gpu", "base", "save-measurements", "measurements"})

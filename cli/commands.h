@@ -21,5 +21,6 @@ int cmd_comm(const Args&);
 int cmd_validate(const Args&);
 int cmd_report(const Args&);
 int cmd_calibrate(const Args&);
+int cmd_trace(const Args&);
 
 }  // namespace moesim::cli

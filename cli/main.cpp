@@ -25,6 +25,7 @@ const std::vector<moesim::cli::Command>& commands() {
         {"validate", "run the bundled validation cases: published figure, simulated, error", cmd_validate},
         {"report", "compare runs: serving cost against API prices, training runs side by side", cmd_report},
         {"calibrate", "measure this machine's GPUs with the bundled kernels and fit a calibration profile", cmd_calibrate},
+        {"trace", "compare a profiler trace of a training step with its simulation (trace compare)", cmd_trace},
     };
     return all;
 }

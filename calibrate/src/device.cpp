@@ -3,17 +3,11 @@
 
 #include "moesim/calib/fit.h"
 #include "moesim/common/error.h"
+#include "text.h"
 
 namespace moesim::calib {
 
-namespace {
-
-std::string upper(std::string s) {
-    std::transform(s.begin(), s.end(), s.begin(), [](unsigned char c) { return static_cast<char>(std::toupper(c)); });
-    return s;
-}
-
-}  // namespace
+using detail::upper;
 
 void check_can_measure(const kernels::DeviceInfo& device) {
     if (!device.available)

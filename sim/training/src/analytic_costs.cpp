@@ -71,6 +71,20 @@ void add_fp8_casts(const TrainingSetup& st, const workload::Operator& op, double
 
 }  // namespace
 
+hw::AttentionShape attention_shape(const TrainingSetup& st, const workload::Operator& op, hw::AttentionPhase phase) {
+    const auto& s = st.scenario;
+    const auto& p = s.parallelism;
+    hw::AttentionShape a;
+    a.phase = phase;
+    a.batch = p.micro_batch_size;
+    a.q_len = a.kv_len = s.training.seq_len;
+    a.heads_q = static_cast<double>(op.attn.heads) / p.tp;
+    a.qk_head_dim = static_cast<double>(op.attn.d_qk);
+    a.v_head_dim = static_cast<double>(op.attn.d_v);
+    a.causal = op.attn.causal;
+    return a;
+}
+
 // `imbalance`: the layer's slowest EP rank over the mean one (moe_imbalance.h).
 OpTimes op_times(const TrainingSetup& st, const workload::Operator& op, const LayerImbalance& imbalance) {
     const auto& s = st.scenario;
@@ -110,20 +124,11 @@ OpTimes op_times(const TrainingSetup& st, const workload::Operator& op, const La
             }
             break;
         }
-        case OpKind::AttentionCore: {
-            hw::AttentionShape a;
-            a.phase = hw::AttentionPhase::Prefill;
-            a.batch = p.micro_batch_size;
-            a.q_len = a.kv_len = s.training.seq_len;
-            a.heads_q = static_cast<double>(op.attn.heads) / p.tp;
-            a.qk_head_dim = static_cast<double>(op.attn.d_qk);
-            a.v_head_dim = static_cast<double>(op.attn.d_v);
-            a.causal = op.attn.causal;
-            t.fwd.attention_s = hw::attention_time_s(a, st.gpu, st.profile);
-            a.phase = hw::AttentionPhase::Backward;
-            t.bwd_input.attention_s = hw::attention_time_s(a, st.gpu, st.profile);
+        case OpKind::AttentionCore:
+            t.fwd.attention_s = hw::attention_time_s(attention_shape(st, op, hw::AttentionPhase::Prefill), st.gpu, st.profile);
+            t.bwd_input.attention_s =
+                hw::attention_time_s(attention_shape(st, op, hw::AttentionPhase::Backward), st.gpu, st.profile);
             break;
-        }
         default:  // norms, SwiGLU, permute/unpermute, embedding lookup, loss: HBM-bound
             t.fwd.memory_bound_s = hw::memory_bound_time_s(op.hbm_bytes_fwd * tokens_per_rank, st.gpu, st.profile);
             t.bwd_input.memory_bound_s = hw::memory_bound_time_s(op.hbm_bytes_bwd * tokens_per_rank, st.gpu, st.profile);

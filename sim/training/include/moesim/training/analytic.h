@@ -43,6 +43,10 @@ struct StageCosts {
 // Costs of one micro-batch through stage `stage_index` of the setup's pipeline layout.
 StageCosts stage_costs(const TrainingSetup& setup, int stage_index);
 
+// The attention core `op` of one micro-batch on one GPU (heads split over TP), as the cost
+// model prices it: forward with `phase` Prefill, its backward with Backward.
+hw::AttentionShape attention_shape(const TrainingSetup& setup, const workload::Operator& op, hw::AttentionPhase phase);
+
 struct DataParallelTimes {
     double reduce_scatter_s = 0;  // gradients (all-reduce when zero_stage = 0)
     double all_gather_s = 0;      // updated parameters (ZeRO ≥ 1)

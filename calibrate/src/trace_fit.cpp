@@ -1,0 +1,280 @@
+#include "moesim/calib/trace_fit.h"
+
+#include <algorithm>
+#include <cctype>
+#include <cmath>
+#include <map>
+#include <sstream>
+#include <tuple>
+
+#include "moesim/common/error.h"
+#include "text.h"
+
+namespace moesim::calib {
+
+namespace {
+
+using nlohmann::json;
+
+std::size_t idx(ModelClass c) { return static_cast<std::size_t>(c); }
+
+using detail::lower;
+using detail::upper;
+
+std::string fixed(double v, int digits) {
+    std::ostringstream s;
+    s.setf(std::ios::fixed);
+    s.precision(digits);
+    s << v;
+    return s.str();
+}
+
+// Efficiencies rounded to 6 digits, as the published profile writes them.
+double round6(double v) { return std::round(v * 1e6) / 1e6; }
+
+bool is_deepep(ModelClass c) { return c == ModelClass::DeepEpDispatch || c == ModelClass::DeepEpCombine; }
+
+// The peak a class's work is divided by: TFLOPS for compute, GB/s for bytes.
+double peak(const PairWork& w, ModelClass c) {
+    switch (c) {
+        case ModelClass::GemmFp8:
+        case ModelClass::GroupedGemmFp8:
+        case ModelClass::GemmWgrad: return w.gpu.fp8_dense_TFLOPS * 1e12;
+        case ModelClass::GemmBf16:
+        case ModelClass::AttentionFwd:
+        case ModelClass::AttentionBwd: return w.gpu.bf16_dense_TFLOPS * 1e12;
+        case ModelClass::MemoryBound: return w.gpu.hbm_GBps * 1e9;
+        case ModelClass::DeepEpDispatch:
+        case ModelClass::DeepEpCombine: return w.ep_group.nic_GBps * 1e9;
+        default: return 0;
+    }
+}
+
+std::string basis(const PairWork& w, ModelClass c) {
+    std::ostringstream s;
+    s.precision(4);
+    if (c == ModelClass::MemoryBound) s << w.bytes[idx(c)] << " HBM bytes at " << w.gpu.hbm_GBps << " GB/s";
+    else if (is_deepep(c)) s << w.bytes[idx(c)] << " counted RDMA bytes at " << w.ep_group.nic_GBps << " GB/s per NIC";
+    else s << w.flops[idx(c)] << " FLOPs at " << peak(w, c) / 1e12 << " TFLOPS";
+    return s.str();
+}
+
+// The citation of a point fitted from class `c`.
+std::string citation(const TraceSummary& s, const PairWork& w, const FittedClass& f, const TraceFitOptions& o) {
+    std::ostringstream out;
+    out << "moesim calibrate --from-trace " << o.trace_name << " (sha256 " << o.trace_sha256 << "): class "
+        << to_string(f.model) << ", " << f.kernels << " kernels, " << fixed(f.real_s * 1e6, 1) << " us for "
+        << basis(w, f.model) << " (scenario " << w.scenario << ", " << w.what << "): efficiency "
+        << fixed(f.efficiency, 6) << "; kernels:";
+    for (const auto& c : s.classes)
+        if (c.model == f.model)
+            for (const auto& k : c.kernels) out << " [" << c.klass << "] " << k << ";";
+    return out.str();
+}
+
+json fitted_gemm_points(const std::vector<GemmAt>& at, const std::array<FittedClass, kModelClasses>& fits,
+                        const std::array<std::string, kModelClasses>& sources, hw::Dtype dtype) {
+    // One series per (N, K) along M; a shape two classes share keeps the first.
+    std::map<std::tuple<double, double, double>, std::size_t> first;
+    std::vector<const GemmAt*> kept;
+    for (const auto& g : at) {
+        if (g.dtype != dtype || fits[idx(g.model)].efficiency <= 0) continue;
+        if (first.emplace(std::make_tuple(g.shape.n, g.shape.k, g.shape.m), kept.size()).second) kept.push_back(&g);
+    }
+    json out = json::array();
+    for (const auto& [key, i] : first) {
+        const GemmAt& g = *kept[i];
+        out.push_back({{"m", g.shape.m}, {"n", g.shape.n}, {"k", g.shape.k}, {"dtype", hw::to_string(dtype)},
+                       {"efficiency", round6(fits[idx(g.model)].efficiency)}, {"source", sources[idx(g.model)]}});
+    }
+    return out;
+}
+
+json fitted_grouped_points(const std::vector<GroupedGemmAt>& at, const std::array<FittedClass, kModelClasses>& fits,
+                           const std::array<std::string, kModelClasses>& sources) {
+    std::map<std::tuple<double, double, double>, std::size_t> first;
+    std::vector<const GroupedGemmAt*> kept;
+    for (const auto& g : at) {
+        if (fits[idx(g.model)].efficiency <= 0) continue;
+        if (first.emplace(std::make_tuple(g.shape.n, g.shape.k, g.shape.m_per_group), kept.size()).second) kept.push_back(&g);
+    }
+    json out = json::array();
+    for (const auto& [key, i] : first) {
+        const GroupedGemmAt& g = *kept[i];
+        out.push_back({{"groups", g.shape.groups}, {"m_per_group", g.shape.m_per_group}, {"n", g.shape.n},
+                       {"k", g.shape.k}, {"dtype", "fp8"}, {"layout", "contiguous"},
+                       {"efficiency", round6(fits[idx(g.model)].efficiency)}, {"source", sources[idx(g.model)]}});
+    }
+    return out;
+}
+
+// `table` without the points `drop` selects.
+template <typename Drop>
+json without(const json& table, Drop&& drop) {
+    json out = json::array();
+    for (const auto& p : table)
+        if (!drop(p)) out.push_back(p);
+    return out;
+}
+
+}  // namespace
+
+double ideal_s(const PairWork& w, ModelClass c) {
+    const double p = peak(w, c);
+    if (p <= 0) return 0;
+    const bool by_bytes = c == ModelClass::MemoryBound || is_deepep(c);
+    return (by_bytes ? w.bytes[idx(c)] : w.flops[idx(c)]) / p;
+}
+
+void check_trace_matches(const Trace& trace, const TraceSummary& s, const PairWork& w) {
+    const std::string& file = trace.file;
+    if (!trace.device_name.empty() && upper(trace.device_name).find(upper(w.gpu.name)) == std::string::npos)
+        throw CalibrationError(file + ": /deviceProperties/0/name: the trace ran on \"" + trace.device_name +
+                               "\", the scenario " + w.scenario + " on " + w.gpu.name + " (give a scenario of the traced GPU)");
+    if (trace.device_sms > 0 && w.gpu.sm_count > 0 && trace.device_sms != w.gpu.sm_count)
+        throw CalibrationError(file + ": /deviceProperties/0/numSms: " + std::to_string(trace.device_sms) + " SMs, the " +
+                               w.gpu.name + " spec has " + std::to_string(w.gpu.sm_count));
+    if (s.forward_layers != w.forward_layers || s.backward_layers != w.backward_layers)
+        throw CalibrationError(file + ": the trace shows " + std::to_string(s.forward_layers) + " forward and " +
+                               std::to_string(s.backward_layers) + " backward layers (attention kernels), the scenario " +
+                               w.scenario + "'s pair " + std::to_string(w.forward_layers) + " and " +
+                               std::to_string(w.backward_layers) + " (" + w.what + ")");
+    const std::int64_t ep_calls = s.model_count(ModelClass::DeepEpDispatch);
+    const std::int64_t expected = w.has_ep ? w.moe_layers_forward + w.moe_layers_backward : 0;
+    if (ep_calls != expected)
+        throw CalibrationError(file + ": the trace has " + std::to_string(ep_calls) + " DeepEP dispatch kernels, the scenario " +
+                               w.scenario + "'s pair " + std::to_string(expected) + " (one per MoE layer and pass" +
+                               (w.has_ep ? ")" : "; its ep is 1)"));
+    for (ModelClass c : model_classes()) {
+        if (c == ModelClass::None) continue;
+        if (s.model_count(c) > 0 && ideal_s(w, c) <= 0)
+            throw CalibrationError(file + ": the trace has " + std::to_string(s.model_count(c)) + " kernels of class " +
+                                   to_string(c) + ", the scenario " + w.scenario + " no work of it (" + w.what + ")");
+    }
+}
+
+TraceFit fit_trace(const Trace& trace, const TraceSummary& s, const PairWork& w, const hw::CalibrationProfile& base,
+                   const TraceFitOptions& o) {
+    check_trace_matches(trace, s, w);
+    std::array<FittedClass, kModelClasses> fits{};
+    std::array<std::string, kModelClasses> sources{};
+    TraceFit out;
+    for (ModelClass c : model_classes()) {
+        if (c == ModelClass::None) continue;
+        FittedClass& f = fits[idx(c)];
+        f.model = c;
+        f.real_s = s.model_time_us(c) * 1e-6;
+        f.kernels = s.model_count(c);
+        f.ideal_s = ideal_s(w, c);
+        if (f.kernels == 0) f.why_not = "no kernel of this class in the trace: the base profile's points are kept";
+        else if (f.real_s <= 0) f.why_not = "its kernels last 0 us";
+        else {
+            f.efficiency = f.ideal_s / (f.real_s * (is_deepep(c) ? 1.0 : w.compute_sm_share));
+            if (f.efficiency > 1.0)
+                throw CalibrationError(trace.file + ": class " + std::string(to_string(c)) + ": the trace's kernels took " +
+                                       fixed(f.real_s * 1e6, 1) + " us, less than the scenario " + w.scenario + "'s " +
+                                       basis(w, c) + " needs at the peak (" + fixed(f.ideal_s * 1e6, 1) +
+                                       " us): the trace is of another configuration (hidden size, experts, tokens?)");
+            sources[idx(c)] = citation(s, w, f, o);
+        }
+        out.classes.push_back(f);
+    }
+    const auto fitted = [&](ModelClass c) { return fits[idx(c)].efficiency > 0; };
+
+    json doc = json::parse(base.document());
+    const std::string gpu = w.gpu.name;
+    doc["name"] = o.name.empty() ? lower(gpu) + "-trace-" + o.date : o.name;
+    doc["gpu"] = gpu;
+    doc["kind"] = "measured";
+    doc["created"] = o.date;
+    doc["versions"] = {{"driver", "not recorded in the trace"}, {"cuda", "not recorded in the trace"},
+                       {"nccl", "not recorded in the trace"}};
+    doc["source"] = "Fitted by " + o.tool_version + " (moesim calibrate --from-trace) from the profiler trace " +
+                    o.trace_name + " (sha256 " + o.trace_sha256 + "; " +
+                    (trace.device_name.empty() ? std::string("no deviceProperties") : trace.device_name) + ") against the "
+                    "operators of scenario " + w.scenario + " (" + w.what + "); efficiency = the class's work at the " +
+                    gpu + " spec's peak / its traced kernel time. Tables the trace does not fit are base profile '" +
+                    base.name() + "''s.";
+    json notes = json::array();
+    for (const auto& f : out.classes) {
+        if (f.efficiency > 0)
+            notes.push_back(std::string(to_string(f.model)) + ": " + std::to_string(f.kernels) + " kernels, " +
+                            fixed(f.real_s * 1e6, 1) + " us, efficiency " + fixed(f.efficiency, 6));
+        else
+            notes.push_back(std::string(to_string(f.model)) + ": not fitted (" + f.why_not + ")");
+    }
+    notes.push_back("Kernels of classes the operator model lacks (not fitted, not in any table): " +
+                    fixed(s.model_time_us(ModelClass::None), 1) + " us; kernels no rule names: " +
+                    fixed(s.unclassified_us(), 1) + " us (" + std::to_string(s.unclassified.size()) + " names).");
+    for (const auto& n : base.document().empty() ? json::array() : json::parse(base.document()).value("notes", json::array()))
+        notes.push_back("base profile '" + base.name() + "': " + n.get<std::string>());
+    doc["notes"] = notes;
+
+    const bool fp8_gemm = fitted(ModelClass::GemmFp8) || fitted(ModelClass::GemmWgrad);
+    const bool bf16_gemm = fitted(ModelClass::GemmBf16);
+    json gemm = without(doc.at("gemm"), [&](const json& p) {
+        const std::string d = p.at("dtype").get<std::string>();
+        return (d == "fp8" && fp8_gemm) || (d == "bf16" && bf16_gemm);
+    });
+    for (auto dt : {hw::Dtype::BF16, hw::Dtype::FP8})
+        for (auto& p : fitted_gemm_points(w.gemm, fits, sources, dt)) gemm.push_back(p);
+    doc["gemm"] = gemm;
+
+    if (fitted(ModelClass::GroupedGemmFp8) || fitted(ModelClass::GemmWgrad)) {
+        json grouped = without(doc.at("grouped_gemm"), [](const json& p) { return p.at("dtype") == "fp8"; });
+        for (auto& p : fitted_grouped_points(w.grouped, fits, sources)) grouped.push_back(p);
+        doc["grouped_gemm"] = grouped;
+    }
+
+    for (auto& p : doc.at("attention")) {
+        const std::string phase = p.at("phase").get<std::string>();
+        const ModelClass c = phase == "prefill" ? ModelClass::AttentionFwd : phase == "backward" ? ModelClass::AttentionBwd : ModelClass::Invalid;
+        if (c == ModelClass::Invalid || !fitted(c)) continue;
+        p = json{{"phase", phase}, {"compute_efficiency", round6(fits[idx(c)].efficiency)}, {"source", sources[idx(c)]}};
+    }
+    if (fitted(ModelClass::AttentionBwd) &&
+        std::none_of(doc.at("attention").begin(), doc.at("attention").end(), [](const json& p) { return p.at("phase") == "backward"; }))
+        doc["attention"].push_back({{"phase", "backward"},
+                                    {"compute_efficiency", round6(fits[idx(ModelClass::AttentionBwd)].efficiency)},
+                                    {"source", sources[idx(ModelClass::AttentionBwd)]}});
+
+    if (fitted(ModelClass::MemoryBound)) {
+        const double size = std::round(w.bytes[idx(ModelClass::MemoryBound)] / std::max(1.0, w.memory_ops));
+        doc["memory_bound"] = json::array({{{"size_bytes", size},
+                                            {"efficiency", round6(fits[idx(ModelClass::MemoryBound)].efficiency)},
+                                            {"source", sources[idx(ModelClass::MemoryBound)]}}});
+    }
+
+    if (w.has_ep && fitted(ModelClass::DeepEpDispatch) && fitted(ModelClass::DeepEpCombine)) {
+        // DeepEP's "bottleneck bandwidth" of one call: counted RDMA bytes over the mean kernel time.
+        const auto rate = [&](ModelClass c, double bytes_per_call) {
+            const FittedClass& f = fits[idx(c)];
+            return std::round(bytes_per_call / (f.real_s / static_cast<double>(f.kernels)) / 1e9 * 1e3) / 1e3;
+        };
+        const double per_dispatch = w.bytes[idx(ModelClass::DeepEpDispatch)] / static_cast<double>(fits[idx(ModelClass::DeepEpDispatch)].kernels);
+        const double per_combine = w.bytes[idx(ModelClass::DeepEpCombine)] / static_cast<double>(fits[idx(ModelClass::DeepEpCombine)].kernels);
+        json deepep = without(doc.at("deepep_normal"), [](const json& p) { return p.at("scope") == "internode"; });
+        deepep.push_back({{"scope", "internode"},
+                          {"ep", w.ep_group.ep_size},
+                          {"gpus_per_node", w.ep_group.gpus_per_node},
+                          {"tokens", w.ep_shape.tokens},
+                          {"hidden", w.ep_shape.hidden},
+                          {"top_k", w.ep_shape.top_k},
+                          {"max_nodes_per_token", w.ep_shape.max_nodes_per_token},
+                          {"num_experts", w.ep_shape.num_experts},
+                          {"dispatch_GBps", rate(ModelClass::DeepEpDispatch, per_dispatch)},
+                          {"combine_GBps", rate(ModelClass::DeepEpCombine, per_combine)},
+                          {"source", sources[idx(ModelClass::DeepEpDispatch)] + " | " + sources[idx(ModelClass::DeepEpCombine)]}});
+        doc["deepep_normal"] = deepep;
+    }
+    // The document must load as a profile (a point this fit wrote that the format refuses is our bug).
+    try {
+        (void)hw::CalibrationProfile::from_json(doc, doc.at("name").get<std::string>());
+    } catch (const CalibrationError& e) {
+        MOESIM_CHECK(false, std::string("the profile fitted from the trace does not load: ") + e.what());
+    }
+    out.profile = std::move(doc);
+    return out;
+}
+
+}  // namespace moesim::calib
