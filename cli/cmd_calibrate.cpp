@@ -5,12 +5,10 @@
 // of measuring; `--derive GPU --from PROFILE` re-expresses a profile for another GPU of the
 // same chip (calibrate/derive.h). Whatever is refused — no GPU, no NCCL, a failed check, a
 // bad file — exits 2 with nothing written.
-#include <unistd.h>
 
 #include <chrono>
 #include <ctime>
 #include <filesystem>
-#include <fstream>
 #include <iomanip>
 #include <iostream>
 #include <optional>
@@ -30,6 +28,7 @@
 #include "moesim/kernels/runner.h"
 #include "moesim/reports/results_db.h"
 #include "options.h"
+#include "output_file.h"
 
 namespace moesim::cli {
 
@@ -50,41 +49,40 @@ std::string today_utc() {
 // directory must, unless `may_create_dir` (the default calibrations/). Checked before anything
 // is measured, so a long run cannot end in a path error.
 void check_new_file(const std::string& flag, const fs::path& path, bool may_create_dir) {
-    if (fs::exists(path)) throw UserError(flag + " " + path.string() + ": the file exists; moesim calibrate does not overwrite it (remove it or pass another path)");
+    std::error_code ec;  // a dangling symlink is "there" too: nothing is written through it
+    if (fs::exists(fs::symlink_status(path, ec))) throw UserError(flag + " " + path.string() + ": the file exists; moesim calibrate does not overwrite it (remove it or pass another path)");
     const fs::path dir = fs::absolute(path).parent_path();
-    if (!may_create_dir && !fs::is_directory(dir)) throw UserError(flag + " " + path.string() + ": directory " + dir.string() + " does not exist");
+    if (!may_create_dir && !fs::is_directory(dir, ec)) throw UserError(flag + " " + path.string() + ": directory " + dir.string() + " does not exist");
 }
 
-// Files written next to their final path and renamed into place once everything else (the
-// database transaction) has succeeded; removed if the command fails before that.
+// Files staged next to their final path (output_file.h) and renamed into place once everything
+// else (the database transaction) has succeeded; removed if the command fails before that.
 class StagedFiles {
 public:
     ~StagedFiles() {
+        const bool committed = files_.empty();
+        files_.clear();  // removes what was staged
         std::error_code ec;
-        for (const auto& [tmp, final_path] : files_) fs::remove(tmp, ec);
-        if (!files_.empty())
+        if (!committed)
             for (const auto& dir : created_dirs_) fs::remove(dir, ec);  // only if still empty
     }
-    void add(const fs::path& path, const std::string& text) {
+    void add(const std::string& flag, const fs::path& path, const std::string& text) {
         const fs::path dir = fs::absolute(path).parent_path();
-        if (!fs::exists(dir)) {
-            fs::create_directories(dir);
+        std::error_code ec;
+        if (!fs::exists(dir, ec)) {
+            fs::create_directories(dir, ec);
+            if (ec) throw UserError(flag + " " + path.string() + ": cannot create directory " + dir.string() + ": " + ec.message());
             created_dirs_.push_back(dir);
         }
-        const fs::path tmp = path.string() + ".tmp-" + std::to_string(::getpid());
-        files_.emplace_back(tmp, path);
-        std::ofstream out(tmp, std::ios::binary);
-        out << text;
-        out.close();
-        if (!out) throw UserError(path.string() + ": cannot write the file");
+        files_.emplace_back(path.string(), text, flag);
     }
     void commit() {
-        for (const auto& [tmp, final_path] : files_) fs::rename(tmp, final_path);
+        for (auto& file : files_) file.commit();
         files_.clear();
     }
 
 private:
-    std::vector<std::pair<fs::path, fs::path>> files_;
+    std::vector<StagedOutput> files_;
     std::vector<fs::path> created_dirs_;
 };
 
@@ -112,7 +110,7 @@ int derive(const std::string& gpu_name, const std::string& from, std::optional<s
     const fs::path out_path = out ? fs::path(*out) : fs::path("calibrations") / (doc.at("name").get<std::string>() + ".json");
     check_new_file("--out", out_path, !out);
     StagedFiles files;
-    files.add(out_path, calib::profile_text(doc));
+    files.add("--out", out_path, calib::profile_text(doc));
     files.commit();
     std::cout << "derived profile '" << doc.at("name").get<std::string>() << "' for " << target.name << " from '"
               << source.name() << "' (" << source.gpu() << "): " << out_path.string() << "\n";
@@ -206,8 +204,8 @@ int cmd_calibrate(const Args& args) {
     // then the files renamed into place.
     const std::string text = calib::profile_text(doc);
     StagedFiles files;
-    files.add(out_path, text);
-    if (vm.count("save-measurements")) files.add(save_measurements, calib::to_json(run).dump(2) + "\n");
+    files.add("--out", out_path, text);
+    if (vm.count("save-measurements")) files.add("--save-measurements", save_measurements, calib::to_json(run).dump(2) + "\n");
     report::ResultsDb db(db_path);
     report::CalibrationRecord record;
     record.name = doc.at("name").get<std::string>();
