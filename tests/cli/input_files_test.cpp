@@ -137,3 +137,16 @@ TEST_CASE("a bad prices file for report prices --add exits 2 naming it, the data
     }
     CHECK(query(db, "SELECT count(*) AS n FROM prices").at(0).at("n") == prices_before);
 }
+
+TEST_CASE("a results database path that is no regular file exits 2 naming it, and nothing blocks", "[cli][input]") {
+    TempDir tmp;
+    auto bad = bad_paths(tmp);
+    bad.erase("a missing file");  // a new database is created there
+    bad.erase("an unreadable file");
+    for (const auto& [what, path] : bad) {
+        DYNAMIC_SECTION("--db is " << what) {
+            expect_refused_quickly(tmp, {"run", source_path(kV3Scenario), "--db", path}, path, "results database");
+            expect_refused_quickly(tmp, {"runs", "--db", path}, path);
+        }
+    }
+}

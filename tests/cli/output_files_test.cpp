@@ -47,11 +47,13 @@ TEST_CASE("report --out replaces a planted symlink and leaves its target alone",
     const auto db = tmp / "r.sqlite";
     REQUIRE(run_moesim(tmp, "run", source_path(kV3Scenario), "--db", db.string()).exit_status == 0);
     const auto link = plant_symlink(tmp, "report.md");
-    const auto r = run_moesim(tmp, "report", "training", "--db", db.string(), "--out", link.string());
+    const auto r = run_moesim_args(tmp, {"report", "training", "--db", db.string(), "--out", link.string()}, "umask 022 &&");
     INFO(r.err);
     REQUIRE(r.exit_status == 0);
     check_replaced(tmp, link);
     CHECK(read_file(link) == run_moesim(tmp, "report", "training", "--db", db.string()).out);
+    CHECK(fs::status(link).permissions() == (fs::perms::owner_read | fs::perms::owner_write | fs::perms::group_read |
+                                             fs::perms::others_read));  // 0644 under the umask 022 set below
     check_only(tmp / "out", {"report.md"});
 
     // Refused (the target is a directory): exit 2, naming it, and no temporary file left.
