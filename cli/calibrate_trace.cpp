@@ -85,7 +85,7 @@ int calibrate_from_trace(const TraceCalibrateOptions& o) {
 
     const std::string text = calib::profile_text(fit.profile);
     StagedFiles files;
-    files.add(out_path, text);
+    files.add("--out", out_path, text);
     report::ResultsDb db(o.db_path);
     report::CalibrationRecord record;
     record.name = name;

@@ -5,12 +5,10 @@
 // of measuring; `--derive GPU --from PROFILE` re-expresses a profile for another GPU of the
 // same chip (calibrate/derive.h). Whatever is refused — no GPU, no NCCL, a failed check, a
 // bad file — exits 2 with nothing written.
-#include <unistd.h>
 
 #include <chrono>
 #include <ctime>
 #include <filesystem>
-#include <fstream>
 #include <iomanip>
 #include <iostream>
 #include <optional>
@@ -63,7 +61,7 @@ int derive(const std::string& gpu_name, const std::string& from, std::optional<s
     const fs::path out_path = out ? fs::path(*out) : fs::path("calibrations") / (doc.at("name").get<std::string>() + ".json");
     check_new_file("--out", out_path, !out);
     StagedFiles files;
-    files.add(out_path, calib::profile_text(doc));
+    files.add("--out", out_path, calib::profile_text(doc));
     files.commit();
     std::cout << "derived profile '" << doc.at("name").get<std::string>() << "' for " << target.name << " from '"
               << source.name() << "' (" << source.gpu() << "): " << out_path.string() << "\n";
@@ -175,8 +173,8 @@ int cmd_calibrate(const Args& args) {
     // then the files renamed into place.
     const std::string text = calib::profile_text(doc);
     StagedFiles files;
-    files.add(out_path, text);
-    if (vm.count("save-measurements")) files.add(save_measurements, calib::to_json(run).dump(2) + "\n");
+    files.add("--out", out_path, text);
+    if (vm.count("save-measurements")) files.add("--save-measurements", save_measurements, calib::to_json(run).dump(2) + "\n");
     report::ResultsDb db(db_path);
     report::CalibrationRecord record;
     record.name = doc.at("name").get<std::string>();

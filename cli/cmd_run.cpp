@@ -173,8 +173,9 @@ int cmd_run(const Args& args) {
         throw UserError("--trace " + trace_path + ": give exactly one scenario when writing a trace (got " +
                         std::to_string(files.size()) + ")");
     if (tracing) {
-        const auto dir = std::filesystem::absolute(trace_path).parent_path();
-        if (!std::filesystem::is_directory(dir))
+        std::error_code ec;
+        const auto dir = std::filesystem::absolute(trace_path, ec).parent_path();
+        if (!std::filesystem::is_directory(dir, ec))
             throw UserError("--trace " + trace_path + ": directory " + dir.string() + " does not exist");
     }
 

@@ -25,7 +25,8 @@ int cmd_runs(const Args& args) {
     po::variables_map vm;
     if (!parse_options(args, "moesim runs [--db PATH] [--limit N] [--name GLOB] [--json]", options, {}, vm)) return 0;
     if (limit < 0) throw UserError("--limit " + std::to_string(limit) + ": must be 0 (all) or more");
-    if (!std::filesystem::exists(db_path))
+    std::error_code ec;  // a path that cannot be looked at (a symlink loop) is refused when opened
+    if (!std::filesystem::exists(db_path, ec) && !ec)
         throw DatabaseError(db_path + ": no results database here (moesim run writes one)");
     report::ResultsDb db(db_path);
     const auto runs = db.list_runs(static_cast<std::size_t>(limit), name.empty() ? std::nullopt : std::optional<std::string>(name));

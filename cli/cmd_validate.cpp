@@ -6,7 +6,6 @@
 #include <algorithm>
 #include <cmath>
 #include <cstdint>
-#include <fstream>
 #include <iomanip>
 #include <iostream>
 #include <map>
@@ -19,6 +18,7 @@
 #include "format.h"
 #include "moesim/common/did_you_mean.h"
 #include "moesim/common/error.h"
+#include "moesim/common/input_file.h"
 #include "moesim/training/fidelity.h"
 #include "moesim/training/schedule_ideal.h"
 #include "moesim/training/setup.h"
@@ -171,11 +171,7 @@ int cmd_validate(const Args& args) {
         all = bundled_validation_cases();
     } else {
         for (const auto& f : files) {
-            std::ifstream in(f, std::ios::binary);
-            if (!in) throw UserError("--file " + f + ": cannot read the case file");
-            std::ostringstream text;
-            text << in.rdbuf();
-            for (auto& c : parse_validation_cases(text.str(), f)) {
+            for (auto& c : parse_validation_cases(read_input_file(f, "validation case", kMaxDocumentBytes), f)) {
                 for (const auto& other : all)
                     if (other.name == c.name)
                         throw ScenarioError(f, c.path + "/name", "\"" + c.name + "\": a case of that name is also in " + other.file);

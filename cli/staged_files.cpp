@@ -1,10 +1,7 @@
 #include "staged_files.h"
 
-#include <unistd.h>
-
 #include <chrono>
 #include <ctime>
-#include <fstream>
 #include <iomanip>
 #include <sstream>
 
@@ -24,34 +21,36 @@ std::string today_utc() {
 }
 
 void check_new_file(const std::string& flag, const fs::path& path, bool may_create_dir) {
-    if (fs::exists(path)) throw UserError(flag + " " + path.string() + ": the file exists; moesim calibrate does not overwrite it (remove it or pass another path)");
+    std::error_code ec;
+    if (fs::exists(fs::symlink_status(path, ec)))
+        throw UserError(flag + " " + path.string() +
+                        ": the file exists; moesim calibrate does not overwrite it (remove it or pass another path)");
     const fs::path dir = fs::absolute(path).parent_path();
-    if (!may_create_dir && !fs::is_directory(dir)) throw UserError(flag + " " + path.string() + ": directory " + dir.string() + " does not exist");
+    if (!may_create_dir && !fs::is_directory(dir, ec))
+        throw UserError(flag + " " + path.string() + ": directory " + dir.string() + " does not exist");
 }
 
 StagedFiles::~StagedFiles() {
+    const bool committed = files_.empty();
+    files_.clear();  // removes what was staged
     std::error_code ec;
-    for (const auto& [tmp, final_path] : files_) fs::remove(tmp, ec);
-    if (!files_.empty())
+    if (!committed)
         for (const auto& dir : created_dirs_) fs::remove(dir, ec);  // only if still empty
 }
 
-void StagedFiles::add(const fs::path& path, const std::string& text) {
+void StagedFiles::add(const std::string& flag, const fs::path& path, const std::string& text) {
     const fs::path dir = fs::absolute(path).parent_path();
-    if (!fs::exists(dir)) {
-        fs::create_directories(dir);
+    std::error_code ec;
+    if (!fs::exists(dir, ec)) {
+        fs::create_directories(dir, ec);
+        if (ec) throw UserError(flag + " " + path.string() + ": cannot create directory " + dir.string() + ": " + ec.message());
         created_dirs_.push_back(dir);
     }
-    const fs::path tmp = path.string() + ".tmp-" + std::to_string(::getpid());
-    files_.emplace_back(tmp, path);
-    std::ofstream out(tmp, std::ios::binary);
-    out << text;
-    out.close();
-    if (!out) throw UserError(path.string() + ": cannot write the file");
+    files_.emplace_back(path.string(), text, flag);
 }
 
 void StagedFiles::commit() {
-    for (const auto& [tmp, final_path] : files_) fs::rename(tmp, final_path);
+    for (auto& file : files_) file.commit();
     files_.clear();
 }
 

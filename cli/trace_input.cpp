@@ -1,24 +1,18 @@
 #include "trace_input.h"
 
 #include <filesystem>
-#include <fstream>
 
 #include "moesim/calib/trace_fit.h"
 #include "moesim/common/error.h"
+#include "moesim/common/input_file.h"
 #include "moesim/reports/sha256.h"
 #include "moesim/workload/scenario.h"
 
 namespace moesim::cli {
 
 std::string file_sha256(const std::string& path) {
-    std::ifstream in(path, std::ios::binary);
-    if (!in) throw CalibrationError(path + ": cannot open the file");
     report::Sha256 h;
-    std::string buffer(1 << 20, '\0');
-    while (in) {
-        in.read(buffer.data(), static_cast<std::streamsize>(buffer.size()));
-        h.update(std::string_view(buffer.data(), static_cast<std::size_t>(in.gcount())));
-    }
+    h.update(read_input_file(path, "profiler trace", kMaxTraceBytes));
     static const char* hex = "0123456789abcdef";
     std::string out;
     for (auto b : h.finish()) out += {hex[b >> 4], hex[b & 15]};

@@ -3,7 +3,6 @@
 #include <algorithm>
 #include <cmath>
 #include <filesystem>
-#include <fstream>
 #include <set>
 #include <sstream>
 
@@ -12,6 +11,7 @@
 #include "moesim/common/did_you_mean.h"
 #include "moesim/common/embedded.h"
 #include "moesim/common/error.h"
+#include "moesim/common/input_file.h"
 #include "moesim/common/json_document.h"
 #include "moesim/training/fidelity.h"
 
@@ -195,13 +195,6 @@ ValidationCase parse_case(const json& j, const std::string& path, const std::str
     return c;
 }
 
-std::string read_text_file(const std::filesystem::path& p) {
-    std::ifstream in(p, std::ios::binary);
-    std::ostringstream s;
-    s << in.rdbuf();
-    return s.str();
-}
-
 }  // namespace
 
 const std::vector<std::string>& scenario_metrics() {
@@ -264,7 +257,7 @@ workload::Scenario load_case_scenario(const ValidationCase& c) {
     if (on_disk) {
         fs::path p = fs::path(c.scenario);
         if (p.is_relative()) p = case_dir / p;
-        if (fs::is_regular_file(p)) return workload::load_scenario(p.string(), c.sets);
+        if (input_file_exists(p.string(), "scenario")) return workload::load_scenario(p.string(), c.sets);
     }
     // A bundled scenario: the reference, read from the bundled validation directory
     // (scenarios/validation/), must name a file of scenarios/ itself.

@@ -1,12 +1,12 @@
 #include "moesim/calib/measurement_file.h"
 
 #include <cmath>
-#include <fstream>
 #include <sstream>
 #include <type_traits>
 
 #include "moesim/common/did_you_mean.h"
 #include "moesim/common/error.h"
+#include "moesim/common/input_file.h"
 #include "moesim/common/json_document.h"
 
 namespace moesim::calib {
@@ -177,13 +177,9 @@ MeasurementFile measurement_file_from_json(const json& j, const std::string& fil
 }
 
 MeasurementFile read_measurement_file(const std::string& path) {
-    std::ifstream in(path, std::ios::binary);
-    if (!in) throw CalibrationError(path + ": cannot read the measurement file");
-    std::ostringstream text;
-    text << in.rdbuf();
     json j;
     try {
-        j = parse_json_document(text.str(), path);
+        j = parse_json_document(read_input_file(path, "measurement", kMaxDocumentBytes), path);
     } catch (const ScenarioError& e) {  // a measurement file's errors are calibration errors
         throw CalibrationError(e.what());
     }

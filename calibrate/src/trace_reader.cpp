@@ -9,6 +9,7 @@
 #include <nlohmann/json.hpp>
 
 #include "moesim/common/error.h"
+#include "moesim/common/input_file.h"
 #include "text.h"
 
 namespace moesim::calib {
@@ -178,12 +179,13 @@ private:
 }  // namespace
 
 Trace read_trace(const std::string& path) {
-    std::ifstream in(path, std::ios::binary);
-    if (!in) throw CalibrationError(path + ": cannot open the trace file");
+    // The shared reader refuses FIFOs, devices and files over 1 GiB; the events are then
+    // parsed SAX-style from the text, keeping only GPU activity (about 1x the file in memory).
+    const std::string text = read_input_file(path, "profiler trace", kMaxTraceBytes);
     Trace trace;
     trace.file = path;
     TraceSax sax(trace);
-    const bool ok = nlohmann::json::sax_parse(in, &sax);
+    const bool ok = nlohmann::json::sax_parse(text, &sax);
     if (!ok) {
         const std::string why = sax.error().empty() ? "not valid JSON" : sax.error();
         throw CalibrationError(path + ": " + why + "; is the trace complete (a profiler killed while writing leaves it truncated)?");

@@ -1,11 +1,11 @@
 #include "moesim/calib/trace_rules.h"
 
-#include <fstream>
 #include <set>
 #include <sstream>
 
 #include "moesim/common/embedded.h"
 #include "moesim/common/error.h"
+#include "moesim/common/input_file.h"
 
 const moesim::EmbeddedFile* moesim_embedded_trace_rules(std::size_t* count);
 
@@ -123,11 +123,10 @@ RuleTable RuleTable::bundled() {
 }
 
 RuleTable RuleTable::read(const std::string& path) {
-    std::ifstream in(path);
-    if (!in) throw CalibrationError(path + ": cannot open the rules file");
+    const std::string text = read_input_file(path, "trace rules", kMaxDocumentBytes);
     nlohmann::json doc;
     try {
-        doc = nlohmann::json::parse(in);
+        doc = nlohmann::json::parse(text);
     } catch (const nlohmann::json::parse_error& e) {
         throw CalibrationError(path + ": not valid JSON: " + e.what());
     }

@@ -1,12 +1,7 @@
 #include "moesim/common/json_document.h"
 
 #include <algorithm>
-#include <cerrno>
-#include <cstring>
-#include <filesystem>
-#include <fstream>
 #include <set>
-#include <sstream>
 #include <vector>
 
 #include "moesim/common/error.h"
@@ -14,18 +9,6 @@
 namespace moesim {
 
 using nlohmann::json;
-
-std::string read_document_file(const std::string& file, const std::string& what) {
-    const std::string cannot = "cannot read the " + what + " file: ";
-    std::error_code ec;
-    if (std::filesystem::is_directory(file, ec)) throw ScenarioError(file, "", cannot + "it is a directory");
-    std::ifstream in(file, std::ios::binary);
-    if (!in) throw ScenarioError(file, "", cannot + std::strerror(errno));
-    std::ostringstream text;
-    text << in.rdbuf();
-    if (in.bad()) throw ScenarioError(file, "", cannot + "read error");
-    return text.str();
-}
 
 std::string json_pointer_token(const std::string& key) {
     std::string out;

@@ -6,6 +6,7 @@
 #include <fstream>
 #include <initializer_list>
 #include <map>
+#include <optional>
 #include <tuple>
 #include <sstream>
 #include <utility>
@@ -13,6 +14,7 @@
 #include "moesim/common/did_you_mean.h"
 #include "moesim/common/embedded.h"
 #include "moesim/common/error.h"
+#include "moesim/common/input_file.h"
 #include "moesim/common/json_document.h"
 #include "moesim/hw/costs.h"
 #include "io.h"
@@ -549,7 +551,14 @@ CalibrationProfile load_profile(const std::string& name_or_path, const std::stri
     if (looks_like_path || std::filesystem::path(name_or_path).extension() == ".json") {
         std::filesystem::path p(name_or_path);
         if (p.is_relative() && !base_dir.empty()) p = std::filesystem::path(base_dir) / p;
-        if (std::filesystem::is_regular_file(p)) return parse_text(detail::read_text_file(p), p.string());
+        std::optional<std::string> text;
+        try {
+            if (input_file_exists(p.string(), "calibration profile"))
+                text = read_input_file(p.string(), "calibration profile", kMaxDocumentBytes);
+        } catch (const InputFileError& e) {  // a profile's errors are calibration errors
+            throw CalibrationError(e.what());
+        }
+        if (text) return parse_text(*text, p.string());
         if (!find_embedded(table, count, p.filename().string()))
             throw CalibrationError(p.string() + ": calibration profile file does not exist");
     }

@@ -8,6 +8,7 @@
 #include "moesim/common/did_you_mean.h"
 #include "moesim/common/embedded.h"
 #include "moesim/common/error.h"
+#include "moesim/common/input_file.h"
 #include "moesim/common/json_document.h"
 #include "io.h"
 
@@ -149,9 +150,15 @@ GpuSpec load_gpu(const std::string& name_or_path, const std::string& base_dir, c
     } else {
         std::filesystem::path p(name_or_path);
         if (p.is_relative() && !base_dir.empty()) p = std::filesystem::path(base_dir) / p;
-        if (!std::filesystem::is_regular_file(p))
-            throw ScenarioError("", "/cluster/gpu", "GPU spec file " + p.string() + " does not exist");
-        gpu = parse_gpu_spec(parse_json_document(detail::read_text_file(p), p.string()), p.string());
+        std::string text;
+        try {
+            if (!input_file_exists(p.string(), "GPU spec"))
+                throw ScenarioError("", "/cluster/gpu", "GPU spec file " + p.string() + " does not exist");
+            text = read_input_file(p.string(), "GPU spec", kMaxDocumentBytes);
+        } catch (const InputFileError& e) {  // named where the scenario names it
+            throw ScenarioError("", "/cluster/gpu", "GPU spec file " + p.string() + ": " + e.reason());
+        }
+        gpu = parse_gpu_spec(parse_json_document(text, p.string()), p.string());
     }
 
     if (overrides.is_null()) return gpu;

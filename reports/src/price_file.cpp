@@ -7,6 +7,7 @@
 
 #include "moesim/common/did_you_mean.h"
 #include "moesim/common/error.h"
+#include "moesim/common/input_file.h"
 #include "moesim/common/json_document.h"
 
 namespace moesim::report {
@@ -123,7 +124,7 @@ bool same_price_key(const PriceEntry& a, const PriceEntry& b) {
 
 std::vector<FilePrice> load_price_file(const std::filesystem::path& path) {
     const std::string file = path.string();
-    const json doc = parse_json_document(read_document_file(file, "prices"), file);
+    const json doc = parse_json_document(read_input_file(file, "prices", kMaxDocumentBytes), file);
     const Checker check(file);
     if (!doc.is_object()) check.fail("", "expected an object {\"prices\": [...]}, got " + std::string(doc.type_name()));
     check.only_known_keys(doc, "", kTopKeys);

@@ -144,8 +144,11 @@ void check_path(const fs::path& path) {
         refuse("cannot create it: directory " + directory.string() +
                (fs::exists(directory, ec) ? " is not a directory" : " does not exist"));
     const auto status = fs::status(path, ec);
+    if (ec && ec != std::errc::no_such_file_or_directory) refuse("cannot look at it (" + ec.message() + ")");
     if (fs::is_directory(status)) refuse("is a directory");
     const bool exists = fs::exists(status);
+    // A FIFO or a device would block the header read below, or never end.
+    if (exists && !fs::is_regular_file(status)) refuse("is not a regular file");
     if (exists) {
         std::ifstream in(path, std::ios::binary);
         if (!in) refuse("cannot read it" + os_reason());

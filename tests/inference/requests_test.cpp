@@ -76,5 +76,6 @@ TEST_CASE("requests: a bad trace names the scenario, the trace and the line", "[
     bad("nan,10,2,0\n", "line 1", "is not a number");
     bad("\n\n", "has no requests", "expected rows of arrival_s,input_tokens,output_tokens,cached_tokens");
     CHECK_THROWS_WITH(read_request_trace("missing.csv", "serve.json", tmp.path().string()),
-                      "serve.json: /inference/traffic/trace_file: cannot read the request trace \"missing.csv\"");
+                      "serve.json: /inference/traffic/trace_file: cannot read the request trace \"missing.csv\": "
+                      "No such file or directory");
 }

@@ -3,12 +3,11 @@
 
 #include <charconv>
 #include <cmath>
-#include <filesystem>
-#include <fstream>
 #include <numbers>
 #include <sstream>
 
 #include "moesim/common/error.h"
+#include "moesim/common/input_file.h"
 
 namespace moesim::inference {
 
@@ -178,15 +177,12 @@ std::unique_ptr<RequestSource> poisson_requests(const workload::Traffic& traffic
 
 std::vector<Request> read_request_trace(const std::string& path, const std::string& scenario_file,
                                         const std::string& source_dir) {
-    namespace fs = std::filesystem;
-    fs::path p = path;
-    if (p.is_relative() && !source_dir.empty() && fs::exists(fs::path(source_dir) / p)) p = fs::path(source_dir) / p;
-    std::ifstream in(p, std::ios::binary);
-    if (!in || fs::is_directory(p))
-        throw ScenarioError(scenario_file, kTracePath, "cannot read the request trace \"" + path + "\"");
-    const TraceParser parser(p.string(), scenario_file);
+    const ScenarioInput trace =
+        read_scenario_input(path, source_dir, scenario_file, kTracePath, "request trace", kMaxTraceBytes);
+    const TraceParser parser(trace.path, scenario_file);
     std::vector<Request> requests;
     std::size_t line_no = 0;
+    std::istringstream in(trace.text);
     for (std::string line; std::getline(in, line);) {
         ++line_no;
         const std::string text = trim(line);
@@ -200,7 +196,7 @@ std::vector<Request> read_request_trace(const std::string& path, const std::stri
     }
     if (requests.empty())
         throw ScenarioError(scenario_file, kTracePath,
-                            "request trace \"" + p.string() + "\" has no requests (expected rows of " + kTraceHeader + ")");
+                            "request trace \"" + trace.path + "\" has no requests (expected rows of " + kTraceHeader + ")");
     return requests;
 }
 

@@ -4,13 +4,12 @@
 
 #include <algorithm>
 #include <cmath>
-#include <filesystem>
-#include <fstream>
 #include <map>
 #include <numeric>
 #include <sstream>
 
 #include "moesim/common/error.h"
+#include "moesim/common/input_file.h"
 
 namespace moesim::workload {
 
@@ -200,16 +199,9 @@ ExpertPopularity::ExpertPopularity(const ExpertLoad& load, int num_experts, std:
     : load_(load), num_experts_(num_experts), seed_(seed) {
     MOESIM_CHECK(num_experts > 0 && num_experts <= 65535, "expert count");
     if (load.kind != ExpertLoadKind::Trace) return;
-    namespace fs = std::filesystem;
-    fs::path path = load.file;
-    if (path.is_relative() && !source_dir.empty() && fs::exists(fs::path(source_dir) / path))
-        path = fs::path(source_dir) / path;
-    std::ifstream in(path, std::ios::binary);
-    if (!in || fs::is_directory(path))
-        throw ScenarioError(source_file, kTracePath, "cannot read the expert trace \"" + load.file + "\"");
-    std::stringstream buf;
-    buf << in.rdbuf();
-    parse_expert_trace(buf.str(), num_experts, source_file, kTracePath, trace_layers_, trace_counts_);
+    const ScenarioInput trace =
+        read_scenario_input(load.file, source_dir, source_file, kTracePath, "expert trace", kMaxTraceBytes);
+    parse_expert_trace(trace.text, num_experts, source_file, kTracePath, trace_layers_, trace_counts_);
 }
 
 std::vector<double> ExpertPopularity::of_layer(int layer) const {

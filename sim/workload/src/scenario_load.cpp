@@ -1,13 +1,9 @@
 // load_scenario(): read the file, parse strict JSON (no comments, no duplicate keys; a
 // syntax error is reported with its line and column), apply the --set overrides, parse.
-#include <cerrno>
-#include <cstring>
-#include <filesystem>
-#include <fstream>
 #include <set>
-#include <sstream>
 
 #include "moesim/common/error.h"
+#include "moesim/common/input_file.h"
 #include "moesim/common/json_document.h"
 #include "scenario_internal.h"
 
@@ -95,7 +91,7 @@ void apply_override(json& doc, const std::string& override_text, const std::stri
 }  // namespace
 
 Scenario load_scenario(const std::string& file, const std::vector<std::string>& overrides) {
-    return load_scenario_text(read_document_file(file, "scenario"), file, overrides);
+    return load_scenario_text(read_input_file(file, "scenario", kMaxDocumentBytes), file, overrides);
 }
 
 Scenario load_scenario_text(const std::string& text, const std::string& file, const std::vector<std::string>& overrides) {

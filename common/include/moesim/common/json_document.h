@@ -1,16 +1,12 @@
 #pragma once
 // Strict reading of a JSON document that a user wrote (scenario, model config, GPU spec,
-// calibration profile): no comments, no key twice in one object, and a syntax error
+// calibration profile; read with read_input_file): no comments, no key twice in one object, and a syntax error
 // reported as "FILE: line L, column C: malformed JSON: …" — never nlohmann's raw text.
 #include <string>
 
 #include <nlohmann/json.hpp>
 
 namespace moesim {
-
-// The whole of a user's file. Throws ScenarioError(file, "", "cannot read the WHAT file: why"),
-// e.g. WHAT = "scenario", for a directory or a file that cannot be read.
-std::string read_document_file(const std::string& file, const std::string& what);
 
 // Throws ScenarioError(file, json_path, message): json_path is empty for a syntax error and
 // names the object for a duplicate key.
