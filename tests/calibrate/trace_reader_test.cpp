@@ -3,6 +3,8 @@
 // ignored, and the files it refuses.
 #include <catch2/catch.hpp>
 
+#include <sys/stat.h>
+
 #include <filesystem>
 #include <fstream>
 #include <set>
@@ -12,6 +14,7 @@
 
 #include "moesim/calib/trace_reader.h"
 #include "moesim/common/error.h"
+#include "moesim/common/input_file.h"
 #include "run_moesim.h"
 
 using moesim::CalibrationError;
@@ -87,7 +90,12 @@ TEST_CASE("a trace without GPU kernels, or without traceEvents, is refused", "[c
     CHECK_THROWS_WITH(read_trace(cpu_only), Contains(cpu_only) && Contains("no GPU kernel"));
     const auto none = write(tmp, "none.json", R"({"schemaVersion": 1})");
     CHECK_THROWS_WITH(read_trace(none), Contains(none) && Contains("/traceEvents"));
-    CHECK_THROWS_AS(read_trace((tmp / "missing.json").string()), CalibrationError);
+    CHECK_THROWS_AS(read_trace((tmp / "missing.json").string()), moesim::InputFileError);
+    // Read through the shared reader: a FIFO or a device is refused at once, never read.
+    const auto fifo = (tmp / "fifo.json").string();
+    REQUIRE(::mkfifo(fifo.c_str(), 0600) == 0);
+    CHECK_THROWS_WITH(read_trace(fifo), Contains(fifo) && Contains("not a regular file"));
+    CHECK_THROWS_WITH(read_trace("/dev/zero"), Contains("/dev/zero") && Contains("not a regular file"));
 }
 
 TEST_CASE("the stream comes from args.stream, else from tid (a number or 'stream N')", "[calibrate]") {

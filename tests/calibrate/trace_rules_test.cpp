@@ -12,6 +12,7 @@
 #include "moesim/calib/trace_rules.h"
 #include "moesim/calib/trace_summary.h"
 #include "moesim/common/error.h"
+#include "moesim/common/input_file.h"
 #include "run_moesim.h"
 
 using moesim::CalibrationError;
@@ -126,5 +127,5 @@ TEST_CASE("a malformed rules file is refused naming the file and the JSON path",
     CHECK_THROWS_WITH(RuleTable::read(bad_model), Contains(bad_model + ": /rules/0/model") && Contains("gemm_fp8"));
     const auto both = write(tmp, "d.json", rules_doc(json::array({{{"class", "x"}, {"contains", "y"}, {"regex", "y"}, {"model", "none"}}})));
     CHECK_THROWS_WITH(RuleTable::read(both), Contains(both + ": /rules/0") && Contains("exactly one"));
-    CHECK_THROWS_AS(RuleTable::read((tmp / "missing.json").string()), CalibrationError);
+    CHECK_THROWS_AS(RuleTable::read((tmp / "missing.json").string()), moesim::InputFileError);
 }
