@@ -25,10 +25,16 @@ constexpr const char* kReportHelp = R"(usage: moesim report <report> [options]  
 
 reports:
   compare   serving runs: simulated $ per 1M input tokens (cache hit, cache miss) and per 1M
-            output tokens beside published API prices, with the implied margin
+            output tokens beside published API prices, with the implied margin; a run that missed
+            its SLO, left measured requests unfinished or rejected some is marked and listed last
   training  training runs side by side: layout (TP/PP/DP/EP, schedule, ZeRO), step time, MFU,
-            GPU-hours per 1T tokens, GPU-hours and $ for total_tokens, $ per 1M tokens, wall days
+            GPU-hours per 1T tokens, GPU-hours and $ for total_tokens, $ per 1M tokens, wall days,
+            peak memory and headroom; a layout over memory (--allow-memory-overflow) is marked
+            and listed last
   prices    the published API prices the database holds; --add FILE adds prices for good
+
+Runs are named by their label: the scenario's name tagged with the --set overrides (and the
+rate --find-max-load chose) that made them, e.g. "deepseek-v3-pretrain [pp=8 dp=256]".
 
 Every report reads a results database that `moesim run` wrote (--db, default results.sqlite;
 a report never creates one) and prints Markdown (--format md, the default), CSV (--format

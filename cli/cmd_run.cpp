@@ -16,6 +16,7 @@
 #include "moesim/inference/setup.h"
 #include "moesim/reports/json_output.h"
 #include "moesim/reports/results_db.h"
+#include "moesim/reports/run_label.h"
 #include "moesim/training/fidelity.h"
 #include "moesim/training/setup.h"
 #include "moesim/training/simulate.h"
@@ -236,6 +237,9 @@ int cmd_run(const Args& args) {
         rec.tool_version = MOESIM_VERSION;
         rec.git_revision = MOESIM_GIT_REVISION;
         rec.fidelity = std::visit([](const auto& r) { return r.fidelity; }, result);
+        rec.overrides = sets;
+        if (serving[i].max_load) rec.overrides.push_back(report::max_load_override(serving[i].max_load->requests_per_s));
+        rec.label = report::run_label(rec.name, rec.overrides);
         runs.push_back({std::move(rec), std::move(result)});
     }
     report::ResultsDb db(db_path);

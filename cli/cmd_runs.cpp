@@ -1,4 +1,5 @@
 // `moesim runs`: what a results database holds, newest first.
+#include <algorithm>
 #include <filesystem>
 #include <iomanip>
 #include <iostream>
@@ -8,7 +9,9 @@
 #include "commands.h"
 #include "format.h"
 #include "moesim/common/error.h"
+#include "moesim/reports/json_output.h"
 #include "moesim/reports/results_db.h"
+#include "moesim/reports/run_status.h"
 #include "options.h"
 
 namespace moesim::cli {
@@ -32,16 +35,7 @@ int cmd_runs(const Args& args) {
     const auto runs = db.list_runs(static_cast<std::size_t>(limit), name.empty() ? std::nullopt : std::optional<std::string>(name));
     if (vm.count("json")) {
         nlohmann::json list = nlohmann::json::array();
-        for (const auto& r : runs) {
-            nlohmann::json j = {{"run_id", r.id}, {"created_utc", r.created_utc}, {"name", r.name}, {"mode", r.mode},
-                                {"model", r.model}, {"gpu", r.gpu}, {"gpus", r.gpus}, {"fidelity", r.fidelity}};
-            if (r.gpu_hours) j["gpu_hours"] = *r.gpu_hours;
-            if (r.cost_usd) j["cost_usd"] = *r.cost_usd;
-            if (r.mfu) j["mfu"] = *r.mfu;
-            if (r.step_time_s) j["step_time_s"] = *r.step_time_s;
-            if (r.usd_per_million_output_tokens) j["usd_per_million_output_tokens"] = *r.usd_per_million_output_tokens;
-            list.push_back(j);
-        }
+        for (const auto& r : runs) list.push_back(report::run_summary_to_json(r));
         std::cout << nlohmann::json{{"runs", list}}.dump(2) << "\n";
         return 0;
     }
@@ -49,15 +43,25 @@ int cmd_runs(const Args& args) {
         std::cout << "no runs in " << db_path << "\n";
         return 0;
     }
-    std::cout << std::right << std::setw(5) << "id" << "  " << std::left << std::setw(25) << "created (UTC)" << std::setw(30)
-              << "name" << std::setw(16) << "model" << std::setw(13) << "GPUs" << "headline\n";
+    // The name column is as wide as the longest label (a name tagged with its --set overrides).
+    std::size_t width = 30;
+    for (const auto& r : runs) width = std::max(width, r.label.size() + 2);
+    std::cout << std::right << std::setw(5) << "id" << "  " << std::left << std::setw(25) << "created (UTC)"
+              << std::setw(static_cast<int>(width)) << "name [overrides]" << std::setw(16) << "model" << std::setw(13)
+              << "GPUs" << "headline\n";
     for (const auto& r : runs) {
-        std::cout << std::right << std::setw(5) << r.id << "  " << std::left << std::setw(25) << r.created_utc << std::setw(30)
-                  << r.name << std::setw(16) << r.model << std::setw(13) << (std::to_string(r.gpus) + " x " + r.gpu);
+        std::cout << std::right << std::setw(5) << r.id << "  " << std::left << std::setw(25) << r.created_utc
+                  << std::setw(static_cast<int>(width)) << r.label << std::setw(16) << r.model << std::setw(13)
+                  << (std::to_string(r.gpus) + " x " + r.gpu);
         if (r.gpu_hours)
             std::cout << thousands(*r.gpu_hours) << " GPU-h, $" << thousands(r.cost_usd.value_or(0)) << ", MFU "
-                      << percent(r.mfu.value_or(0)) << ", step " << fixed(r.step_time_s.value_or(0), 2) << " s";
-        if (r.usd_per_million_output_tokens) std::cout << "$" << fixed(*r.usd_per_million_output_tokens, 3) << " per 1M output tokens";
+                      << percent(r.mfu.value_or(0)) << ", step " << fixed(r.step_time_s.value_or(0), 2) << " s; "
+                      << report::describe(report::memory_verdict(r));
+        if (r.usd_per_million_output_tokens) {
+            std::cout << "$" << fixed(*r.usd_per_million_output_tokens, 3) << " per 1M output tokens";
+            if (r.requests_per_s) std::cout << " at " << fixed(*r.requests_per_s, 2) << " requests/s";
+            std::cout << "; " << report::describe(report::serving_verdict(r));
+        }
         std::cout << "  [" << r.fidelity << "]\n";
     }
     return 0;

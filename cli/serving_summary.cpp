@@ -3,6 +3,7 @@
 #include <string>
 
 #include "format.h"
+#include "moesim/reports/run_status.h"
 
 namespace moesim::cli {
 
@@ -75,6 +76,7 @@ void print_serving_summary(std::ostream& out, const inference::ServingSetup& st,
         << thousands(static_cast<double>(x.requests_rejected)) << " rejected\n";
     print_percentiles(out, "TTFT          ", r.ttft_ms, inf.slo.ttft_p99_ms);
     print_percentiles(out, "TPOT          ", r.tpot_ms, inf.slo.tpot_p99_ms);
+    out << "  verdict       " << report::describe(report::serving_verdict(r)) << "\n";
     out << "  throughput    prefill " << thousands(r.prefill_input_tokens_per_s_per_node)
         << " input tokens/s per node (busy " << percent(x.prefill_busy_fraction) << "); decode "
         << thousands(r.decode_output_tokens_per_s_per_node) << " output tokens/s per node (busy "
@@ -85,6 +87,9 @@ void print_serving_summary(std::ostream& out, const inference::ServingSetup& st,
         << " per 1M input tokens (cache miss), $" << fixed(r.usd_per_million_input_tokens_cache_hit, 4)
         << " (cache hit), $" << fixed(r.usd_per_million_output_tokens, 4) << " per 1M output tokens at $"
         << fixed(s.cluster.gpu_hour_usd, 2) << "/GPU-hour\n";
+    out << "                (output: decode GPU time over the window / the "
+        << thousands(static_cast<double>(x.output_tokens_decoded))
+        << " output tokens decoded in it, of any request, finished or not)\n";
     if (max_load != nullptr) {
         out << "  max load      " << fixed(max_load->requests_per_s, 2)
             << " requests/s is the highest rate found that meets the SLO (" << max_load->probes.size()

@@ -5,8 +5,19 @@
 
 #include "format.h"
 #include "moesim/common/units.h"
+#include "moesim/reports/run_status.h"
 
 namespace moesim::cli {
+
+namespace {
+
+// Beside the memory line: what is left of the capacity the fit check allows, or by how much
+// a layout run with --allow-memory-overflow is over it.
+void print_memory_headroom(std::ostream& out, const training::TrainingResult& r) {
+    if (r.memory_headroom_GB) out << "  headroom      " << report::describe(report::memory_verdict(r)) << "\n";
+}
+
+}  // namespace
 
 void print_training_summary(std::ostream& out, const training::TrainingSetup& st, const training::TrainingResult& r) {
     const auto& s = st.scenario;
@@ -28,6 +39,7 @@ void print_training_summary(std::ostream& out, const training::TrainingSetup& st
         << fixed(r.exposed_comm.dp_s, 2) << " s, TP " << fixed(r.exposed_comm.tp_s, 2) << " s per step\n";
     out << "  memory        " << fixed(r.peak_memory_GB, 1) << " GB per GPU at the peak, of "
         << fixed(st.gpu.hbm_bytes / units::kGB, 1) << " GB\n";
+    print_memory_headroom(out, r);
     out << "  whole run     " << si(s.training.total_tokens, 2) << " tokens: " << thousands(r.gpu_hours) << " GPU-hours, $"
         << thousands(r.cost_usd) << " at $" << fixed(s.cluster.gpu_hour_usd, 2) << "/GPU-hour, $"
         << fixed(r.usd_per_million_tokens, 4) << " per 1M tokens, " << fixed(r.wall_days, 1) << " days\n";

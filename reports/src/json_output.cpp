@@ -1,6 +1,10 @@
 #include "moesim/reports/json_output.h"
 
+#include <optional>
+
 #include <nlohmann/json.hpp>
+
+#include "moesim/reports/run_status.h"
 
 namespace moesim::report {
 
@@ -18,7 +22,33 @@ json common_keys(std::int64_t run_id, const RunRecord& record, const std::string
                 {"gpus", record.gpus},
                 {"seed", record.seed},
                 {"sim_wall_s", record.sim_wall_s},
-                {"fidelity", fidelity.empty() ? record.fidelity : fidelity}};
+                {"fidelity", fidelity.empty() ? record.fidelity : fidelity},
+                {"label", record.label.empty() ? record.name : record.label},
+                {"overrides", record.overrides}};
+}
+
+// A value a run from before schema 3 lacks: null.
+template <class T>
+json optional_value(const std::optional<T>& value) {
+    return value ? json(*value) : json(nullptr);
+}
+
+// The schema-3 keys of a training run (a TrainingResult or a RunSummary).
+template <class Run>
+void put_memory_verdict(json& out, const Run& r) {
+    out["memory_headroom_GB"] = optional_value(r.memory_headroom_GB);
+    out["over_memory"] = optional_value(r.over_memory);
+}
+
+// The schema-3 keys of a serving run (an InferenceResult or a RunSummary).
+template <class Run>
+void put_serving_verdict(json& out, const Run& r) {
+    out["requests_per_s"] = optional_value(r.requests_per_s);
+    out["requests_measured"] = optional_value(r.requests_measured);
+    out["requests_unfinished"] = optional_value(r.requests_unfinished);
+    out["requests_rejected"] = optional_value(r.requests_rejected);
+    out["slo_met"] = optional_value(r.slo_met);
+    out["slo_missed"] = slo_missed_targets(r.slo_missed);
 }
 
 json percentiles(const inference::Percentiles& p) { return json{{"p50", p.p50}, {"p90", p.p90}, {"p99", p.p99}}; }
@@ -44,6 +74,7 @@ json run_to_json(std::int64_t run_id, const RunRecord& record, const training::T
     out["cost_usd"] = result.cost_usd;
     out["usd_per_million_tokens"] = result.usd_per_million_tokens;
     out["wall_days"] = result.wall_days;
+    put_memory_verdict(out, result);
     json breakdown = json::array();
     for (const training::BreakdownEntry& entry : result.breakdown)
         breakdown.push_back({{"phase", entry.phase}, {"category", entry.category}, {"seconds", entry.seconds}});
@@ -63,6 +94,8 @@ json run_to_json(std::int64_t run_id, const RunRecord& record, const inference::
     out["usd_per_million_input_tokens_cache_miss"] = result.usd_per_million_input_tokens_cache_miss;
     out["usd_per_million_input_tokens_cache_hit"] = result.usd_per_million_input_tokens_cache_hit;
     out["usd_per_million_output_tokens"] = result.usd_per_million_output_tokens;
+    put_serving_verdict(out, result);
+    out["output_tokens_decoded"] = optional_value(result.output_tokens_decoded);
     out["assumptions"] = result.assumptions;
     return out;
 }
@@ -72,5 +105,21 @@ json run_to_json(std::int64_t run_id, const RunRecord& record, const RunResult& 
 }
 
 json run_to_json(const StoredRun& run) { return run_to_json(run.id, run.record, run.result); }
+
+json run_summary_to_json(const RunSummary& r) {
+    json j = {{"run_id", r.id},   {"created_utc", r.created_utc}, {"name", r.name},         {"mode", r.mode},
+              {"model", r.model}, {"gpu", r.gpu},                 {"gpus", r.gpus},         {"fidelity", r.fidelity},
+              {"label", r.label}, {"overrides", r.overrides}};
+    if (r.gpu_hours) j["gpu_hours"] = *r.gpu_hours;
+    if (r.cost_usd) j["cost_usd"] = *r.cost_usd;
+    if (r.mfu) j["mfu"] = *r.mfu;
+    if (r.step_time_s) j["step_time_s"] = *r.step_time_s;
+    if (r.usd_per_million_output_tokens) j["usd_per_million_output_tokens"] = *r.usd_per_million_output_tokens;
+    if (r.mode == "training")
+        put_memory_verdict(j, r);
+    else
+        put_serving_verdict(j, r);
+    return j;
+}
 
 }  // namespace moesim::report

@@ -166,10 +166,44 @@ WHERE price IS NOT NULL  -- GPT-4o-2024-05-13 has no cached-input price
 ORDER BY ordinal, rank;
 )sql";
 
-constexpr std::array<Migration, 2> kMigrations = {{
+// Version 3: what tells runs apart (issue 18). A run keeps its scenario's name (reports and
+// --name select by it) and gains a label, the name tagged with the overrides that made it
+// (--set, and the rate --find-max-load chose), and those overrides as a JSON array of
+// "/json/pointer=value". Serving results gain the offered rate, the measured, unfinished and
+// rejected request counts, the output tokens their cost is over, and the SLO verdict;
+// training results the memory headroom (the fit check's capacity minus the peak, in
+// peak_memory_GB's unit) and whether the layout is over memory (--allow-memory-overflow).
+// Rows written before keep NULL there ("not recorded"), except what their stored scenario
+// says: the label is the name, and a Poisson run's offered rate is its scenario's.
+constexpr const char* kRunIdentityV3 = R"sql(
+ALTER TABLE runs ADD COLUMN label TEXT NOT NULL DEFAULT '';
+ALTER TABLE runs ADD COLUMN overrides_json TEXT NOT NULL DEFAULT '[]';
+UPDATE runs SET label = name;
+
+ALTER TABLE training_results ADD COLUMN memory_headroom_GB REAL;
+ALTER TABLE training_results ADD COLUMN over_memory INTEGER CHECK (over_memory IN (0, 1));
+
+ALTER TABLE inference_results ADD COLUMN requests_per_s REAL;
+ALTER TABLE inference_results ADD COLUMN requests_measured INTEGER;
+ALTER TABLE inference_results ADD COLUMN requests_unfinished INTEGER;
+ALTER TABLE inference_results ADD COLUMN requests_rejected INTEGER;
+ALTER TABLE inference_results ADD COLUMN output_tokens_decoded INTEGER;
+ALTER TABLE inference_results ADD COLUMN slo_met INTEGER CHECK (slo_met IN (0, 1));
+ALTER TABLE inference_results ADD COLUMN slo_missed TEXT NOT NULL DEFAULT '';  -- "ttft_p99_ms,tpot_p99_ms"
+UPDATE inference_results
+SET requests_per_s = (SELECT json_extract(r.scenario_json, '$.inference.traffic.requests_per_s')
+                      FROM runs AS r
+                      WHERE r.id = inference_results.run_id
+                        AND json_valid(r.scenario_json)
+                        AND json_extract(r.scenario_json, '$.inference.traffic.arrival') = 'poisson');
+)sql";
+
+constexpr std::array<Migration, 3> kMigrations = {{
     {1, "results schema: runs, training/inference results, breakdown, assumptions, calibrations, prices",
      kSchemaV1},
     {2, "seed published API prices (PUBLISHED.md section G)", kSeedPricesV2},
+    {3, "run identity: label, overrides; serving rate, SLO verdict, request counts; training memory headroom",
+     kRunIdentityV3},
 }};
 
 }  // namespace

@@ -9,10 +9,13 @@
 #include <cmath>
 #include <cstring>
 #include <fstream>
+#include <optional>
 #include <string_view>
 #include <system_error>
 #include <type_traits>
 #include <utility>
+
+#include <nlohmann/json.hpp>
 
 #include "moesim/common/error.h"
 #include "moesim/reports/migrations.h"
@@ -47,6 +50,8 @@ void visit_training_columns(Result& r, Visit&& visit) {
     visit("cost_usd", r.cost_usd);
     visit("usd_per_million_tokens", r.usd_per_million_tokens);
     visit("wall_days", r.wall_days);
+    visit("memory_headroom_GB", r.memory_headroom_GB);  // schema 3
+    visit("over_memory", r.over_memory);
 }
 
 template <class Result, class Visit>
@@ -64,6 +69,13 @@ void visit_inference_columns(Result& r, Visit&& visit) {
     visit("usd_per_million_input_tokens_cache_miss", r.usd_per_million_input_tokens_cache_miss);
     visit("usd_per_million_input_tokens_cache_hit", r.usd_per_million_input_tokens_cache_hit);
     visit("usd_per_million_output_tokens", r.usd_per_million_output_tokens);
+    visit("requests_per_s", r.requests_per_s);  // schema 3
+    visit("requests_measured", r.requests_measured);
+    visit("requests_unfinished", r.requests_unfinished);
+    visit("requests_rejected", r.requests_rejected);
+    visit("output_tokens_decoded", r.output_tokens_decoded);
+    visit("slo_met", r.slo_met);
+    visit("slo_missed", r.slo_missed);
 }
 
 // "INSERT INTO table (run_id, a, b) VALUES (?, ?, ?)" from a column visitor.
@@ -89,6 +101,37 @@ std::string select_sql(const char* table, VisitColumns visit_columns) {
     return "SELECT " + columns + " FROM " + table + " WHERE run_id = ?";
 }
 
+template <class T>
+struct is_optional : std::false_type {};
+template <class T>
+struct is_optional<std::optional<T>> : std::true_type {};
+
+// One result field into its column: integers and booleans as INTEGER, text as TEXT, other
+// numbers as REAL (never NaN).
+template <class T>
+void bind_value(Statement& insert, int index, const T& value, const char* table, const char* column) {
+    if constexpr (std::is_same_v<T, std::string>) {
+        insert.bind(index, value);
+    } else if constexpr (std::is_integral_v<T>) {
+        insert.bind(index, static_cast<std::int64_t>(value));
+    } else {
+        MOESIM_CHECK(!std::isnan(value), std::string(table) + "." + column + " is NaN");
+        insert.bind(index, value);
+    }
+}
+
+template <class T>
+T read_value(const Statement& select, int column) {
+    if constexpr (std::is_same_v<T, std::string>)
+        return select.column_text(column);
+    else if constexpr (std::is_same_v<T, bool>)
+        return select.column_int64(column) != 0;
+    else if constexpr (std::is_integral_v<T>)
+        return static_cast<T>(select.column_int64(column));
+    else
+        return select.column_double(column);
+}
+
 template <class Result, class VisitColumns>
 void insert_result_row(Connection& db, const char* table, VisitColumns visit_columns, std::int64_t run_id,
                        const Result& result) {
@@ -98,11 +141,14 @@ void insert_result_row(Connection& db, const char* table, VisitColumns visit_col
     int index = 1;
     visit_columns(result, [&](const char* column, const auto& value) {
         ++index;
-        if constexpr (std::is_integral_v<std::remove_cvref_t<decltype(value)>>) {
-            insert.bind(index, static_cast<std::int64_t>(value));
+        using T = std::remove_cvref_t<decltype(value)>;
+        if constexpr (is_optional<T>::value) {
+            if (value)
+                bind_value(insert, index, *value, table, column);
+            else
+                insert.bind(index, std::nullopt);
         } else {
-            MOESIM_CHECK(!std::isnan(value), std::string(table) + "." + column + " is NaN");
-            insert.bind(index, value);
+            bind_value(insert, index, value, table, column);
         }
     });
     insert.run();
@@ -118,10 +164,15 @@ Result load_result_row(Connection& db, const char* table, VisitColumns visit_col
     int column = 0;
     visit_columns(result, [&](const char*, auto& value) {
         using T = std::remove_cvref_t<decltype(value)>;
-        if constexpr (std::is_integral_v<T>)
-            value = static_cast<T>(select.column_int64(column++));
-        else
-            value = select.column_double(column++);
+        if constexpr (is_optional<T>::value) {
+            if (select.column_is_null(column))
+                value.reset();
+            else
+                value = read_value<typename T::value_type>(select, column);
+        } else {
+            value = read_value<T>(select, column);
+        }
+        ++column;
     });
     return result;
 }
@@ -287,11 +338,12 @@ std::int64_t ResultsDb::insert_run_row(const RunRecord& record, const std::strin
     MOESIM_CHECK(!stored_fidelity.empty(), "run \"" + record.name + "\" has no fidelity");
     Statement insert(db_, R"sql(
         INSERT INTO runs (name, mode, model, gpu, gpus, scenario_json, scenario_sha256, tool_version,
-                          git_revision, calibration_id, seed, sim_wall_s, fidelity)
-        VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?))sql");
+                          git_revision, calibration_id, seed, sim_wall_s, fidelity, label, overrides_json)
+        VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?))sql");
     insert.bind_all(record.name, record.mode, record.model, record.gpu, record.gpus, record.scenario_json,
                     sha256_hex(record.scenario_json), record.tool_version, record.git_revision,
-                    record.calibration_id, record.seed, record.sim_wall_s, stored_fidelity);
+                    record.calibration_id, record.seed, record.sim_wall_s, stored_fidelity,
+                    record.label.empty() ? record.name : record.label, nlohmann::json(record.overrides).dump());
     insert.run();
     return db_.last_insert_rowid();
 }
@@ -353,10 +405,30 @@ std::vector<std::int64_t> ResultsDb::write_many(std::span<const PendingRun> runs
     return ids;
 }
 
+namespace {
+
+std::vector<std::string> parse_overrides(const std::string& text) {
+    const auto doc = nlohmann::json::parse(text, nullptr, /*allow_exceptions=*/false);
+    std::vector<std::string> out;
+    if (doc.is_array())
+        for (const auto& o : doc)
+            if (o.is_string()) out.push_back(o.get<std::string>());
+    return out;
+}
+
+std::optional<bool> optional_bool(const Statement& query, int column) {
+    const auto value = query.column_optional_int64(column);
+    return value ? std::optional<bool>(*value != 0) : std::nullopt;
+}
+
+}  // namespace
+
 std::vector<RunSummary> ResultsDb::list_runs(std::size_t limit, const std::optional<std::string>& name_pattern) {
     Statement query(db_, R"sql(
         SELECT r.id, r.created_utc, r.name, r.mode, r.model, r.gpu, r.gpus, r.fidelity,
-               t.gpu_hours, t.cost_usd, t.mfu, t.step_time_s, i.usd_per_million_output_tokens
+               t.gpu_hours, t.cost_usd, t.mfu, t.step_time_s, i.usd_per_million_output_tokens,
+               r.label, r.overrides_json, t.memory_headroom_GB, t.over_memory, i.requests_per_s,
+               i.requests_measured, i.requests_unfinished, i.requests_rejected, i.slo_met, i.slo_missed
         FROM runs AS r
         LEFT JOIN training_results AS t ON t.run_id = r.id
         LEFT JOIN inference_results AS i ON i.run_id = r.id
@@ -380,6 +452,16 @@ std::vector<RunSummary> ResultsDb::list_runs(std::size_t limit, const std::optio
         run.mfu = query.column_optional_double(10);
         run.step_time_s = query.column_optional_double(11);
         run.usd_per_million_output_tokens = query.column_optional_double(12);
+        run.label = query.column_text(13);
+        run.overrides = parse_overrides(query.column_text(14));
+        run.memory_headroom_GB = query.column_optional_double(15);
+        run.over_memory = optional_bool(query, 16);
+        run.requests_per_s = query.column_optional_double(17);
+        run.requests_measured = query.column_optional_int64(18);
+        run.requests_unfinished = query.column_optional_int64(19);
+        run.requests_rejected = query.column_optional_int64(20);
+        run.slo_met = optional_bool(query, 21);
+        if (!query.column_is_null(22)) run.slo_missed = query.column_text(22);
     }
     return runs;
 }
@@ -409,7 +491,7 @@ std::optional<StoredRun> ResultsDb::load_run(std::int64_t id) {
     Transaction snapshot(db_, Transaction::Kind::Deferred);
     Statement query(db_, R"sql(
         SELECT created_utc, scenario_sha256, name, mode, model, gpu, gpus, seed, sim_wall_s, scenario_json,
-               tool_version, git_revision, calibration_id, fidelity
+               tool_version, git_revision, calibration_id, fidelity, label, overrides_json
         FROM runs WHERE id = ?)sql");
     query.bind(1, id);
     if (!query.step()) return std::nullopt;
@@ -430,6 +512,8 @@ std::optional<StoredRun> ResultsDb::load_run(std::int64_t id) {
     record.git_revision = query.column_text(11);
     record.calibration_id = query.column_optional_int64(12);
     record.fidelity = query.column_text(13);
+    record.label = query.column_text(14);
+    record.overrides = parse_overrides(query.column_text(15));
 
     if (record.mode == "training") {
         auto result = load_result_row<training::TrainingResult>(

@@ -10,6 +10,7 @@
 #include "moesim/common/did_you_mean.h"
 #include "moesim/common/error.h"
 #include "moesim/reports/report_format.h"
+#include "moesim/reports/run_status.h"
 #include "stored_scenario.h"
 
 namespace moesim::report {
@@ -100,8 +101,26 @@ std::string optional_percent(const std::optional<double>& fraction) {
     return fraction ? percent(*fraction) : kMissing;
 }
 std::string optional_exact(const std::optional<double>& value) { return value ? exact(*value) : ""; }
+std::string optional_integer(const std::optional<long long>& value) { return value ? std::to_string(*value) : ""; }
 
-std::string run_label(const StoredRun& run) { return "run " + std::to_string(run.id) + " · " + run.record.name; }
+// The verdict, when it is a mark (serving_rank 2): "SLO missed (TTFT p99); overloaded: 89.0% unfinished".
+std::optional<std::string> mark_of(const StoredRun& run) {
+    const ServingVerdict verdict = serving_verdict(serving_result(run));
+    return serving_rank(verdict) == 2 ? std::optional<std::string>(describe(verdict)) : std::nullopt;
+}
+
+// "v3 [requests_per_s=40]", and " (SLO missed …)" after a marked run's label.
+std::string marked_label(const StoredRun& run) {
+    const auto mark = mark_of(run);
+    return detail::label_of(run) + (mark ? " (" + *mark + ")" : "");
+}
+
+std::string run_label(const StoredRun& run) { return "run " + std::to_string(run.id) + " · " + marked_label(run); }
+
+template <class T>
+std::string optional_count(const std::optional<T>& value) {
+    return value ? grouped(static_cast<double>(*value), 0) : kMissing;
+}
 
 Table runs_table(const std::vector<StoredRun>& runs) {
     Table table;
@@ -119,12 +138,17 @@ Table runs_table(const std::vector<StoredRun>& runs) {
                      {"prefill input tok/s per node", Align::Right},
                      {"decode output tok/s per node", Align::Right},
                      {"TTFT p99 ms", Align::Right},
-                     {"TPOT p99 ms", Align::Right}};
+                     {"TPOT p99 ms", Align::Right},
+                     {"requests/s", Align::Right},
+                     {"measured", Align::Right},
+                     {"unfinished", Align::Right},
+                     {"rejected", Align::Right},
+                     {"verdict"}};
     for (const StoredRun& run : runs) {
         const auto& r = serving_result(run);
         const StoredScenario scenario(run.record.scenario_json);
         const auto gpu_hour_usd = scenario.number("/cluster/gpu_hour_usd");
-        table.rows.push_back({std::to_string(run.id), run.record.name, run.record.model,
+        table.rows.push_back({std::to_string(run.id), detail::label_of(run), run.record.model,
                               std::to_string(run.record.gpus) + " x " + run.record.gpu,
                               scenario.serving_layout().value_or(kMissing),
                               gpu_hour_usd ? usd(*gpu_hour_usd, 2) : kMissing, run.record.fidelity,
@@ -133,11 +157,19 @@ Table runs_table(const std::vector<StoredRun>& runs) {
                               usd(r.usd_per_million_output_tokens, 4),
                               grouped(r.prefill_input_tokens_per_s_per_node, 0),
                               grouped(r.decode_output_tokens_per_s_per_node, 0), grouped(r.ttft_ms.p99, 1),
-                              grouped(r.tpot_ms.p99, 1)});
+                              grouped(r.tpot_ms.p99, 1),
+                              r.requests_per_s ? grouped(*r.requests_per_s, 2) : kMissing,
+                              optional_count(r.requests_measured), optional_count(r.requests_unfinished),
+                              optional_count(r.requests_rejected), describe(serving_verdict(r))});
     }
     table.notes.push_back(
         "Costs are the runs' own dollars per 1M tokens as moesim run recorded them: GPU time at the scenario's $ per "
-        "GPU-hour, nothing else a provider pays.");
+        "GPU-hour, nothing else a provider pays. $ per 1M output = the decode GPUs' time over the measurement "
+        "window / the output tokens decoded in that window, of any request, finished or not; input likewise over the "
+        "prompt tokens prefilled in it. A deployment past its capacity decodes flat out while its queue grows, so its "
+        "$ per token reads lower than one that serves its traffic: runs that missed their SLO, left measured requests "
+        "unfinished or rejected some are marked in the verdict column and listed after those that did not, here and "
+        "in every table and chart below.");
     return table;
 }
 
@@ -188,8 +220,13 @@ std::vector<PriceComparison> compare_with_prices(const std::vector<StoredRun>& r
     return out;
 }
 
-Document serving_compare_document(const std::vector<StoredRun>& runs, const std::vector<PriceEntry>& prices,
+Document serving_compare_document(const std::vector<StoredRun>& selected, const std::vector<PriceEntry>& prices,
                                   const CompareOptions& options, const std::string& db_path) {
+    // Runs that met their SLO with nothing unfinished or rejected first, marked ones last.
+    std::vector<StoredRun> runs = selected;
+    std::stable_sort(runs.begin(), runs.end(), [](const StoredRun& a, const StoredRun& b) {
+        return serving_rank(serving_verdict(serving_result(a))) < serving_rank(serving_verdict(serving_result(b)));
+    });
     const std::vector<PriceComparison> comparisons = compare_with_prices(runs, prices, options);
     std::map<std::int64_t, const StoredRun*> by_id;
     for (const StoredRun& run : runs) by_id[run.id] = &run;
@@ -209,12 +246,14 @@ Document serving_compare_document(const std::vector<StoredRun>& runs, const std:
     doc.csv.header = {"run_id", "name", "model", "gpu", "gpus", "gpu_hour_usd", "deployment", "fidelity", "item",
                       "simulated_usd_per_million_tokens", "product", "price_model", "conditions",
                       "price_usd_per_million_tokens", "gross_margin", "markup", "source", "tag", "as_of",
-                      "valid_from", "valid_until"};
+                      "valid_from", "valid_until", "label", "overrides", "requests_per_s", "requests_measured",
+                      "requests_unfinished", "requests_rejected", "output_tokens_decoded", "slo_met", "slo_missed"};
     std::set<std::int64_t> unpriced;
     for (const PriceComparison& c : comparisons) {
         const StoredRun& run = *by_id.at(c.run_id);
+        const inference::InferenceResult& r = serving_result(run);
         const StoredScenario scenario(run.record.scenario_json);
-        table.rows.push_back({std::to_string(c.run_id), run.record.name, item_label(c.item),
+        table.rows.push_back({std::to_string(c.run_id), marked_label(run), item_label(c.item),
                               usd(c.cost_usd_per_million_tokens, 4), c.price ? offers.label(*c.price) : kMissing,
                               c.price ? usd(c.price->usd_per_million_tokens, 4) : kMissing,
                               optional_percent(c.gross_margin), optional_percent(c.markup)});
@@ -228,7 +267,11 @@ Document serving_compare_document(const std::vector<StoredRun>& runs, const std:
                                 exact(c.cost_usd_per_million_tokens), p.product, p.model, p.conditions,
                                 c.price ? exact(p.usd_per_million_tokens) : "", optional_exact(c.gross_margin),
                                 optional_exact(c.markup), p.source, p.tag, p.as_of, p.valid_from.value_or(""),
-                                p.valid_until.value_or("")});
+                                p.valid_until.value_or(""), detail::label_of(run), detail::overrides_cell(run),
+                                optional_exact(r.requests_per_s), optional_integer(r.requests_measured),
+                                optional_integer(r.requests_unfinished), optional_integer(r.requests_rejected),
+                                optional_integer(r.output_tokens_decoded),
+                                r.slo_met ? (*r.slo_met ? "1" : "0") : "", r.slo_missed});
     }
     table.notes.push_back(
         "gross margin = (price − simulated cost) / price: the share of the price left once the simulated cost is "

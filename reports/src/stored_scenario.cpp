@@ -62,4 +62,10 @@ std::optional<std::string> StoredScenario::serving_layout() const {
     return deployment + "; " + pool("prefill") + "; " + pool("decode");
 }
 
+std::string overrides_cell(const StoredRun& run) {
+    std::string out;
+    for (const std::string& o : run.record.overrides) out += (out.empty() ? "" : " ") + o;
+    return out;
+}
+
 }  // namespace moesim::report::detail

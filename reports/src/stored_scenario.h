@@ -32,6 +32,13 @@ private:
 // "Results database PATH, KIND runs 1, 4, 5." — what a report's preamble says it shows.
 std::string runs_preamble(const std::string& db_path, const std::string& kind, const std::vector<StoredRun>& runs);
 
+// The run's label (run_label.h): its name tagged with its overrides; the name for a row
+// written without one.
+inline std::string label_of(const StoredRun& run) { return run.record.label.empty() ? run.record.name : run.record.label; }
+
+// The stored overrides as one CSV cell: "/parallelism/pp=8 /parallelism/dp=256".
+std::string overrides_cell(const StoredRun& run);
+
 // "–" for a missing value, the formatted value otherwise.
 inline constexpr const char* kMissing = "–";
 

@@ -1,7 +1,10 @@
 #include "moesim/reports/training_report.h"
 
+#include <algorithm>
+
 #include "moesim/common/error.h"
 #include "moesim/reports/report_format.h"
+#include "moesim/reports/run_status.h"
 #include "stored_scenario.h"
 
 namespace moesim::report {
@@ -41,6 +44,12 @@ Row row_of(const StoredRun& run) {
     return row;
 }
 
+// "run 3 · v3 [pp=8]", and " (OVER MEMORY)" for a layout that does not fit.
+std::string bar_label(const Row& row) {
+    const bool over = memory_rank(memory_verdict(*row.result)) == 2;
+    return "run " + std::to_string(row.run->id) + " · " + detail::label_of(*row.run) + (over ? " (OVER MEMORY)" : "");
+}
+
 template <class Value, class Text>
 BarChart chart_of(const std::vector<Row>& rows, std::string title, std::string unit, Value value, Text text) {
     BarChart chart;
@@ -50,7 +59,7 @@ BarChart chart_of(const std::vector<Row>& rows, std::string title, std::string u
     BarGroup group;
     for (const Row& row : rows)
         if (const std::optional<double> v = value(row))
-            group.bars.push_back({"run " + std::to_string(row.run->id) + " · " + row.run->record.name, *v, text(*v), 0});
+            group.bars.push_back({bar_label(row), *v, text(*v), 0});
     chart.groups.push_back(std::move(group));
     return chart;
 }
@@ -60,6 +69,11 @@ BarChart chart_of(const std::vector<Row>& rows, std::string title, std::string u
 Document training_document(const std::vector<StoredRun>& runs, const std::string& db_path) {
     std::vector<Row> rows;
     for (const StoredRun& run : runs) rows.push_back(row_of(run));
+    // Layouts that fit first, then those with no record of it, then those over memory: a
+    // layout that cannot run never heads the table as the cheapest.
+    std::stable_sort(rows.begin(), rows.end(), [](const Row& a, const Row& b) {
+        return memory_rank(memory_verdict(*a.result)) < memory_rank(memory_verdict(*b.result));
+    });
 
     Document doc;
     doc.title = "Training runs side by side";
@@ -82,26 +96,32 @@ Document training_document(const std::vector<StoredRun>& runs, const std::string
                      {"cost", Align::Right},
                      {"$ per 1M tokens", Align::Right},
                      {"wall days", Align::Right},
-                     {"$ per GPU-hour", Align::Right}};
+                     {"$ per GPU-hour", Align::Right},
+                     {"peak memory GB", Align::Right},
+                     {"memory headroom GB", Align::Right},
+                     {"memory"}};
     doc.csv.header = {"run_id", "name", "model", "gpu", "gpus", "tp", "pp", "dp", "ep", "schedule", "zero_stage",
                       "precision", "fidelity", "step_time_s", "mfu", "tokens_per_s_per_gpu",
                       "gpu_hours_per_trillion_tokens", "total_tokens", "gpu_hours", "cost_usd",
-                      "usd_per_million_tokens", "wall_days", "gpu_hour_usd"};
+                      "usd_per_million_tokens", "wall_days", "gpu_hour_usd", "label", "overrides",
+                      "peak_memory_GB", "memory_headroom_GB", "over_memory"};
     auto optional_exact = [](const std::optional<double>& v) { return v ? exact(*v) : std::string(); };
     for (const Row& row : rows) {
         const StoredRun& run = *row.run;
         const training::TrainingResult& r = *row.result;
         const StoredScenario scenario(run.record.scenario_json);
         const std::string precision = scenario.text("/training/precision").value_or(kMissing);
+        const MemoryVerdict memory = memory_verdict(r);
         table.rows.push_back(
-            {std::to_string(run.id), run.record.name, run.record.model,
+            {std::to_string(run.id), detail::label_of(run), run.record.model,
              std::to_string(run.record.gpus) + " x " + run.record.gpu, scenario.training_layout().value_or(kMissing),
              precision, run.record.fidelity, grouped(r.step_time_s, 2), percent(r.mfu),
              grouped(r.tokens_per_s_per_gpu, 0),
              row.gpu_hours_per_trillion_tokens ? grouped(*row.gpu_hours_per_trillion_tokens, 0) : kMissing,
              row.total_tokens ? tokens(*row.total_tokens) : kMissing, grouped(r.gpu_hours, 0), usd(r.cost_usd, 0),
              usd(r.usd_per_million_tokens, 4), grouped(r.wall_days, 1),
-             row.gpu_hour_usd ? usd(*row.gpu_hour_usd, 2) : kMissing});
+             row.gpu_hour_usd ? usd(*row.gpu_hour_usd, 2) : kMissing, grouped(r.peak_memory_GB, 1),
+             memory.headroom_GB ? grouped(*memory.headroom_GB, 1) : kMissing, describe(memory)});
         doc.csv.rows.push_back(
             {std::to_string(run.id), run.record.name, run.record.model, run.record.gpu, std::to_string(run.record.gpus),
              optional_exact(scenario.number("/parallelism/tp")), optional_exact(scenario.number("/parallelism/pp")),
@@ -111,13 +131,20 @@ Document training_document(const std::vector<StoredRun>& runs, const std::string
              scenario.text("/training/precision").value_or(""), run.record.fidelity, exact(r.step_time_s),
              exact(r.mfu), exact(r.tokens_per_s_per_gpu), optional_exact(row.gpu_hours_per_trillion_tokens),
              optional_exact(row.total_tokens), exact(r.gpu_hours), exact(r.cost_usd), exact(r.usd_per_million_tokens),
-             exact(r.wall_days), optional_exact(row.gpu_hour_usd)});
+             exact(r.wall_days), optional_exact(row.gpu_hour_usd), detail::label_of(run), detail::overrides_cell(run),
+             exact(r.peak_memory_GB), optional_exact(memory.headroom_GB),
+             memory.over_memory ? (*memory.over_memory ? "1" : "0") : ""});
     }
     table.notes.push_back(
         "GPU-hours per 1T tokens = GPU-hours / total tokens × 10^12. GPU-hours, cost and wall days are for the "
         "scenario's training.total_tokens on its whole cluster, at its $ per GPU-hour. MFU counts model FLOPs "
         "against the GPU's dense BF16 peak whatever the precision (DESIGN.md §6). “–”: the stored scenario does not "
         "say.");
+    table.notes.push_back(
+        "memory headroom = the GPU memory the fit check allows minus the layout's peak per GPU, in GB (10^9 bytes). "
+        "A layout simulated with --allow-memory-overflow whose peak exceeds it is marked OVER MEMORY and listed "
+        "last: it could not run as laid out, whatever its cost. “memory not recorded”: a run written before moesim "
+        "stored it.");
     doc.tables.push_back(std::move(table));
 
     doc.charts.push_back(chart_of(

@@ -22,7 +22,9 @@ const std::set<std::string> kTrainingKeys = {
     "bubble_fraction", "exposed_comm_s", "peak_memory_GB", "gpu_hours", "cost_usd", "usd_per_million_tokens",
     "wall_days", "breakdown",
     // beside them
-    "fidelity", "assumptions", "fp8_utilization"};
+    "fidelity", "assumptions", "fp8_utilization",
+    // schema 3 (issue 18): what tells runs apart
+    "label", "overrides", "memory_headroom_GB", "over_memory"};
 
 std::set<std::string> keys_of(const json& j) {
     std::set<std::string> keys;

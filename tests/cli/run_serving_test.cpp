@@ -24,7 +24,10 @@ const std::set<std::string> kInferenceKeys = {
     "requests_completed", "kv_cache_utilization", "usd_per_million_input_tokens_cache_miss",
     "usd_per_million_input_tokens_cache_hit", "usd_per_million_output_tokens",
     // beside them
-    "fidelity", "assumptions"};
+    "fidelity", "assumptions",
+    // schema 3 (issue 18): what tells runs apart
+    "label", "overrides", "requests_per_s", "requests_measured", "requests_unfinished", "requests_rejected",
+    "output_tokens_decoded", "slo_met", "slo_missed"};
 
 std::set<std::string> keys_of(const json& j) {
     std::set<std::string> keys;

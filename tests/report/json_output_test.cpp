@@ -22,7 +22,7 @@ std::set<std::string> keys(const json& object) {
 
 // DESIGN.md §6, plus fidelity and assumptions on every run and fp8_utilization beside mfu.
 const std::set<std::string> kEveryRun = {"run_id", "name", "mode", "model", "gpu", "gpus", "seed", "sim_wall_s",
-                                         "fidelity", "assumptions"};
+                                         "fidelity", "assumptions", "label", "overrides"};
 
 std::set<std::string> with_every_run(std::set<std::string> keys) {
     keys.insert(kEveryRun.begin(), kEveryRun.end());
@@ -37,7 +37,8 @@ TEST_CASE("training JSON has exactly the DESIGN §6 keys", "[report]") {
     CHECK(keys(out) == with_every_run({"step_time_s", "tokens_per_step", "tokens_per_s", "tokens_per_s_per_gpu",
                                        "model_flops_per_token", "mfu", "fp8_utilization", "bubble_fraction",
                                        "exposed_comm_s", "peak_memory_GB", "gpu_hours", "cost_usd",
-                                       "usd_per_million_tokens", "wall_days", "breakdown"}));
+                                       "usd_per_million_tokens", "wall_days", "breakdown",
+                                       "memory_headroom_GB", "over_memory"}));
     CHECK(keys(out["exposed_comm_s"]) == std::set<std::string>{"ep", "pp", "dp", "tp"});
     CHECK(out["exposed_comm_s"]["tp"] == 0.044);
     REQUIRE(out["breakdown"].is_array());
@@ -58,7 +59,9 @@ TEST_CASE("inference JSON has exactly the DESIGN §6 keys", "[report]") {
     CHECK(keys(out) == with_every_run({"prefill_input_tokens_per_s_per_node", "decode_output_tokens_per_s_per_node",
                                        "ttft_ms", "tpot_ms", "requests_completed", "kv_cache_utilization",
                                        "usd_per_million_input_tokens_cache_miss",
-                                       "usd_per_million_input_tokens_cache_hit", "usd_per_million_output_tokens"}));
+                                       "usd_per_million_input_tokens_cache_hit", "usd_per_million_output_tokens",
+                                       "requests_per_s", "requests_measured", "requests_unfinished",
+                                       "requests_rejected", "output_tokens_decoded", "slo_met", "slo_missed"}));
     for (const char* percentiles : {"ttft_ms", "tpot_ms"})
         CHECK(keys(out[percentiles]) == std::set<std::string>{"p50", "p90", "p99"});
     CHECK(out["ttft_ms"]["p99"] == 1930.125);

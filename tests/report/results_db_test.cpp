@@ -63,6 +63,8 @@ void check_same(const training::TrainingResult& a, const training::TrainingResul
     CHECK(a.cost_usd == b.cost_usd);
     CHECK(a.usd_per_million_tokens == b.usd_per_million_tokens);
     CHECK(a.wall_days == b.wall_days);
+    CHECK(a.memory_headroom_GB == b.memory_headroom_GB);
+    CHECK(a.over_memory == b.over_memory);
     REQUIRE(a.breakdown.size() == b.breakdown.size());
     for (std::size_t i = 0; i < a.breakdown.size(); ++i) {
         CHECK(a.breakdown[i].phase == b.breakdown[i].phase);
@@ -87,6 +89,13 @@ void check_same(const inference::InferenceResult& a, const inference::InferenceR
     CHECK(a.usd_per_million_input_tokens_cache_miss == b.usd_per_million_input_tokens_cache_miss);
     CHECK(a.usd_per_million_input_tokens_cache_hit == b.usd_per_million_input_tokens_cache_hit);
     CHECK(a.usd_per_million_output_tokens == b.usd_per_million_output_tokens);
+    CHECK(a.requests_per_s == b.requests_per_s);
+    CHECK(a.requests_measured == b.requests_measured);
+    CHECK(a.requests_unfinished == b.requests_unfinished);
+    CHECK(a.requests_rejected == b.requests_rejected);
+    CHECK(a.output_tokens_decoded == b.output_tokens_decoded);
+    CHECK(a.slo_met == b.slo_met);
+    CHECK(a.slo_missed == b.slo_missed);
     CHECK(a.assumptions == b.assumptions);
 }
 
@@ -102,6 +111,8 @@ void check_same(const RunRecord& a, const RunRecord& b) {
     CHECK(a.tool_version == b.tool_version);
     CHECK(a.git_revision == b.git_revision);
     CHECK(a.calibration_id == b.calibration_id);
+    CHECK(a.overrides == b.overrides);
+    CHECK((a.label.empty() ? a.name : a.label) == (b.label.empty() ? b.name : b.label));
 }
 
 // Loads run `id` back and checks it against what was recorded, and that its result row in
@@ -180,7 +191,7 @@ TEST_CASE("a training run round-trips, every column", "[report]") {
     const training::TrainingResult result = test::sample_training();
     const std::int64_t id = db.record_training_run(record, result);
 
-    const StoredRun stored = check_round_trip(db, id, record, result, "training_results", 18);
+    const StoredRun stored = check_round_trip(db, id, record, result, "training_results", 20);
     CHECK(stored.record.fidelity == "analytic");
     CHECK(stored.scenario_sha256 == sha256_hex(record.scenario_json));
     CHECK(std::regex_match(stored.created_utc, std::regex(R"(\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d\.\d{3}Z)")));
@@ -198,7 +209,7 @@ TEST_CASE("an inference run round-trips, every column", "[report]") {
     const inference::InferenceResult result = test::sample_inference();
     const std::int64_t id = db.record_inference_run(record, result);
 
-    check_round_trip(db, id, record, result, "inference_results", 14);
+    check_round_trip(db, id, record, result, "inference_results", 21);
     CHECK(scalar(db.connection(), "SELECT count(*) FROM runs WHERE calibration_id IS NOT NULL") == 1);
     CHECK(scalar(db.connection(), "SELECT count(*) FROM breakdown") == 0);
 }

@@ -92,6 +92,8 @@ inline training::TrainingResult sample_training() {
     r.cost_usd = 5328000;
     r.usd_per_million_tokens = 0.36;
     r.wall_days = 54.2;
+    r.memory_headroom_GB = 18.5;
+    r.over_memory = false;
     r.breakdown = {{"forward", "attention", 0.2}, {"backward", "ep_all_to_all", 0.05}, {"idle", "bubble", 0.1}};
     r.assumptions = {"uniform expert load", "no stragglers"};
     return r;
@@ -109,6 +111,13 @@ inline inference::InferenceResult sample_inference() {
     r.usd_per_million_input_tokens_cache_miss = 0.21;
     r.usd_per_million_input_tokens_cache_hit = 0.017;
     r.usd_per_million_output_tokens = 0.87;
+    r.requests_per_s = 1800;
+    r.requests_measured = 120000;
+    r.requests_unfinished = 0;
+    r.requests_rejected = 0;
+    r.output_tokens_decoded = 41000000;
+    r.slo_met = true;
+    r.slo_missed = "";
     r.assumptions = {"poisson arrivals"};
     return r;
 }

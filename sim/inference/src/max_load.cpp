@@ -6,6 +6,7 @@
 #include <sstream>
 
 #include "moesim/common/error.h"
+#include "moesim/inference/slo.h"
 #include "serving_tally.h"
 
 namespace moesim::inference {
@@ -80,9 +81,7 @@ void check_feasible(const workload::Scenario& s, const IterationCosts& costs, co
 }  // namespace
 
 bool meets_slo(const workload::Scenario& s, const ServingRun& run) {
-    const workload::Slo& slo = s.inference.slo;
-    return run.result.requests_completed > 0 && run.result.ttft_ms.p99 <= slo.ttft_p99_ms &&
-           run.result.tpot_ms.p99 <= slo.tpot_p99_ms;
+    return missed_slo_targets(s.inference.slo, run.result).empty();
 }
 
 MaxLoad find_max_load(const workload::Scenario& s, const IterationCosts& costs, const MaxLoadOptions& options) {

@@ -6,6 +6,7 @@
 #include <sstream>
 
 #include "moesim/common/units.h"
+#include "moesim/inference/slo.h"
 #include "serving_tally.h"
 
 namespace moesim::inference::detail {
@@ -140,6 +141,12 @@ void summarize(const workload::Scenario& s, const Deployment& d, Tally& t, Servi
     r.usd_per_million_input_tokens_cache_miss = per_million(prefill_usd * (1 - hit_share), st.input_tokens_computed);
     r.usd_per_million_input_tokens_cache_hit = per_million(prefill_usd * hit_share, st.input_tokens_cached);
     r.usd_per_million_output_tokens = per_million(decode_usd, st.output_tokens_decoded);
+    r.requests_per_s = st.requests_per_s;
+    r.requests_measured = st.requests_measured;
+    r.requests_unfinished = st.requests_unfinished;
+    r.requests_rejected = st.requests_rejected;
+    r.output_tokens_decoded = st.output_tokens_decoded;
+    record_slo(s.inference.slo, r);
     add_assumptions(s, d, run, r.assumptions);
 }
 

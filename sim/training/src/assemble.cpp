@@ -23,6 +23,8 @@ void fill_throughput_and_cost(TrainingResult& r, const TrainingSetup& st) {
                             ? achieved_flops_per_gpu / units::TFLOPS_to_FLOPS(st.gpu.fp8_dense_TFLOPS)
                             : 0.0;
     r.peak_memory_GB = st.memory.needed_bytes / units::kGB;
+    r.memory_headroom_GB = (st.memory.available_bytes - st.memory.needed_bytes) / units::kGB;
+    r.over_memory = !st.memory.fits;
     const double run_s = s.training.total_tokens / r.tokens_per_s;
     r.gpu_hours = run_s * s.cluster.gpus() / units::kSecondsPerHour;
     r.cost_usd = r.gpu_hours * s.cluster.gpu_hour_usd;

@@ -7,6 +7,7 @@
 
 #include <nlohmann/json_fwd.hpp>
 
+#include "moesim/reports/results_db.h"
 #include "moesim/reports/run_record.h"
 
 namespace moesim::report {
@@ -15,5 +16,9 @@ nlohmann::json run_to_json(std::int64_t run_id, const RunRecord& record, const t
 nlohmann::json run_to_json(std::int64_t run_id, const RunRecord& record, const inference::InferenceResult& result);
 nlohmann::json run_to_json(std::int64_t run_id, const RunRecord& record, const RunResult& result);
 nlohmann::json run_to_json(const StoredRun& run);
+
+// One run of `moesim runs --json`: its identity and headline; a value a run from before
+// schema 3 lacks is null.
+nlohmann::json run_summary_to_json(const RunSummary& run);
 
 }  // namespace moesim::report

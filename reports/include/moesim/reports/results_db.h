@@ -34,6 +34,15 @@ struct RunSummary {
     std::optional<double> gpu_hours, cost_usd, mfu, step_time_s;
     // Headline of a serving run.
     std::optional<double> usd_per_million_output_tokens;
+    // What sets the run apart (schema 3; nullopt for runs recorded before it).
+    std::string label;                    // the name, tagged with its overrides (run_label.h)
+    std::vector<std::string> overrides;   // "/json/pointer=value"
+    std::optional<double> memory_headroom_GB;
+    std::optional<bool> over_memory;
+    std::optional<double> requests_per_s;
+    std::optional<std::int64_t> requests_measured, requests_unfinished, requests_rejected;
+    std::optional<bool> slo_met;
+    std::string slo_missed;
 };
 
 // A row of `prices` (seeded from PUBLISHED.md §G).

@@ -4,6 +4,7 @@
 #include <optional>
 #include <string>
 #include <variant>
+#include <vector>
 
 #include "moesim/inference/result.h"
 #include "moesim/training/result.h"
@@ -23,6 +24,12 @@ struct RunRecord {
     std::string git_revision;
     std::optional<std::int64_t> calibration_id;  // a row of `calibrations`, if any
     std::string fidelity;       // "analytic" | "event"; empty = the result's own
+    // What sets this run apart from another of the same scenario (schema 3): the overrides
+    // applied to the scenario file, as "/json/pointer=value" (--set, and the rate
+    // --find-max-load chose), and the name tagged with them (run_label.h). An empty label is
+    // stored as the name.
+    std::vector<std::string> overrides;
+    std::string label;
 };
 
 using RunResult = std::variant<training::TrainingResult, inference::InferenceResult>;

@@ -1,5 +1,6 @@
 #pragma once
 // The typed result of one serving simulation (DESIGN.md §4, §6).
+#include <optional>
 #include <string>
 #include <vector>
 
@@ -21,6 +22,18 @@ struct InferenceResult {
     double usd_per_million_input_tokens_cache_hit = 0;
     double usd_per_million_output_tokens = 0;
     std::vector<std::string> assumptions;
+
+    // What tells a run apart from another of the same deployment (serving_sim.h's
+    // measurement). nullopt only in a run read back from a database written before these were
+    // stored (schema 3).
+    std::optional<double> requests_per_s;              // offered (Poisson) or measured (trace)
+    std::optional<long long> requests_measured;        // arrived inside the window
+    std::optional<long long> requests_unfinished;      // measured, still in the system at the stop
+    std::optional<long long> requests_rejected;        // measured, too long for any group's KV cache
+    std::optional<long long> output_tokens_decoded;    // in the window, of any request: the
+                                                       // denominator of usd_per_million_output_tokens
+    std::optional<bool> slo_met;                       // slo.h: every target met, a request completed
+    std::string slo_missed;                            // slo.h's targets missed, comma-separated; "" if met
 };
 
 }  // namespace moesim::inference

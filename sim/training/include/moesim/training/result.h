@@ -1,6 +1,7 @@
 #pragma once
 // The typed result of one training simulation (DESIGN.md §4, §6). Field names match the
 // SQLite columns and the `--json` keys.
+#include <optional>
 #include <string>
 #include <vector>
 
@@ -32,6 +33,12 @@ struct TrainingResult {
     double bubble_fraction = 0;
     ExposedComm exposed_comm;
     double peak_memory_GB = 0;
+    // The GPU memory the fit check allows (workload::MemoryEstimate::available_bytes) minus the
+    // peak, in peak_memory_GB's unit: negative for a layout simulated with
+    // --allow-memory-overflow that does not fit, and then over_memory is true. nullopt only in
+    // a run read back from a database written before these were stored (schema 3).
+    std::optional<double> memory_headroom_GB;
+    std::optional<bool> over_memory;
     double gpu_hours = 0;              // for training.total_tokens
     double cost_usd = 0;
     double usd_per_million_tokens = 0;
