@@ -22,6 +22,7 @@
 #include "moesim/training/simulate.h"
 #include "moesim/workload/scenario.h"
 #include "options.h"
+#include "run_pipeline.h"
 #include "serving_summary.h"
 #include "summary.h"
 #include "trace.h"
@@ -29,70 +30,6 @@
 namespace moesim::cli {
 
 namespace {
-
-struct Prepared {
-    workload::Scenario scenario;
-    std::unique_ptr<training::TrainingSetup> training;  // a training scenario, or
-    std::unique_ptr<inference::ServingSetup> serving;   // a serving one, with its operator model
-    std::unique_ptr<inference::OperatorCosts> costs;
-    const hw::CalibrationProfile& profile() const { return training ? training->profile : serving->profile; }
-};
-
-Prepared prepare(const std::string& file, const std::vector<std::string>& sets, bool allow_memory_overflow) {
-    Prepared p;
-    p.scenario = workload::load_scenario(file, sets);
-    if (p.scenario.mode == workload::Mode::Inference) {
-        p.serving = inference::prepare_serving(p.scenario);
-        p.costs = inference::make_operator_costs(*p.serving);
-        const workload::Traffic& t = p.scenario.inference.traffic;
-        if (t.arrival == workload::Arrival::Trace)  // a bad trace is refused before anything runs
-            inference::read_request_trace(t.trace_file, p.scenario.source_file, p.scenario.source_dir);
-        return p;
-    }
-    p.training = training::prepare_training(p.scenario, allow_memory_overflow);
-    return p;
-}
-
-// A serving run as simulated: the run, and the search that chose its rate if there was one.
-struct ServingOutcome {
-    std::optional<inference::ServingRun> run;
-    std::optional<inference::MaxLoad> max_load;
-    const inference::ServingRun& result() const { return max_load ? max_load->run : *run; }
-};
-
-// Simulates a serving scenario (at the highest rate meeting its SLO with --find-max-load) and
-// adds what the CLI knows to its assumptions. `recorded` becomes the scenario as run.
-ServingOutcome simulate_serving(const Prepared& p, bool find_max_load, workload::Scenario& recorded) {
-    ServingOutcome out;
-    if (find_max_load) {
-        out.max_load = inference::find_max_load(p.scenario, *p.costs);
-        recorded.inference.traffic.requests_per_s = out.max_load->requests_per_s;
-    } else {
-        out.run = inference::simulate_serving(p.scenario, *p.costs);
-    }
-    auto& assumptions = (out.max_load ? out.max_load->run : *out.run).result.assumptions;
-    if (out.max_load)
-        assumptions.insert(assumptions.begin(),
-                           "--find-max-load: traffic.requests_per_s set to " + std::to_string(out.max_load->requests_per_s) +
-                               ", the highest of " + std::to_string(out.max_load->probes.size()) +
-                               " rates simulated (doubling or halving from the scenario's, then bisecting to 2%) at "
-                               "which p99 TTFT and TPOT meet the slo");
-    assumptions.push_back("iteration times from the operator model (operator_costs.h) with calibration profile '" +
-                          p.serving->profile.name() + "'");
-    assumptions.push_back("memory per prefill GPU: " + inference::describe_memory(p.serving->prefill));
-    assumptions.push_back("memory per decode GPU: " + inference::describe_memory(p.serving->decode));
-    return out;
-}
-
-// The profile a run used, stored once (the store de-duplicates identical documents).
-std::int64_t record_profile(report::ResultsDb& db, const hw::CalibrationProfile& profile) {
-    report::CalibrationRecord c;
-    c.name = profile.name();
-    c.gpu = profile.gpu();
-    c.profile_json = profile.document();
-    c.provenance = profile.kind() + ": " + profile.source() + (profile.created().empty() ? "" : " (" + profile.created() + ")");
-    return db.record_calibration(c);
-}
 
 // --trace-ranks: pipeline ranks (event) or GPUs (full), by default one pipeline replica.
 std::vector<int> trace_ranks_of(const std::string& list, const workload::Scenario& s, training::Fidelity fid) {
@@ -190,7 +127,7 @@ int cmd_run(const Args& args) {
     // Every scenario is checked — parsed, resolved against its model and GPU, fitted in
     // memory — before anything is simulated or written.
     std::vector<Prepared> prepared;
-    for (const auto& f : files) prepared.push_back(prepare(f, sets, vm.count("allow-memory-overflow") > 0));
+    for (const auto& f : files) prepared.push_back(prepare_scenario(f, sets, vm.count("allow-memory-overflow") > 0));
 
     const bool find_max_load = vm.count("find-max-load") > 0;
     for (const auto& p : prepared) {
@@ -209,39 +146,8 @@ int cmd_run(const Args& args) {
     std::vector<report::PendingRun> runs;
     std::vector<ServingOutcome> serving(prepared.size());
     std::vector<training::TimelineEntry> traced;
-    for (std::size_t i = 0; i < prepared.size(); ++i) {
-        const Prepared& p = prepared[i];
-        workload::Scenario recorded = p.scenario;
-        const auto start = std::chrono::steady_clock::now();
-        report::RunResult result;
-        if (p.serving) {
-            serving[i] = simulate_serving(p, find_max_load, recorded);
-            result = serving[i].result().result;
-        } else {
-            training::StepOptions options;
-            options.trace_ranks = traced_ranks;
-            training::TrainingRun run = training::simulate_training(*p.training, fid, options);
-            result = std::move(run.result);
-            traced = std::move(run.timeline);
-        }
-        const double wall_s = std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
-        report::RunRecord rec;
-        rec.name = p.scenario.name;
-        rec.mode = workload::to_string(p.scenario.mode);
-        rec.model = p.scenario.model;
-        rec.gpu = p.scenario.cluster.gpu;
-        rec.gpus = p.scenario.cluster.gpus();
-        rec.seed = static_cast<std::int64_t>(p.scenario.seed);
-        rec.sim_wall_s = wall_s;
-        rec.scenario_json = workload::to_json(recorded).dump();
-        rec.tool_version = MOESIM_VERSION;
-        rec.git_revision = MOESIM_GIT_REVISION;
-        rec.fidelity = std::visit([](const auto& r) { return r.fidelity; }, result);
-        rec.overrides = sets;
-        if (serving[i].max_load) rec.overrides.push_back(report::max_load_override(serving[i].max_load->requests_per_s));
-        rec.label = report::run_label(rec.name, rec.overrides);
-        runs.push_back({std::move(rec), std::move(result)});
-    }
+    for (std::size_t i = 0; i < prepared.size(); ++i)
+        runs.push_back(simulate_run(prepared[i], fid, sets, find_max_load, traced_ranks, serving[i], traced));
     report::ResultsDb db(db_path);
     for (std::size_t i = 0; i < runs.size(); ++i) runs[i].record.calibration_id = record_profile(db, prepared[i].profile());
     const std::vector<std::int64_t> ids = db.write_many(runs);

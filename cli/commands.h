@@ -22,5 +22,6 @@ int cmd_validate(const Args&);
 int cmd_report(const Args&);
 int cmd_calibrate(const Args&);
 int cmd_trace(const Args&);
+int cmd_sweep(const Args&);
 
 }  // namespace moesim::cli

@@ -26,6 +26,7 @@ const std::vector<moesim::cli::Command>& commands() {
         {"report", "compare runs: serving cost against API prices, training runs side by side", cmd_report},
         {"calibrate", "measure this machine's GPUs with the bundled kernels and fit a calibration profile", cmd_calibrate},
         {"trace", "compare a profiler trace of a training step with its simulation (trace compare)", cmd_trace},
+        {"sweep", "run a scenario over axes of overrides in parallel, record every point, print the best", cmd_sweep},
     };
     return all;
 }
@@ -37,7 +38,6 @@ void print_usage(std::ostream& out) {
         << "usage: moesim <command> [options]   (moesim <command> --help for its options)\n\n"
         << "commands:\n";
     for (const auto& c : commands()) out << "  " << c.name << std::string(10 - c.name.size(), ' ') << c.summary << "\n";
-    out << "\nnot built yet: sweep (see README, 'What is not built yet')\n";
 }
 
 }  // namespace
@@ -59,8 +59,6 @@ int main(int argc, char** argv) {
             if (c.name == verb) return c.run(args);
         std::vector<std::string> names;
         for (const auto& c : commands()) names.push_back(c.name);
-        for (const char* later : {"sweep"})
-            if (verb == later) throw moesim::UserError("'" + verb + "' is not built yet in this version of moesim (see the README, 'What is not built yet')");
         throw moesim::UserError("unknown command '" + verb + "'" + moesim::did_you_mean(verb, names) +
                                 "; run 'moesim --help' for the list");
     } catch (const moesim::UserError& e) {

@@ -198,12 +198,29 @@ SET requests_per_s = (SELECT json_extract(r.scenario_json, '$.inference.traffic.
                         AND json_extract(r.scenario_json, '$.inference.traffic.arrival') = 'poisson');
 )sql";
 
-constexpr std::array<Migration, 3> kMigrations = {{
+// Schema 4: `moesim sweep` records the sweep once and tags each of its runs with it; a sweep
+// run again (same name, same document) reuses its row, so its finished points are skipped.
+constexpr const char* kSweepsV4 = R"sql(
+CREATE TABLE sweeps (
+    id             INTEGER PRIMARY KEY,
+    created_utc    TEXT NOT NULL DEFAULT (strftime('%Y-%m-%dT%H:%M:%SZ', 'now')),
+    name           TEXT NOT NULL,
+    sweep_json     TEXT NOT NULL,          -- the sweep document, as read
+    sweep_sha256   TEXT NOT NULL,
+    points         INTEGER NOT NULL        -- points the axes span
+);
+CREATE UNIQUE INDEX sweeps_by_document ON sweeps(name, sweep_sha256);
+ALTER TABLE runs ADD COLUMN sweep_id INTEGER REFERENCES sweeps(id);
+CREATE INDEX runs_by_sweep ON runs(sweep_id);
+)sql";
+
+constexpr std::array<Migration, 4> kMigrations = {{
     {1, "results schema: runs, training/inference results, breakdown, assumptions, calibrations, prices",
      kSchemaV1},
     {2, "seed published API prices (PUBLISHED.md section G)", kSeedPricesV2},
     {3, "run identity: label, overrides; serving rate, SLO verdict, request counts; training memory headroom",
      kRunIdentityV3},
+    {4, "sweeps: one row per sweep document, runs tagged with their sweep", kSweepsV4},
 }};
 
 }  // namespace

@@ -338,12 +338,13 @@ std::int64_t ResultsDb::insert_run_row(const RunRecord& record, const std::strin
     MOESIM_CHECK(!stored_fidelity.empty(), "run \"" + record.name + "\" has no fidelity");
     Statement insert(db_, R"sql(
         INSERT INTO runs (name, mode, model, gpu, gpus, scenario_json, scenario_sha256, tool_version,
-                          git_revision, calibration_id, seed, sim_wall_s, fidelity, label, overrides_json)
-        VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?))sql");
+                          git_revision, calibration_id, seed, sim_wall_s, fidelity, label, overrides_json, sweep_id)
+        VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?))sql");
     insert.bind_all(record.name, record.mode, record.model, record.gpu, record.gpus, record.scenario_json,
                     sha256_hex(record.scenario_json), record.tool_version, record.git_revision,
                     record.calibration_id, record.seed, record.sim_wall_s, stored_fidelity,
-                    record.label.empty() ? record.name : record.label, nlohmann::json(record.overrides).dump());
+                    record.label.empty() ? record.name : record.label, nlohmann::json(record.overrides).dump(),
+                    record.sweep_id);
     insert.run();
     return db_.last_insert_rowid();
 }
@@ -403,6 +404,41 @@ std::vector<std::int64_t> ResultsDb::write_many(std::span<const PendingRun> runs
         }
     }
     return ids;
+}
+
+std::vector<std::int64_t> ResultsDb::write_batch(std::span<const PendingRun> runs) {
+    Transaction batch(db_);
+    std::vector<std::int64_t> ids;
+    ids.reserve(runs.size());
+    for (const PendingRun& run : runs) ids.push_back(record_run(run.record, run.result));
+    batch.commit();
+    return ids;
+}
+
+std::int64_t ResultsDb::record_sweep(const std::string& name, const std::string& sweep_json, std::int64_t points) {
+    Transaction transaction(db_);
+    const std::string sha = sha256_hex(sweep_json);
+    Statement find(db_, "SELECT id FROM sweeps WHERE name = ? AND sweep_sha256 = ?");
+    find.bind_all(name, sha);
+    std::int64_t id = 0;
+    if (find.step()) {
+        id = find.column_int64(0);
+    } else {
+        Statement insert(db_, "INSERT INTO sweeps (name, sweep_json, sweep_sha256, points) VALUES (?, ?, ?, ?)");
+        insert.bind_all(name, sweep_json, sha, points).run();
+        id = db_.last_insert_rowid();
+    }
+    transaction.commit();
+    return id;
+}
+
+std::vector<std::string> ResultsDb::sweep_points_done(const std::string& name, const std::string& sweep_json) {
+    Statement q(db_, R"sql(SELECT r.overrides_json FROM runs AS r JOIN sweeps AS s ON r.sweep_id = s.id
+                          WHERE s.name = ? AND s.sweep_sha256 = ? ORDER BY r.id)sql");
+    q.bind_all(name, sha256_hex(sweep_json));
+    std::vector<std::string> out;
+    while (q.step()) out.push_back(q.column_text(0));
+    return out;
 }
 
 namespace {

@@ -180,20 +180,29 @@ std::string Statement::column_name(int column) const {
 
 // ---------------------------------------------------------------- Transaction
 
-Transaction::Transaction(Connection& connection, Kind kind) : connection_(connection) {
-    connection_.exec(kind == Kind::Immediate ? "BEGIN IMMEDIATE" : "BEGIN DEFERRED");
+Transaction::Transaction(Connection& connection, Kind kind)
+    : connection_(connection), nested_(sqlite3_get_autocommit(connection.handle()) == 0) {
+    if (nested_)
+        connection_.exec("SAVEPOINT moesim_nested");
+    else
+        connection_.exec(kind == Kind::Immediate ? "BEGIN IMMEDIATE" : "BEGIN DEFERRED");
 }
 
 Transaction::~Transaction() {
     if (!open_) return;
     // Never throws: we are usually here because something else already did. If SQLite
     // rolled the transaction back by itself, ROLLBACK fails harmlessly.
-    sqlite3_exec(connection_.handle(), "ROLLBACK", nullptr, nullptr, nullptr);
+    if (nested_) {
+        sqlite3_exec(connection_.handle(), "ROLLBACK TO moesim_nested", nullptr, nullptr, nullptr);
+        sqlite3_exec(connection_.handle(), "RELEASE moesim_nested", nullptr, nullptr, nullptr);
+    } else {
+        sqlite3_exec(connection_.handle(), "ROLLBACK", nullptr, nullptr, nullptr);
+    }
 }
 
 void Transaction::commit() {
     MOESIM_CHECK(open_, "transaction committed twice");
-    connection_.exec("COMMIT");
+    connection_.exec(nested_ ? "RELEASE moesim_nested" : "COMMIT");
     open_ = false;
 }
 

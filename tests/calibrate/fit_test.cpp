@@ -221,7 +221,7 @@ TEST_CASE("what the fit refuses: a rate above the peak, a missing table, an SM c
     }
 }
 
-TEST_CASE("the device name picks the built-in spec; other families need a base profile", "[calibrate]") {
+TEST_CASE("the device name picks the built-in spec — other families need a base profile", "[calibrate]") {
     CHECK(calib::gpu_spec_for(test::synthetic_h100_device()).name == "H100");
     auto device = test::synthetic_h100_device();
     device.name = "NVIDIA H800";

@@ -42,7 +42,7 @@ json rules_doc(json rules) { return {{"format", 1}, {"kind", "moesim-trace-rules
 
 }  // namespace
 
-TEST_CASE("the bundled rules name the fixture's kernels; nothing is dropped", "[calibrate]") {
+TEST_CASE("the bundled rules name the fixture's kernels — nothing is dropped", "[calibrate]") {
     const Trace t = read_trace(source_path(kFixture));
     const TraceSummary s = summarize(t, RuleTable::bundled());
     double classified = 0;

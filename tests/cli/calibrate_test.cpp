@@ -89,7 +89,7 @@ TEST_CASE("calibrate without a GPU exits 2 with the reason and writes nothing", 
     }
 }
 
-TEST_CASE("calibrate --measurements: a failed reference check exits 2 naming the kernel; nothing written", "[cli]") {
+TEST_CASE("calibrate --measurements: a failed reference check exits 2 naming the kernel — nothing written", "[cli]") {
     TempDir tmp;
     auto run = synthetic_run();
     run.measurements[1].reference_ok = false;

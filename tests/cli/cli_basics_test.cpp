@@ -28,9 +28,4 @@ TEST_CASE("an unknown command exits 2 with a suggestion", "[cli]") {
     CHECK(r.err.find("did you mean \"run\"") != std::string::npos);
 }
 
-TEST_CASE("a verb that is not built yet says so and exits 2", "[cli]") {
-    TempDir tmp;
-    const auto r = run_moesim(tmp, "sweep");
-    CHECK(r.exit_status == 2);
-    CHECK(r.err.find("not built yet") != std::string::npos);
-}
+

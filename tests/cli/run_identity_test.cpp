@@ -112,7 +112,7 @@ TEST_CASE("run: an overloaded serving run records its SLO miss and unfinished re
     CHECK_THAT(listed, Contains("overloaded: "));
 }
 
-TEST_CASE("run: a layout over memory has negative headroom and is marked; one that fits, positive", "[cli]") {
+TEST_CASE("run: a layout over memory has negative headroom and is marked — one that fits, positive", "[cli]") {
     TempDir tmp;
     const std::string db = (tmp / "m.sqlite").string();
     const std::string v3 = source_path(kV3Scenario);

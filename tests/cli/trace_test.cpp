@@ -78,7 +78,7 @@ TEST_CASE("run --trace writes a Chrome trace: one process per rank, compute and 
     CHECK(kinds["B"] + kinds["BW"] + pairs == 4 * 8);
 }
 
-TEST_CASE("run --trace-ranks picks processes; bad ranks and missing --fidelity event are errors", "[cli]") {
+TEST_CASE("run --trace-ranks picks processes — bad ranks and missing --fidelity event are errors", "[cli]") {
     TempDir tmp;
     const std::string trace = (tmp / "t.json").string();
     const std::string db = (tmp / "r.sqlite").string();

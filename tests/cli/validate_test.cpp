@@ -84,7 +84,7 @@ TEST_CASE("validate: the DeepSeek-V3 case is what `moesim run` gives, per trilli
     CHECK(case_named("deepseek-v3-pretrain-total-gpu-hours").at("simulated").get<double>() == gpu_hours);
 }
 
-TEST_CASE("validate --case runs only the named cases; the table shows them", "[cli]") {
+TEST_CASE("validate --case runs only the named cases — the table shows them", "[cli]") {
     TempDir tmp;
     const auto r = run_moesim(tmp, "validate", "--json", "--case", "bubble-zb1p", "--case", "bubble-1f1b");
     INFO("stderr: " << r.err);
@@ -121,7 +121,7 @@ TEST_CASE("validate --help says it reports, not judges", "[cli]") {
     CHECK_THAT(r.out, Catch::Matchers::Contains("--case"));
 }
 
-TEST_CASE("validate --file: a user's case file, resolved next to it; bad files exit 2 naming the path", "[cli]") {
+TEST_CASE("validate --file: a user's case file, resolved next to it — bad files exit 2 naming the path", "[cli]") {
     TempDir tmp;
     // A scenario case next to the case file (analytic, so it is quick) and a bubble case.
     scenario_variant(tmp, "mixtral.json", kMixtralScenario, [](json&) {});

@@ -180,7 +180,7 @@ TEST_CASE("KV transfer: at least the bytes over the NICs, growing with the token
     }
 }
 
-TEST_CASE("an iteration with no work costs nothing; missing groups are idle", "[inference]") {
+TEST_CASE("an iteration with no work costs nothing — missing groups are idle", "[inference]") {
     const Priced p(v3_doc());
     const auto& c = *p.costs;
     CHECK(c.iteration_s(Pool::Decode, {}) == 0);

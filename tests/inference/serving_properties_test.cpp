@@ -59,7 +59,7 @@ TEST_CASE("serving: Little's law, mean requests in the system = arrival rate x m
     CHECK(st.mean_requests_in_system == Approx(rate * st.mean_latency_s).epsilon(0.05));
 }
 
-TEST_CASE("serving: every admitted request completes; tokens in = tokens out", "[inference]") {
+TEST_CASE("serving: every admitted request completes — tokens in = tokens out", "[inference]") {
     test::TempDir tmp;
     auto s = random_traffic();
     // The Poisson requests of the first 60 s as a trace: then every request is measured.

@@ -51,7 +51,7 @@ TEST_CASE("serving: one request, TTFT and TPOT by hand", "[inference]") {
     CHECK(run.result.fidelity == "event");
 }
 
-TEST_CASE("serving: a long prompt is chunked; cached tokens are context, not computed", "[inference]") {
+TEST_CASE("serving: a long prompt is chunked — cached tokens are context, not computed", "[inference]") {
     test::TempDir tmp;
     auto s = test::serving_scenario();
     test::use_trace(s, tmp.path(), "0,10000,3,5000\n", 10);
@@ -124,7 +124,7 @@ TEST_CASE("serving: MTP emits floor(K t) tokens after K steps, the last step cap
     }
 }
 
-TEST_CASE("serving: decode admission never exceeds the KV capacity; a tight one serialises", "[inference]") {
+TEST_CASE("serving: decode admission never exceeds the KV capacity — a tight one serialises", "[inference]") {
     test::TempDir tmp;
     auto s = test::serving_scenario();
     std::string rows;

@@ -100,7 +100,7 @@ TEST_CASE("closed form: the core slowdown max(1, o·f) of each pattern", "[netwo
     }
 }
 
-TEST_CASE("topology: 2:1 fat-tree slower than 2:1 rail-optimized for cross-leaf rail traffic; 1:1 all equal", "[network]") {
+TEST_CASE("topology: 2:1 fat-tree slower than 2:1 rail-optimized for cross-leaf rail traffic — 1:1 all equal", "[network]") {
     const auto time = [](hw::TopologyKind kind, double o, auto&& ask) {
         const auto net = make_network(h800(kind, 16, o), profile(), NetworkModel::ClosedForm);
         return ask(*net);

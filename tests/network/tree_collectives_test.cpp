@@ -89,7 +89,7 @@ TEST_CASE("tree all-reduce flows: latency per hop, not per chunk", "[network]") 
     CHECK(compare(cluster(16, 1), 64e6).flows_s == compare(cluster(16, 1), 64e6).flows_s);
 }
 
-TEST_CASE("tree is all-reduce only; algorithm names", "[network]") {
+TEST_CASE("tree is all-reduce only — algorithm names", "[network]") {
     CHECK(algorithm_from_string("tree") == Algorithm::Tree);
     CHECK(algorithm_from_string("trees") == Algorithm::Invalid);
 }

@@ -165,7 +165,7 @@ TEST_CASE("imbalance from the routing draws: never faster than the mean load, ne
     }
 }
 
-TEST_CASE("full simulation: deterministic; the symmetry shortcut is exact at the mean load", "[training]") {
+TEST_CASE("full simulation: deterministic — the symmetry shortcut is exact at the mean load", "[training]") {
     // dp 16, ep 8: two EP groups per pipeline rank.
     auto doc = with(with(small_v3(Schedule::DualPipe, 128), "/parallelism/dp", 16), "/cluster/nodes", 8);
     auto st = setup_of(doc);

@@ -103,7 +103,7 @@ TEST_CASE("FP8 is faster than BF16 for DeepSeek-V3", "[training]") {
     CHECK(r8.mfu > r16.mfu);
 }
 
-TEST_CASE("recompute: none < selective < full in time; full reruns the whole forward", "[training]") {
+TEST_CASE("recompute: none < selective < full in time — full reruns the whole forward", "[training]") {
     const auto none = prepare(dense_doc());
     const auto selective = prepare(with(dense_doc(), "/parallelism/recompute", "selective"));
     const auto full = prepare(with(dense_doc(), "/parallelism/recompute", "full"));

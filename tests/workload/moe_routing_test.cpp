@@ -59,7 +59,7 @@ std::int64_t total_rows(const LayerRouting& r) {
 
 }  // namespace
 
-TEST_CASE("every token gets exactly k distinct experts; rows sum to tokens x k", "[workload]") {
+TEST_CASE("every token gets exactly k distinct experts — rows sum to tokens x k", "[workload]") {
     for (auto kind : {ExpertLoadKind::Uniform, ExpertLoadKind::Zipf, ExpertLoadKind::Dirichlet}) {
         const auto s = v3_shape(64);
         const auto r = draw(s, load_of(kind, kind == ExpertLoadKind::Dirichlet ? 0.3 : 1.2), 5, 0, 7, true);
@@ -197,7 +197,7 @@ TEST_CASE("the same seed draws the same routing, bit for bit", "[workload]") {
     CHECK(draw(s, load, 7, 3, 98, true).token_experts != a.token_experts);  // another seed
 }
 
-TEST_CASE("expert trace: read correctly; a wrong expert count names the JSON path", "[workload]") {
+TEST_CASE("expert trace: read correctly — a wrong expert count names the JSON path", "[workload]") {
     namespace fs = std::filesystem;
     const fs::path dir = fs::temp_directory_path() / "moesim_moe_routing_test";
     fs::create_directories(dir);

@@ -8,7 +8,7 @@
 
 using namespace moesim::workload;
 
-TEST_CASE("training ranks: TP innermost, then DP, then pipeline ranks; EP groups inside a pipeline rank", "[workload]") {
+TEST_CASE("training ranks: TP innermost, then DP, then pipeline ranks — EP groups inside a pipeline rank", "[workload]") {
     Parallelism p;
     p.tp = 2;
     p.dp = 8;
@@ -36,7 +36,7 @@ TEST_CASE("training ranks: TP innermost, then DP, then pipeline ranks; EP groups
     CHECK(m.peer_in_pipeline_rank(21, 0) == 5);
 }
 
-TEST_CASE("serving ranks: prefill instances first, decode after them; colocated pools share GPUs", "[workload]") {
+TEST_CASE("serving ranks: prefill instances first, decode after them — colocated pools share GPUs", "[workload]") {
     Inference inf;
     inf.deployment = Deployment::Disaggregated;
     inf.prefill.instances = 3;

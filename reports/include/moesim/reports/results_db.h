@@ -103,6 +103,17 @@ public:
     // and the ids already written.
     std::vector<std::int64_t> write_many(std::span<const PendingRun> runs);
 
+    // A batch of runs in ONE transaction (a sweep's): all written, or none.
+    std::vector<std::int64_t> write_batch(std::span<const PendingRun> runs);
+
+    // The `sweeps` row for this sweep document (`name`, `sweep_json` as read), created if
+    // absent; the same document run again gets the same id, so its finished points can be
+    // skipped.
+    std::int64_t record_sweep(const std::string& name, const std::string& sweep_json, std::int64_t points);
+    // overrides_json of every run of the sweep with this name and document already in the
+    // database (none if it was never run).
+    std::vector<std::string> sweep_points_done(const std::string& name, const std::string& sweep_json);
+
     // Newest first. `limit` 0 means all. `name_pattern` is a shell-style glob (`*`, `?`,
     // `[…]`); a name without wildcards matches only itself.
     std::vector<RunSummary> list_runs(std::size_t limit = 0,

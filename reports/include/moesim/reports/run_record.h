@@ -30,6 +30,8 @@ struct RunRecord {
     // stored as the name.
     std::vector<std::string> overrides;
     std::string label;
+    // The `sweeps` row of the `moesim sweep` that made this run (schema 4), if one did.
+    std::optional<std::int64_t> sweep_id;
 };
 
 using RunResult = std::variant<training::TrainingResult, inference::InferenceResult>;

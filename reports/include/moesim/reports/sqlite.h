@@ -102,7 +102,9 @@ private:
 
 // BEGIN on construction; ROLLBACK on destruction unless commit() was called. An
 // IMMEDIATE transaction takes the write lock up front, so two writers wait on the busy
-// timeout at BEGIN instead of failing later on a lock upgrade.
+// timeout at BEGIN instead of failing later on a lock upgrade. Inside another transaction it
+// is a SAVEPOINT: its commit() releases into the outer one, its rollback undoes only its own
+// work, so a batch of runs can share one transaction while each run stays whole.
 class Transaction {
 public:
     enum class Kind { Deferred, Immediate };
@@ -116,6 +118,7 @@ public:
 private:
     Connection& connection_;
     bool open_ = true;
+    bool nested_ = false;
 };
 
 }  // namespace moesim::report

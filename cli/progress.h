@@ -1,0 +1,33 @@
+#pragma once
+// Progress of long work on stderr: "done/total, rate/s, ETA", redrawn in place at most every
+// 0.25 s, and only when it is worth it — after 2 s of work, when stderr is a terminal, and not
+// with --quiet. The final line is cleared, so a finished command's output stays clean.
+#include <chrono>
+#include <cstdint>
+#include <mutex>
+#include <string>
+
+namespace moesim::cli {
+
+class Progress {
+public:
+    // `what` names the unit ("points"); `enabled` false (--quiet) never prints.
+    Progress(std::string what, std::int64_t total, bool enabled);
+    ~Progress();
+    Progress(const Progress&) = delete;
+    Progress& operator=(const Progress&) = delete;
+
+    void advance(std::int64_t by = 1);  // thread-safe
+
+    // The line as it would be drawn now (for tests): "12/40 points, 3.1/s, ETA 9 s".
+    static std::string line(const std::string& what, std::int64_t done, std::int64_t total, double elapsed_s);
+
+private:
+    std::string what_;
+    std::int64_t total_, done_ = 0;
+    bool enabled_, drawn_ = false;
+    std::chrono::steady_clock::time_point start_, last_draw_;
+    std::mutex mutex_;
+};
+
+}  // namespace moesim::cli

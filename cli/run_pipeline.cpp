@@ -1,0 +1,97 @@
+#include "run_pipeline.h"
+
+#include <chrono>
+
+#include "moesim/reports/run_label.h"
+
+namespace moesim::cli {
+
+namespace {
+
+// Simulates a serving scenario (at the highest rate meeting its SLO with --find-max-load) and
+// adds what the CLI knows to its assumptions. `recorded` becomes the scenario as run.
+ServingOutcome simulate_serving(const Prepared& p, bool find_max_load, workload::Scenario& recorded) {
+    ServingOutcome out;
+    if (find_max_load) {
+        out.max_load = inference::find_max_load(p.scenario, *p.costs);
+        recorded.inference.traffic.requests_per_s = out.max_load->requests_per_s;
+    } else {
+        out.run = inference::simulate_serving(p.scenario, *p.costs);
+    }
+    auto& assumptions = (out.max_load ? out.max_load->run : *out.run).result.assumptions;
+    if (out.max_load)
+        assumptions.insert(assumptions.begin(),
+                           "--find-max-load: traffic.requests_per_s set to " + std::to_string(out.max_load->requests_per_s) +
+                               ", the highest of " + std::to_string(out.max_load->probes.size()) +
+                               " rates simulated (doubling or halving from the scenario's, then bisecting to 2%) at "
+                               "which p99 TTFT and TPOT meet the slo");
+    assumptions.push_back("iteration times from the operator model (operator_costs.h) with calibration profile '" +
+                          p.serving->profile.name() + "'");
+    assumptions.push_back("memory per prefill GPU: " + inference::describe_memory(p.serving->prefill));
+    assumptions.push_back("memory per decode GPU: " + inference::describe_memory(p.serving->decode));
+    return out;
+}
+
+}  // namespace
+
+Prepared prepare_scenario(const std::string& file, const std::vector<std::string>& sets, bool allow_memory_overflow) {
+    Prepared p;
+    p.scenario = workload::load_scenario(file, sets);
+    if (p.scenario.mode == workload::Mode::Inference) {
+        p.serving = inference::prepare_serving(p.scenario);
+        p.costs = inference::make_operator_costs(*p.serving);
+        const workload::Traffic& t = p.scenario.inference.traffic;
+        if (t.arrival == workload::Arrival::Trace)  // a bad trace is refused before anything runs
+            inference::read_request_trace(t.trace_file, p.scenario.source_file, p.scenario.source_dir);
+        return p;
+    }
+    p.training = training::prepare_training(p.scenario, allow_memory_overflow);
+    return p;
+}
+
+
+report::PendingRun simulate_run(const Prepared& p, training::Fidelity fid, const std::vector<std::string>& sets,
+                                bool find_max_load, const std::vector<int>& trace_ranks, ServingOutcome& serving,
+                                std::vector<training::TimelineEntry>& traced) {
+    workload::Scenario recorded = p.scenario;
+    const auto start = std::chrono::steady_clock::now();
+    report::RunResult result;
+    if (p.serving) {
+        serving = simulate_serving(p, find_max_load, recorded);
+        result = serving.result().result;
+    } else {
+        training::StepOptions options;
+        options.trace_ranks = trace_ranks;
+        training::TrainingRun run = training::simulate_training(*p.training, fid, options);
+        result = std::move(run.result);
+        traced = std::move(run.timeline);
+    }
+    const double wall_s = std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
+    report::RunRecord rec;
+    rec.name = p.scenario.name;
+    rec.mode = workload::to_string(p.scenario.mode);
+    rec.model = p.scenario.model;
+    rec.gpu = p.scenario.cluster.gpu;
+    rec.gpus = p.scenario.cluster.gpus();
+    rec.seed = static_cast<std::int64_t>(p.scenario.seed);
+    rec.sim_wall_s = wall_s;
+    rec.scenario_json = workload::to_json(recorded).dump();
+    rec.tool_version = MOESIM_VERSION;
+    rec.git_revision = MOESIM_GIT_REVISION;
+    rec.fidelity = std::visit([](const auto& r) { return r.fidelity; }, result);
+    rec.overrides = sets;
+    if (serving.max_load) rec.overrides.push_back(report::max_load_override(serving.max_load->requests_per_s));
+    rec.label = report::run_label(rec.name, rec.overrides);
+    return {std::move(rec), std::move(result)};
+}
+
+std::int64_t record_profile(report::ResultsDb& db, const hw::CalibrationProfile& profile) {
+    report::CalibrationRecord c;
+    c.name = profile.name();
+    c.gpu = profile.gpu();
+    c.profile_json = profile.document();
+    c.provenance = profile.kind() + ": " + profile.source() + (profile.created().empty() ? "" : " (" + profile.created() + ")");
+    return db.record_calibration(c);
+}
+
+}  // namespace moesim::cli
