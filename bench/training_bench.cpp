@@ -193,6 +193,19 @@ void BM_DeepSeekV3StepEventWithSetup(benchmark::State& state) {
 }
 BENCHMARK(BM_DeepSeekV3StepEventWithSetup)->Unit(benchmark::kMillisecond);
 
+// One point of a `moesim sweep` at analytic fidelity: load the scenario with a point's
+// overrides, prepare (model, GPU, memory), simulate. points_per_s is what one core sweeps.
+void BM_SweepPointAnalyticV3(benchmark::State& state) {
+    const std::vector<std::string> sets = {"/parallelism/pp=8", "/parallelism/dp=256", "/parallelism/zero_stage=2"};
+    for (auto _ : state) {
+        const auto scenario = workload::load_scenario(kV3, sets);
+        const auto setup = training::prepare_training(scenario);
+        benchmark::DoNotOptimize(training::simulate_training(*setup, training::Fidelity::Analytic).result.step_time_s);
+    }
+    state.counters["points_per_s"] = benchmark::Counter(static_cast<double>(state.iterations()), benchmark::Counter::kIsRate);
+}
+BENCHMARK(BM_SweepPointAnalyticV3)->Unit(benchmark::kMillisecond);
+
 // DualPipe, idealized chunk times: args = pp, micro-batches.
 void BM_DualPipeIdeal(benchmark::State& state) {
     const int pp = static_cast<int>(state.range(0));

@@ -333,11 +333,14 @@ double series_lookup(const std::vector<Point>& points, Dtype dtype, double n, do
     double best_d = 0;
     for (const auto& p : points) {
         if (have_dtype && p.dtype != dtype) continue;
-        const double d = std::hypot(std::log2(p.n / n), std::log2(p.k / k));
+        // The nearest in log space; squared distance orders as the distance does (no hypot).
+        const double dn = std::log2(p.n / n), dk = std::log2(p.k / k);
+        const double d = dn * dn + dk * dk;
         if (!best || d < best_d) best = &p, best_d = d;
     }
     MOESIM_CHECK(best != nullptr, "no GEMM points");
     std::vector<std::pair<double, double>> xy;
+    xy.reserve(points.size());
     for (const auto& p : points)
         if (p.dtype == best->dtype && p.n == best->n && p.k == best->k) xy.emplace_back(axis(p), p.efficiency);
     return interpolate_log2(xy, x);

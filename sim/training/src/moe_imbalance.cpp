@@ -6,6 +6,10 @@
 #include <cmath>
 #include <cstdint>
 #include <cstdio>
+#include <cstring>
+#include <map>
+#include <mutex>
+#include <string>
 
 #include "moesim/common/error.h"
 #include "moesim/workload/moe_routing.h"
@@ -34,6 +38,44 @@ std::vector<LayerImbalance> per_rank(const workload::LayerRouting& r) {
     for (const auto& k : r.ranks)
         out.push_back({rel(k.rows, k.rows, rows), rel(k.ib_send, k.ib_recv, ib), rel(k.nvlink_recv, k.nvlink_send, nvl)});
     return out;
+}
+
+// A routing draw is a pure function of the EP shape, the layer's popularity, the seed and the
+// layer: a process-wide memo of its result lets the points of a sweep (moesim sweep) that share
+// an EP shape draw once — the draw is most of an analytic point's time. Bounded: cleared
+// when full. Results are the same with or without it, bit for bit.
+struct DrawResult {
+    LayerImbalance factors;
+    std::vector<LayerImbalance> ranks;
+};
+
+std::string draw_key(const workload::MoeRoutingShape& sh, const std::vector<double>& pop, std::uint64_t seed, int layer) {
+    std::string key;
+    const auto put = [&](const void* p, std::size_t n) { key.append(static_cast<const char*>(p), n); };
+    const std::int64_t ints[] = {sh.num_experts, sh.top_k, sh.ep, sh.gpus_per_node, sh.max_nodes_per_token,
+                                 sh.redundant_experts, sh.tokens_per_rank, layer, static_cast<std::int64_t>(seed)};
+    put(ints, sizeof ints);
+    put(pop.data(), pop.size() * sizeof(double));
+    return key;
+}
+
+DrawResult memoized_draw(const workload::MoeRoutingShape& shape, const std::vector<double>& pop, std::uint64_t seed,
+                         int layer) {
+    static std::mutex mutex;
+    static std::map<std::string, DrawResult> memo;
+    constexpr std::size_t kMaxEntries = 4096;
+    const std::string key = draw_key(shape, pop, seed, layer);
+    {
+        const std::lock_guard<std::mutex> lock(mutex);
+        if (const auto it = memo.find(key); it != memo.end()) return it->second;
+    }
+    const auto placement = workload::place_experts(shape, pop);
+    const auto routing = workload::draw_layer_routing(shape, pop, placement, seed, layer, 0);
+    DrawResult r{factors(routing), per_rank(routing)};
+    const std::lock_guard<std::mutex> lock(mutex);
+    if (memo.size() >= kMaxEntries) memo.clear();
+    memo.emplace(key, r);
+    return r;
 }
 
 }  // namespace
@@ -116,14 +158,12 @@ MoeImbalance compute_moe_imbalance(const workload::Scenario& s, const workload::
     // Draws one layer; keeps its per-rank loads, rescaled by `shrink` (see the header).
     const auto draw = [&](int id, double shrink) {
         const auto pop = popularity.of_layer(id);
-        const auto placement = workload::place_experts(shape, pop);
         ++out.draws;
-        const auto routing = workload::draw_layer_routing(shape, pop, placement, s.seed, id, 0);
-        auto ranks = per_rank(routing);
+        DrawResult drawn = memoized_draw(shape, pop, s.seed, id);
         const auto scale = [&](double r) { return 1.0 + (r - 1.0) * shrink; };
-        for (auto& r : ranks) r = {scale(r.rows), scale(r.ib), scale(r.nvlink)};
-        out.rank_loads.push_back(std::move(ranks));
-        return factors(routing);
+        for (auto& r : drawn.ranks) r = {scale(r.rows), scale(r.ib), scale(r.nvlink)};
+        out.rank_loads.push_back(std::move(drawn.ranks));
+        return drawn.factors;
     };
     if (s.training.moe.expert_load.kind == workload::ExpertLoadKind::Uniform) {
         out.ranks_exchangeable = true;
