@@ -63,14 +63,20 @@ struct FakeCosts final : inference::IterationCosts {
     double kv_transfer_s(std::int64_t) const override { return transfer_s; }
     double tokens_per_decode_step() const override { return tokens_per_step; }
 
-    // The decode iterations simulated, in order.
-    std::vector<std::vector<GroupLoad>> decode_loads() const {
+    // The iterations of `pool` simulated, in order.
+    std::vector<std::vector<GroupLoad>> loads_of(Pool pool) const {
         std::vector<std::vector<GroupLoad>> out;
         for (const Call& c : calls)
-            if (c.pool == Pool::Decode) out.push_back(c.loads);
+            if (c.pool == pool) out.push_back(c.loads);
         return out;
     }
+    std::vector<std::vector<GroupLoad>> decode_loads() const { return loads_of(Pool::Decode); }
+    std::vector<std::vector<GroupLoad>> prefill_loads() const { return loads_of(Pool::Prefill); }
 };
+
+inline bool same(const GroupLoad& a, const GroupLoad& b) {
+    return a.sequences == b.sequences && a.new_tokens == b.new_tokens && a.context_tokens == b.context_tokens;
+}
 
 // A serving scenario for the fake costs: one prefill and one decode instance of one node,
 // Poisson traffic with fixed lengths unless a test changes them.

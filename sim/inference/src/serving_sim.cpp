@@ -129,6 +129,8 @@ private:
     void admit_prefill(std::uint32_t i, std::size_t g);
     void share_strictly(std::uint32_t i);
     void share_by_cost(std::uint32_t i);
+    void rehome(Instance& in, std::size_t first_new, const std::vector<PrefillPiece>& pieces);
+    static constexpr std::size_t groups_none = static_cast<std::size_t>(-1);
     // KV room left on a group for a prompt to make it its home.
     std::int64_t room(const Group& g) const {
         return d_.colocated ? d_.decode_kv_capacity - g.reserved_kv : d_.prefill_kv_capacity - g.prompt_kv;
@@ -202,7 +204,7 @@ private:
     bool decode_room_freed_ = true;      // since the head of decode_wait_ last found no room
     // Scratch for forming an iteration.
     std::vector<GroupLoad> loads_, loads_uncached_;
-    std::vector<std::int64_t> budget_, batch_sequences_, moved_;
+    std::vector<std::int64_t> budget_, batch_sequences_, moved_, broadcast_;
     std::vector<PrefillChunk> stream_;
     std::vector<Slot> done_;
 };
@@ -360,9 +362,11 @@ void ServingSimulation::share_strictly(std::uint32_t i) {
 
 // Balancer "attention-cost" (prefill_balancer.h): up to max_batch_tokens new tokens in FIFO
 // order (started prompts first, then queued ones whose KV fits a home group: the one with the
-// most room), cut into equal-cost pieces over the groups. A piece computed away from its
-// prompt's home group gathers the KV of its earlier positions from it and sends its own back:
-// start + tokens tokens over each of the two groups' links.
+// most room, then the group computing most of it, rehome), cut into equal-cost pieces over the
+// groups. A piece computed away from its prompt's home group receives the KV of its earlier
+// positions and sends its own tokens' KV home: start + tokens on its group's link, tokens on
+// the home's. The home sends the prompt's KV once, as a pipelined broadcast along the groups
+// that need it (each forwarding what the next needs): the largest start on the home's link.
 void ServingSimulation::share_by_cost(std::uint32_t i) {
     Instance& in = instances_[i];
     const std::size_t groups = in.groups.size();
@@ -378,6 +382,7 @@ void ServingSimulation::share_by_cost(std::uint32_t i) {
         if (budget == 0 || in.chunks.size() >= max_chunks) break;
         take(slot);
     }
+    const std::size_t first_new = in.chunks.size();
     while (!in.queue.empty() && budget > 0 && in.chunks.size() < max_chunks) {
         const Live& r = live_[in.queue.front()];
         std::size_t best = groups;
@@ -395,8 +400,11 @@ void ServingSimulation::share_by_cost(std::uint32_t i) {
         const Live& r = live_[c.slot];
         stream_.push_back({r.req.input_tokens - r.to_compute + r.computed, c.tokens});
     }
+    const std::vector<PrefillPiece> pieces = balance_prefill(stream_, groups, d_.prefill_token_cost);
+    rehome(in, first_new, pieces);
     moved_.assign(groups, 0);
-    for (const PrefillPiece& p : balance_prefill(stream_, groups, d_.prefill_token_cost)) {
+    broadcast_.assign(in.chunks.size(), 0);
+    for (const PrefillPiece& p : pieces) {
         const Live& r = live_[in.chunks[p.chunk].slot];
         const std::int64_t hits = r.req.input_tokens - r.to_compute;
         for (GroupLoad* l : {&loads_[p.group], &loads_uncached_[p.group]}) {
@@ -407,11 +415,45 @@ void ServingSimulation::share_by_cost(std::uint32_t i) {
         loads_uncached_[p.group].context_tokens -= hits;
         if (p.group != r.prefill_group) {
             moved_[p.group] += p.start + p.tokens;
-            moved_[r.prefill_group] += p.start + p.tokens;
+            moved_[r.prefill_group] += p.tokens;
+            broadcast_[p.chunk] = std::max(broadcast_[p.chunk], p.start);
         }
     }
+    for (std::size_t c = 0; c < in.chunks.size(); ++c) moved_[live_[in.chunks[c].slot].prefill_group] += broadcast_[c];
     const std::int64_t most_moved = moved_.empty() ? 0 : *std::max_element(moved_.begin(), moved_.end());
     in.iteration_gather_s = most_moved > 0 ? costs_.kv_gather_s(most_moved) : 0;
+}
+
+// A prompt started this iteration was given the home with the most room; it moves to the group
+// computing most of its tokens when that group has room too, so that less of its KV travels.
+void ServingSimulation::rehome(Instance& in, std::size_t first_new, const std::vector<PrefillPiece>& pieces) {
+    std::size_t p = 0;
+    for (std::size_t c = first_new; c < in.chunks.size(); ++c) {
+        while (p < pieces.size() && pieces[p].chunk < c) ++p;
+        std::size_t best = groups_none;
+        std::int64_t most = 0;
+        for (; p < pieces.size() && pieces[p].chunk == c; ++p)
+            if (pieces[p].tokens > most) {
+                most = pieces[p].tokens;
+                best = pieces[p].group;
+            }
+        Live& r = live_[in.chunks[c].slot];
+        if (best == groups_none || best == r.prefill_group) continue;
+        Group& from = in.groups[r.prefill_group];
+        if (!fits_home(in, best, r)) continue;
+        Group& to = in.groups[best];
+        if (d_.colocated) {
+            from.reserved_kv -= r.decode_need();
+            --from.sequences;
+            to.reserved_kv += r.decode_need();
+            ++to.sequences;
+            r.decode_group = static_cast<std::uint32_t>(best);
+        } else {
+            from.prompt_kv -= r.req.input_tokens;
+            to.prompt_kv += r.req.input_tokens;
+        }
+        r.prefill_group = static_cast<std::uint32_t>(best);
+    }
 }
 
 bool ServingSimulation::start_prefill(std::uint32_t i) {
