@@ -194,11 +194,15 @@ double OperatorCosts::group_compute_s(Pool p, const GroupLoad& g) const {
 double OperatorCosts::kv_gather_s(std::int64_t tokens) const {
     const PoolPlan& p = setup_.prefill;
     if (tokens <= 0 || p.attention_groups < 2) return 0.0;
+    // To the group at the same GPU indices on the instance's last node (the same rails), or
+    // the instance's last group when a group spans nodes or the instance is one node.
     const int first = setup_.ranks.first_gpu(workload::ServingRankMap::Pool::Prefill, 0);
+    const int per_node = p.gpus / p.nodes;
+    const int offset = p.nodes > 1 && p.attn_tp <= per_node ? (p.nodes - 1) * per_node : p.gpus - p.attn_tp;
     std::vector<int> from(static_cast<std::size_t>(p.attn_tp)), to(static_cast<std::size_t>(p.attn_tp));
     for (int l = 0; l < p.attn_tp; ++l) {
         from[static_cast<std::size_t>(l)] = first + l;
-        to[static_cast<std::size_t>(l)] = first + p.gpus - p.attn_tp + l;
+        to[static_cast<std::size_t>(l)] = first + offset + l;
     }
     // Every GPU of the receiving group needs its shard: kv_shards of the token's KV split over
     // attn_tp GPUs (an unsharded latent is on all of them).

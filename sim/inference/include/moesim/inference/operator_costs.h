@@ -63,7 +63,8 @@
 //
 // group_compute_s: the group side above, summed over the main pass's layers, one micro-batch.
 // kv_gather_s(tokens): tokens · prefill KV bytes per token from the first attention group of
-// prefill instance 0 to its last (on another node when the instance has several), over the
+// prefill instance 0 to the group on the same GPU indices (rails) of its last node (the last
+// group when the instance is one node or a group spans nodes), over the
 // attn_tp GPUs of each in parallel, each receiving its KV shard (all of it when the KV is not
 // sharded); the network's p2p time.
 //
