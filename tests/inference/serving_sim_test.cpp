@@ -15,16 +15,14 @@ using inference::GroupLoad;
 using inference::ServingOptions;
 using inference::simulate_serving;
 
+using test::same;
+
 namespace {
 
 ServingOptions keep() {
     ServingOptions o;
     o.keep_requests = true;
     return o;
-}
-
-bool same(const GroupLoad& a, const GroupLoad& b) {
-    return a.sequences == b.sequences && a.new_tokens == b.new_tokens && a.context_tokens == b.context_tokens;
 }
 
 }  // namespace
@@ -212,9 +210,10 @@ TEST_CASE("serving: no room for a KV cache is the user's error", "[inference]") 
     CHECK_THROWS_WITH(simulate_serving(s, costs), Catch::Contains("fake.json: /inference/decode"));
 }
 
-TEST_CASE("serving: prefill batches up to max_batch_tokens per instance, split over its groups", "[inference]") {
+TEST_CASE("serving: balancer none batches up to max_batch_tokens per instance, a strict share per group", "[inference]") {
     test::TempDir tmp;
     auto s = test::serving_scenario();
+    s.inference.prefill.balancer = workload::PrefillBalancer::None;
     // The first prompt starts alone on the idle instance; eight more queue behind it.
     std::string rows = "0,1000,2,0\n";
     for (int i = 0; i < 8; ++i) rows += "0.001,1000,2,0\n";
@@ -223,9 +222,7 @@ TEST_CASE("serving: prefill batches up to max_batch_tokens per instance, split o
     costs.groups[0] = 2;
     costs.batch_tokens = 4000;  // 2000 per group: two prompts each
     simulate_serving(s, costs);
-    std::vector<std::vector<GroupLoad>> prefill;
-    for (const auto& c : costs.calls)
-        if (c.pool == inference::Pool::Prefill) prefill.push_back(c.loads);
+    const auto prefill = costs.prefill_loads();
     REQUIRE(prefill.size() == 3);
     CHECK(same(prefill[0][0], {1, 1000, 0}));
     CHECK(same(prefill[0][1], {0, 0, 0}));

@@ -29,6 +29,7 @@ struct FakeCosts final : inference::IterationCosts {
     std::int64_t max_sequences[2] = {1'000, 1'000};
     std::int64_t batch_tokens = 4096;
     double transfer_s = 0;
+    double gather_s_per_token = 0;  // kv_gather_s
     double tokens_per_step = 1;
     Linear cost[2] = {{0.010, 1e-5, 0}, {0.005, 0, 0}};
 
@@ -50,20 +51,32 @@ struct FakeCosts final : inference::IterationCosts {
             t += c.per_token_s * static_cast<double>(l.new_tokens) + c.per_context_s * static_cast<double>(l.context_tokens);
         return t;
     }
+    // The linear terms of iteration_s for one group (no fixed part).
+    double group_compute_s(Pool p, const GroupLoad& l) const override {
+        const Linear& c = cost[at(p)];
+        return c.per_token_s * static_cast<double>(l.new_tokens) + c.per_context_s * static_cast<double>(l.context_tokens);
+    }
+    double kv_gather_s(std::int64_t tokens) const override { return gather_s_per_token * static_cast<double>(tokens); }
     std::int64_t kv_capacity_tokens_per_group(Pool p) const override { return kv_capacity[at(p)]; }
     std::int64_t max_sequences_per_group(Pool p) const override { return max_sequences[at(p)]; }
     std::int64_t max_batch_tokens() const override { return batch_tokens; }
     double kv_transfer_s(std::int64_t) const override { return transfer_s; }
     double tokens_per_decode_step() const override { return tokens_per_step; }
 
-    // The decode iterations simulated, in order.
-    std::vector<std::vector<GroupLoad>> decode_loads() const {
+    // The iterations of `pool` simulated, in order.
+    std::vector<std::vector<GroupLoad>> loads_of(Pool pool) const {
         std::vector<std::vector<GroupLoad>> out;
         for (const Call& c : calls)
-            if (c.pool == Pool::Decode) out.push_back(c.loads);
+            if (c.pool == pool) out.push_back(c.loads);
         return out;
     }
+    std::vector<std::vector<GroupLoad>> decode_loads() const { return loads_of(Pool::Decode); }
+    std::vector<std::vector<GroupLoad>> prefill_loads() const { return loads_of(Pool::Prefill); }
 };
+
+inline bool same(const GroupLoad& a, const GroupLoad& b) {
+    return a.sequences == b.sequences && a.new_tokens == b.new_tokens && a.context_tokens == b.context_tokens;
+}
 
 // A serving scenario for the fake costs: one prefill and one decode instance of one node,
 // Poisson traffic with fixed lengths unless a test changes them.

@@ -97,6 +97,15 @@ struct OperatorCosts::PoolModel {
         }
     }
 
+    // The group side of the main pass on one group's load, one micro-batch.
+    double group_compute_s(const Load& g) const {
+        std::vector<LayerTimes> side(main.layers.size());
+        pricer.group_side(main, g, prefill ? g.sequences : g.new_tokens, side);
+        double t = 0;
+        for (std::size_t i = 0; i < side.size(); ++i) t += main_counts[i] * side[i].compute_s();
+        return t;
+    }
+
     std::vector<Step> steps(const std::vector<Load>& loads) const {
         std::vector<Step> out;
         add_steps(main, main_counts, loads, false, out);
@@ -173,6 +182,32 @@ int OperatorCosts::attention_groups(Pool p) const { return setup_.pool(p).attent
 
 double OperatorCosts::iteration_s(Pool p, std::span<const GroupLoad> groups) const {
     return model(p).breakdown(groups).total_s;
+}
+
+double OperatorCosts::group_compute_s(Pool p, const GroupLoad& g) const {
+    MOESIM_CHECK(g.sequences >= 0 && g.new_tokens >= 0 && g.context_tokens >= 0, "negative group load");
+    if (g.new_tokens == 0) return 0;
+    return model(p).group_compute_s({static_cast<double>(g.sequences), static_cast<double>(g.new_tokens),
+                                     static_cast<double>(g.context_tokens)});
+}
+
+double OperatorCosts::kv_gather_s(std::int64_t tokens) const {
+    const PoolPlan& p = setup_.prefill;
+    if (tokens <= 0 || p.attention_groups < 2) return 0.0;
+    // To the group at the same GPU indices on the instance's last node (the same rails), or
+    // the instance's last group when a group spans nodes or the instance is one node.
+    const int first = setup_.ranks.first_gpu(workload::ServingRankMap::Pool::Prefill, 0);
+    const int per_node = p.gpus / p.nodes;
+    const int offset = p.nodes > 1 && p.attn_tp <= per_node ? (p.nodes - 1) * per_node : p.gpus - p.attn_tp;
+    std::vector<int> from(static_cast<std::size_t>(p.attn_tp)), to(static_cast<std::size_t>(p.attn_tp));
+    for (int l = 0; l < p.attn_tp; ++l) {
+        from[static_cast<std::size_t>(l)] = first + l;
+        to[static_cast<std::size_t>(l)] = first + offset + l;
+    }
+    // Every GPU of the receiving group needs its shard: kv_shards of the token's KV split over
+    // attn_tp GPUs (an unsharded latent is on all of them).
+    const double bytes = static_cast<double>(tokens) * p.kv_bytes_per_token * p.attn_tp / p.kv_shards;
+    return setup_.network->p2p_time_s(bytes, from, to);
 }
 
 IterationBreakdown OperatorCosts::iteration_breakdown(Pool p, std::span<const GroupLoad> groups) const {

@@ -120,8 +120,10 @@ PoolPlan plan_pool(const ServingSetup& st, Pool pool) {
     p.kv_shards = kv_shards(cfg, p.attn_tp);
     p.mtp_loaded = mtp_loaded(st, pool);
     if (prefill) {
-        // A group's share of an iteration is strict (serving_sim.h): max_batch_tokens / groups
-        // new tokens, as serving_deployment.cpp gives it; every sequence brings at least one.
+        // A group's even share of an iteration: max_batch_tokens / groups new tokens (balancer
+        // "none" gives exactly that; "attention-cost" may give a group of short-context tokens
+        // more, which this sizing does not cover: the run's assumptions say so); every
+        // sequence brings at least one.
         p.max_tokens_per_group = std::max<std::int64_t>(1, inf.prefill.max_batch_tokens / p.attention_groups);
         p.max_sequences_per_group = p.max_tokens_per_group;
     } else {

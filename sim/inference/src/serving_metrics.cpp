@@ -46,12 +46,29 @@ void add_assumptions(const workload::Scenario& s, const Deployment& d, const Ser
                       " x input) tokens are cache hits (at most input - 1: the last prompt token is computed); hits "
                       "skip prefill compute but are attention context");
     const std::string groups_p = std::to_string(d.prefill_groups), groups_d = std::to_string(d.decode_groups);
-    out.push_back("prefill: FIFO per instance, a request to the instance with the fewest prompt tokens left; each "
-                  "iteration gives each of the " + groups_p + " attention groups up to " +
-                  std::to_string(d.prefill_tokens_per_group) + " new tokens (max_batch_tokens / groups) and " +
-                  std::to_string(d.prefill_max_sequences) +
-                  " sequences, started prompts first, then queued ones to the group with the most budget left; "
-                  "longer prompts are chunked over iterations; the first token comes out of the prompt's last chunk");
+    if (d.prefill_balancer == workload::PrefillBalancer::None)
+        out.push_back("prefill (balancer \"none\"): FIFO per instance, a request to the instance with the fewest "
+                      "prompt tokens left; each iteration gives each of the " + groups_p + " attention groups up to " +
+                      std::to_string(d.prefill_tokens_per_group) + " new tokens (max_batch_tokens / groups) and " +
+                      std::to_string(d.prefill_max_sequences) +
+                      " sequences, started prompts first, then queued ones to the group with the most budget left; "
+                      "longer prompts are chunked over iterations; the first token comes out of the prompt's last "
+                      "chunk");
+    else
+        out.push_back(
+            "prefill (balancer \"attention-cost\"): FIFO per instance, a request to the instance with the fewest "
+            "prompt tokens left; each iteration takes up to max_batch_tokens new tokens, started prompts first, then "
+            "queued ones whose KV fits a home group (the one with the most room; the prompt's KV lives there), and "
+            "cuts that token stream into " + groups_p + " contiguous pieces of equal cost, one per attention group, "
+            "a token at position p costing lambda + p with lambda = " + num(d.prefill_token_cost.per_token, 0) +
+            " context tokens (the GEMM-side cost of a token, from the cost model's group compute at " +
+            std::to_string(d.prefill_tokens_per_group) + " new tokens with context 0 and 8192), so a long prompt is "
+            "split over groups; a piece away from its prompt's home gathers the KV of its earlier positions and "
+            "sends its own back (kv_gather_s of start + tokens per piece on the busiest group's link), moving layer "
+            "by layer under the compute, so an iteration takes the longer of the two (" +
+            std::to_string(st.prefill_gather_bound_iterations) + " of " + std::to_string(st.prefill_iterations) +
+            " iterations gather-bound); working memory stays sized for max_batch_tokens / groups per group; the "
+            "first token comes out of the prompt's last chunk");
     out.push_back("decode: continuous batching; FIFO admission to the group (of " + groups_d + " per instance x " +
                   std::to_string(d.decode_instances) + " instances) with the fewest sequences, reserving input + output "
                   "tokens of its " + std::to_string(d.decode_kv_capacity) + "-token KV cache (at most " +

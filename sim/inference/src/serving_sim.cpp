@@ -66,6 +66,7 @@ struct Instance {
     bool busy = false;
     Picoseconds iteration_start = 0;
     double iteration_cache_s = 0;        // of the running prefill iteration, added by cached context
+    double iteration_gather_s = 0;       // of the running prefill iteration, moving split prompts' KV
     // Prefill role.
     std::deque<Slot> queue;
     std::vector<Slot> started;           // prompts partly computed, in start order
@@ -124,6 +125,16 @@ private:
     void on_arrival();
     void try_start(std::uint32_t i);
     bool start_prefill(std::uint32_t i);
+    bool fits_home(const Instance& in, std::size_t g, const Live& r) const;
+    void admit_prefill(std::uint32_t i, std::size_t g);
+    void share_strictly(std::uint32_t i);
+    void share_by_cost(std::uint32_t i);
+    void rehome(Instance& in, std::size_t first_new, const std::vector<PrefillPiece>& pieces);
+    static constexpr std::size_t groups_none = static_cast<std::size_t>(-1);
+    // KV room left on a group for a prompt to make it its home.
+    std::int64_t room(const Group& g) const {
+        return d_.colocated ? d_.decode_kv_capacity - g.reserved_kv : d_.prefill_kv_capacity - g.prompt_kv;
+    }
     void start_decode(std::uint32_t i);
     void on_prefill_end(std::uint32_t i);
     void on_decode_end(std::uint32_t i);
@@ -193,7 +204,8 @@ private:
     bool decode_room_freed_ = true;      // since the head of decode_wait_ last found no room
     // Scratch for forming an iteration.
     std::vector<GroupLoad> loads_, loads_uncached_;
-    std::vector<std::int64_t> budget_, batch_sequences_;
+    std::vector<std::int64_t> budget_, batch_sequences_, moved_, broadcast_;
+    std::vector<PrefillChunk> stream_;
     std::vector<Slot> done_;
 };
 
@@ -279,16 +291,41 @@ void ServingSimulation::try_start(std::uint32_t i) {
     if (in.decodes && (!in.joining.empty() || !in.finishing.empty())) start_decode(i);
 }
 
-bool ServingSimulation::start_prefill(std::uint32_t i) {
+// Whether a queued prompt's KV fits group g of instance `in` (colocated: its decode
+// reservation), so that the group can be its home.
+bool ServingSimulation::fits_home(const Instance& in, std::size_t g, const Live& r) const {
+    const Group& grp = in.groups[g];
+    return d_.colocated ? grp.sequences < d_.decode_max_sequences && grp.reserved_kv + r.decode_need() <= d_.decode_kv_capacity
+                        : grp.prompt_kv + r.req.input_tokens <= d_.prefill_kv_capacity;
+}
+
+// Makes group g the home of the queue's first prompt and starts it.
+void ServingSimulation::admit_prefill(std::uint32_t i, std::size_t g) {
     Instance& in = instances_[i];
-    if (in.queue.empty() && in.started.empty()) return false;
+    const Slot slot = in.queue.front();
+    Live& r = live_[slot];
+    r.prefill_group = static_cast<std::uint32_t>(g);
+    Group& grp = in.groups[g];
+    if (d_.colocated) {
+        grp.reserved_kv += r.decode_need();
+        ++grp.sequences;
+        r.decode_instance = i;
+        r.decode_group = r.prefill_group;
+        r.holds_decode_kv = true;
+    } else {
+        grp.prompt_kv += r.req.input_tokens;
+        r.holds_prompt_kv = true;
+    }
+    in.queue.pop_front();
+    in.started.push_back(slot);
+}
+
+// Balancer "none": each group a strict share of the iteration, a prompt whole on its home group.
+void ServingSimulation::share_strictly(std::uint32_t i) {
+    Instance& in = instances_[i];
     const std::size_t groups = in.groups.size();
     budget_.assign(groups, d_.prefill_tokens_per_group);
     batch_sequences_.assign(groups, 0);
-    loads_.assign(groups, GroupLoad{});
-    loads_uncached_.assign(groups, GroupLoad{});
-    in.chunks.clear();
-    bool any_cached_context = false;
     const auto add = [&](Slot slot) {
         const Live& r = live_[slot];
         const std::size_t g = r.prefill_group;
@@ -302,7 +339,6 @@ bool ServingSimulation::start_prefill(std::uint32_t i) {
             l->context_tokens += r.computed;
         }
         loads_[g].context_tokens += hits;
-        any_cached_context = any_cached_context || hits > 0;
         in.chunks.push_back({slot, n});
     };
     for (const Slot slot : in.started) {
@@ -311,39 +347,138 @@ bool ServingSimulation::start_prefill(std::uint32_t i) {
     }
     // Queued prompts in order; the first that fits nowhere waits, and so do those behind it.
     while (!in.queue.empty()) {
-        const Slot slot = in.queue.front();
-        Live& r = live_[slot];
+        const Live& r = live_[in.queue.front()];
         std::size_t best = groups;
         for (std::size_t g = 0; g < groups; ++g) {
-            const Group& grp = in.groups[g];
-            if (budget_[g] == 0 || batch_sequences_[g] >= d_.prefill_max_sequences) continue;
-            const bool fits = d_.colocated ? grp.sequences < d_.decode_max_sequences &&
-                                                 grp.reserved_kv + r.decode_need() <= d_.decode_kv_capacity
-                                           : grp.prompt_kv + r.req.input_tokens <= d_.prefill_kv_capacity;
-            if (!fits) continue;
+            if (budget_[g] == 0 || batch_sequences_[g] >= d_.prefill_max_sequences || !fits_home(in, g, r)) continue;
             if (best == groups || budget_[g] > budget_[best]) best = g;
         }
         if (best == groups) break;
-        r.prefill_group = static_cast<std::uint32_t>(best);
-        Group& grp = in.groups[best];
-        if (d_.colocated) {
-            grp.reserved_kv += r.decode_need();
-            ++grp.sequences;
-            r.decode_instance = i;
-            r.decode_group = r.prefill_group;
-            r.holds_decode_kv = true;
-        } else {
-            grp.prompt_kv += r.req.input_tokens;
-            r.holds_prompt_kv = true;
-        }
-        in.queue.pop_front();
-        in.started.push_back(slot);
+        const Slot slot = in.queue.front();
+        admit_prefill(i, best);
         add(slot);
     }
+}
+
+// Balancer "attention-cost" (prefill_balancer.h): up to max_batch_tokens new tokens in FIFO
+// order (started prompts first, then queued ones whose KV fits a home group: the one with the
+// most room, then the group computing most of it, rehome), cut into equal-cost pieces over the
+// groups. A piece computed away from its prompt's home group receives the KV of its earlier
+// positions and sends its own tokens' KV home: start + tokens on its group's link, tokens on
+// the home's. The home sends the prompt's KV once, as a pipelined broadcast along the groups
+// that need it (each forwarding what the next needs): the largest start on the home's link.
+void ServingSimulation::share_by_cost(std::uint32_t i) {
+    Instance& in = instances_[i];
+    const std::size_t groups = in.groups.size();
+    std::int64_t budget = costs_.max_batch_tokens();
+    const auto max_chunks = static_cast<std::size_t>(d_.prefill_max_sequences) * groups;
+    const auto take = [&](Slot slot) {
+        const Live& r = live_[slot];
+        const std::int64_t n = std::min(r.to_compute - r.computed, budget);
+        budget -= n;
+        in.chunks.push_back({slot, n});
+    };
+    for (const Slot slot : in.started) {
+        if (budget == 0 || in.chunks.size() >= max_chunks) break;
+        take(slot);
+    }
+    const std::size_t first_new = in.chunks.size();
+    while (!in.queue.empty() && budget > 0 && in.chunks.size() < max_chunks) {
+        const Live& r = live_[in.queue.front()];
+        std::size_t best = groups;
+        for (std::size_t g = 0; g < groups; ++g) {
+            if (!fits_home(in, g, r)) continue;
+            if (best == groups || room(in.groups[g]) > room(in.groups[best])) best = g;
+        }
+        if (best == groups) break;
+        const Slot slot = in.queue.front();
+        admit_prefill(i, best);
+        take(slot);
+    }
+    stream_.clear();
+    for (const Chunk& c : in.chunks) {
+        const Live& r = live_[c.slot];
+        stream_.push_back({r.req.input_tokens - r.to_compute + r.computed, c.tokens});
+    }
+    const std::vector<PrefillPiece> pieces = balance_prefill(stream_, groups, d_.prefill_token_cost);
+    rehome(in, first_new, pieces);
+    moved_.assign(groups, 0);
+    broadcast_.assign(in.chunks.size(), 0);
+    for (const PrefillPiece& p : pieces) {
+        const Live& r = live_[in.chunks[p.chunk].slot];
+        const std::int64_t hits = r.req.input_tokens - r.to_compute;
+        for (GroupLoad* l : {&loads_[p.group], &loads_uncached_[p.group]}) {
+            ++l->sequences;
+            l->new_tokens += p.tokens;
+            l->context_tokens += p.start;
+        }
+        loads_uncached_[p.group].context_tokens -= hits;
+        if (p.group != r.prefill_group) {
+            moved_[p.group] += p.start + p.tokens;
+            moved_[r.prefill_group] += p.tokens;
+            broadcast_[p.chunk] = std::max(broadcast_[p.chunk], p.start);
+        }
+    }
+    for (std::size_t c = 0; c < in.chunks.size(); ++c) moved_[live_[in.chunks[c].slot].prefill_group] += broadcast_[c];
+    const std::int64_t most_moved = moved_.empty() ? 0 : *std::max_element(moved_.begin(), moved_.end());
+    in.iteration_gather_s = most_moved > 0 ? costs_.kv_gather_s(most_moved) : 0;
+}
+
+// A prompt started this iteration was given the home with the most room; it moves to the group
+// computing most of its tokens when that group has room too, so that less of its KV travels.
+void ServingSimulation::rehome(Instance& in, std::size_t first_new, const std::vector<PrefillPiece>& pieces) {
+    std::size_t p = 0;
+    for (std::size_t c = first_new; c < in.chunks.size(); ++c) {
+        while (p < pieces.size() && pieces[p].chunk < c) ++p;
+        std::size_t best = groups_none;
+        std::int64_t most = 0;
+        for (; p < pieces.size() && pieces[p].chunk == c; ++p)
+            if (pieces[p].tokens > most) {
+                most = pieces[p].tokens;
+                best = pieces[p].group;
+            }
+        Live& r = live_[in.chunks[c].slot];
+        if (best == groups_none || best == r.prefill_group) continue;
+        Group& from = in.groups[r.prefill_group];
+        if (!fits_home(in, best, r)) continue;
+        Group& to = in.groups[best];
+        if (d_.colocated) {
+            from.reserved_kv -= r.decode_need();
+            --from.sequences;
+            to.reserved_kv += r.decode_need();
+            ++to.sequences;
+            r.decode_group = static_cast<std::uint32_t>(best);
+        } else {
+            from.prompt_kv -= r.req.input_tokens;
+            to.prompt_kv += r.req.input_tokens;
+        }
+        r.prefill_group = static_cast<std::uint32_t>(best);
+    }
+}
+
+bool ServingSimulation::start_prefill(std::uint32_t i) {
+    Instance& in = instances_[i];
+    if (in.queue.empty() && in.started.empty()) return false;
+    const std::size_t groups = in.groups.size();
+    loads_.assign(groups, GroupLoad{});
+    loads_uncached_.assign(groups, GroupLoad{});
+    in.chunks.clear();
+    in.iteration_gather_s = 0;
+    if (d_.prefill_balancer == workload::PrefillBalancer::None)
+        share_strictly(i);
+    else
+        share_by_cost(i);
     if (in.chunks.empty()) return false;
 
-    const double seconds = costs_.iteration_s(Pool::Prefill, loads_);
-    in.iteration_cache_s = any_cached_context ? std::max(0.0, seconds - costs_.iteration_s(Pool::Prefill, loads_uncached_)) : 0;
+    bool any_cached_context = false;
+    for (std::size_t g = 0; g < groups; ++g)
+        any_cached_context = any_cached_context || loads_[g].context_tokens != loads_uncached_[g].context_tokens;
+    const double compute_s = costs_.iteration_s(Pool::Prefill, loads_);
+    in.iteration_cache_s =
+        any_cached_context ? std::max(0.0, compute_s - costs_.iteration_s(Pool::Prefill, loads_uncached_)) : 0;
+    // The gather moves layer by layer under the compute: the longer of the two sets the time.
+    const double seconds = std::max(compute_s, in.iteration_gather_s);
+    if (in.iteration_gather_s > compute_s) ++run_.stats.prefill_gather_bound_iterations;
     in.busy = true;
     in.iteration_start = loop_.now();
     loop_.schedule_at(loop_.now() + to_ps(seconds), prefill_end_, i);

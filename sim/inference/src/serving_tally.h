@@ -4,6 +4,7 @@
 #include <cstdint>
 #include <vector>
 
+#include "moesim/inference/prefill_balancer.h"
 #include "moesim/inference/serving_sim.h"
 
 namespace moesim::inference::detail {
@@ -17,7 +18,9 @@ struct Deployment {
     int prefill_groups = 0, decode_groups = 0;        // attention groups per instance
     std::int64_t prefill_kv_capacity = 0, decode_kv_capacity = 0;  // tokens per group
     std::int64_t prefill_max_sequences = 0, decode_max_sequences = 0;
-    std::int64_t prefill_tokens_per_group = 0;        // new tokens per group per prefill iteration
+    std::int64_t prefill_tokens_per_group = 0;        // balancer none: new tokens per group per prefill iteration
+    workload::PrefillBalancer prefill_balancer = workload::PrefillBalancer::AttentionCost;
+    TokenCost prefill_token_cost;                     // attention-cost: w(p) = λ + p (prefill_balancer.h)
     double tokens_per_decode_step = 1;
     int draft_tokens = 0;
 };

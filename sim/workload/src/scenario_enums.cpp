@@ -26,6 +26,7 @@ MOESIM_ENUM_NAMES(Deployment, {Deployment::Disaggregated, "disaggregated"}, {Dep
 MOESIM_ENUM_NAMES(Arrival, {Arrival::Poisson, "poisson"}, {Arrival::Trace, "trace"})
 MOESIM_ENUM_NAMES(LengthDist, {LengthDist::Lognormal, "lognormal"}, {LengthDist::Fixed, "fixed"},
                   {LengthDist::Uniform, "uniform"})
+MOESIM_ENUM_NAMES(PrefillBalancer, {PrefillBalancer::AttentionCost, "attention-cost"}, {PrefillBalancer::None, "none"})
 
 #undef MOESIM_ENUM_NAMES
 
@@ -65,6 +66,9 @@ std::string to_string(Arrival e) {
     return detail::name_of(e);
 }
 std::string to_string(LengthDist e) {
+    return detail::name_of(e);
+}
+std::string to_string(PrefillBalancer e) {
     return detail::name_of(e);
 }
 

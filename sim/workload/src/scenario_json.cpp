@@ -47,6 +47,7 @@ json pool_json(const Pool& p) {
 json inference_json(const Inference& i) {
     json prefill = pool_json(i.prefill);
     prefill["max_batch_tokens"] = i.prefill.max_batch_tokens;
+    prefill["balancer"] = to_string(i.prefill.balancer);
     json decode = pool_json(i.decode);
     decode["max_batch_per_gpu"] = i.decode.max_batch_per_gpu;
     decode["mtp"] = {{"draft_tokens", i.decode.mtp.draft_tokens}, {"acceptance", i.decode.mtp.acceptance}};

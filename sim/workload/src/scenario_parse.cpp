@@ -166,6 +166,7 @@ PrefillPool parse_prefill(const Section& s) {
     parse_pool_shape(s, out);
     out.max_batch_tokens =
         s.integer("max_batch_tokens", out.max_batch_tokens, 1, std::numeric_limits<std::int64_t>::max());
+    out.balancer = s.choice("balancer", std::optional(out.balancer));
     return out;
 }
 
@@ -228,7 +229,7 @@ Inference parse_inference(const Section& s) {
     out.deployment = s.choice("deployment", std::optional(out.deployment));
     if (auto p = s.optional_section("precision", {"weights", "kv_cache", "activations"}))
         out.precision = parse_inference_precision(*p);
-    if (auto p = s.optional_section("prefill", with(kPoolKeys, {"max_batch_tokens"}))) out.prefill = parse_prefill(*p);
+    if (auto p = s.optional_section("prefill", with(kPoolKeys, {"max_batch_tokens", "balancer"}))) out.prefill = parse_prefill(*p);
     if (auto d = s.optional_section("decode", with(kPoolKeys, {"max_batch_per_gpu", "mtp"})))
         out.decode = parse_decode(*d);
     if (auto t = s.optional_section("traffic", {"arrival", "requests_per_s", "duration_s", "trace_file", "input_tokens",

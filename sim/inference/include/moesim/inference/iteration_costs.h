@@ -38,6 +38,15 @@ public:
     // of `micro_batches`, and in decode the MTP module's draft work.
     virtual double iteration_s(Pool, std::span<const GroupLoad> groups) const = 0;
 
+    // Seconds of one attention group's own compute at this load in one iteration: its
+    // attention, projections, dense FFN and the like, without the instance-wide expert side
+    // and communication. The prefill balancer derives its token cost from it.
+    virtual double group_compute_s(Pool, const GroupLoad& group) const = 0;
+
+    // Seconds to move `tokens` tokens of prefill KV cache (every layer) into one prefill
+    // attention group from another of its instance: what a prompt split over groups gathers.
+    virtual double kv_gather_s(std::int64_t tokens) const = 0;
+
     // KV cache: tokens an attention group can hold after weights and working memory, and
     // the most sequences a group may batch (decode: max_batch_per_gpu x attn_tp).
     virtual std::int64_t kv_capacity_tokens_per_group(Pool) const = 0;

@@ -61,6 +61,13 @@
 // its own attention over the context, its MoE block and the shared LM head — all in the
 // same iteration, with the same overlap. tokens_per_decode_step = Σ_{i=0..d} a^i.
 //
+// group_compute_s: the group side above, summed over the main pass's layers, one micro-batch.
+// kv_gather_s(tokens): tokens · prefill KV bytes per token from the first attention group of
+// prefill instance 0 to the group on the same GPU indices (rails) of its last node (the last
+// group when the instance is one node or a group spans nodes), over the
+// attn_tp GPUs of each in parallel, each receiving its KV shard (all of it when the KV is not
+// sharded); the network's p2p time.
+//
 // kv_transfer_s(tokens) = α + bytes / B: bytes = tokens · (KV bytes per token of the decode
 // pool, MTP modules' included), over min(prefill attn_tp, decode attn_tp) GPUs' NICs in
 // parallel (each sends a share of the layers), B = their scale-out bandwidth at the profile's
@@ -102,6 +109,8 @@ public:
     int nodes(Pool) const override;
     int attention_groups(Pool) const override;
     double iteration_s(Pool, std::span<const GroupLoad> groups) const override;
+    double group_compute_s(Pool, const GroupLoad& group) const override;
+    double kv_gather_s(std::int64_t tokens) const override;
     std::int64_t kv_capacity_tokens_per_group(Pool) const override;
     std::int64_t max_sequences_per_group(Pool) const override;
     std::int64_t max_batch_tokens() const override;

@@ -8,7 +8,18 @@
 // Policies (each also printed in the result's assumptions):
 //  * Arrival: a request goes to the prefill instance with the fewest prompt tokens still to
 //    compute (ties: lowest index) and waits there in FIFO order.
-//  * Prefill iteration: each attention group takes up to max_batch_tokens / groups new
+//  * Prefill iteration, balancer "attention-cost" (opt-in; prefill_balancer.h): the
+//    instance takes up to max_batch_tokens new tokens in FIFO order, started prompts' next
+//    chunks first, then queued prompts whose KV fits a home group (the group with the most
+//    room; a prompt's KV lives there until it has moved to decode); the token stream is cut
+//    into one contiguous piece per group of equal cost, a token at position p costing λ + p
+//    (λ from the cost model, serving_deployment.cpp), so a long prompt is split over groups
+//    and no group's attention stalls the rest. A piece computed away from the prompt's home
+//    gathers the KV of its earlier positions and sends its own back, kv_gather_s(start +
+//    tokens) on each side, summed per group; the gather moves layer by layer under the
+//    compute, so the iteration takes the longer of compute and the busiest group's gather.
+//  * Prefill iteration, balancer "none" (the behaviour before issue 13): each attention
+//    group takes up to max_batch_tokens / groups new
 //    tokens and max_sequences_per_group(Prefill) sequences; requests already started go
 //    first, then queued ones in order, each to the group with the most budget left
 //    (least load) that can hold its prompt's KV; a prompt longer than the budget is
@@ -78,6 +89,7 @@ struct ServingStats {
     long long requests_rejected = 0;    // measured ones too long for any group's KV cache
     long long requests_unfinished = 0;  // measured ones still in the system at the stop
     long long prefill_iterations = 0, decode_iterations = 0;
+    long long prefill_gather_bound_iterations = 0;  // attention-cost: KV gather longer than compute
     // Inside the window.
     double mean_requests_in_system = 0;     // time average of (arrived, not yet finished)
     double mean_latency_s = 0;              // measured and completed: arrival → last token

@@ -21,6 +21,7 @@ enum class ExpertLoadKind { Invalid, Uniform, Zipf, Dirichlet, Trace };
 enum class Deployment { Invalid, Disaggregated, Colocated };
 enum class Arrival { Invalid, Poisson, Trace };
 enum class LengthDist { Invalid, Lognormal, Fixed, Uniform };
+enum class PrefillBalancer { Invalid, AttentionCost, None };
 
 struct Network {
     Topology topology = Topology::RailOptimized;
@@ -108,6 +109,10 @@ struct PrefillPool {
     int redundant_experts = 0;
     std::int64_t max_batch_tokens = 16384;
     int micro_batches = 1;
+    // How an iteration's tokens go to the attention groups (sim/inference prefill_balancer.h).
+    // Default "none" until its per-group pricing is fast (issue 13): "attention-cost" prices
+    // every group of every iteration on its own load, about 9x the CPU of "none" on feb2025.
+    PrefillBalancer balancer = PrefillBalancer::None;
 
     friend bool operator==(const PrefillPool&, const PrefillPool&) = default;
 };
@@ -211,5 +216,6 @@ std::string to_string(ExpertLoadKind);
 std::string to_string(Deployment);
 std::string to_string(Arrival);
 std::string to_string(LengthDist);
+std::string to_string(PrefillBalancer);
 
 }  // namespace moesim::workload
