@@ -112,6 +112,7 @@ TEST_CASE("serving: a lone prompt split over the groups with its KV gathered, or
     costs.batch_tokens = 4000;
     costs.gather_s_per_token = 1e-3;
     SECTION("attention-cost") {
+        s.inference.prefill.balancer = workload::PrefillBalancer::AttentionCost;
         const auto run = simulate_serving(s, costs);
         // The fake's context costs nothing, so tokens are balanced: 500 at position 0 on group 0
         // (the prompt's home: the first of the two equal pieces) and 500 at 500 on group 1.
