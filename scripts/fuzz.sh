@@ -2,15 +2,18 @@
 # `make fuzz`: build the libFuzzer targets with clang (build-fuzz/) and run each for
 # FUZZ_SECONDS (default 60) on a corpus seeded from the bundled files. Prints, per target,
 # the executions and whether it found a crash; exits 1 if any target did. Crash inputs are
-# left in build-fuzz/findings/<target>/.
+# left in build-fuzz/findings/<target>/. FUZZ_TARGETS="fuzz_scenario fuzz_set" limits the run.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 SECONDS_PER_TARGET=${FUZZ_SECONDS:-60}
+ALL="fuzz_scenario fuzz_set fuzz_model_config fuzz_profile fuzz_prices fuzz_request_trace fuzz_expert_trace"
+TARGETS=${FUZZ_TARGETS:-$ALL}
 B=${FUZZ_BUILD_DIR:-build-fuzz}
 scripts/install-deps.sh --fuzz
 cmake -S . -B "$B" -G Ninja -DMOESIM_FUZZ=ON -DCMAKE_CXX_COMPILER=clang++ -DCMAKE_BUILD_TYPE=RelWithDebInfo \
   >"$B.configure.log" 2>&1 || { cat "$B.configure.log"; exit 1; }
-cmake --build "$B" --target fuzz_targets -j "${JOBS:-$(nproc)}"
+# shellcheck disable=SC2086
+cmake --build "$B" --target $TARGETS -j "${JOBS:-$(nproc)}"
 
 seed() {  # seed TARGET FILES...: the corpus directory of TARGET, refilled from FILES
   local dir="$B/corpus/$1"; shift
@@ -26,7 +29,7 @@ seed fuzz_request_trace fuzz/seeds/request_trace/*
 seed fuzz_expert_trace fuzz/seeds/expert_trace/*
 
 status=0
-for t in fuzz_scenario fuzz_set fuzz_model_config fuzz_profile fuzz_prices fuzz_request_trace fuzz_expert_trace; do
+for t in $TARGETS; do
   mkdir -p "$B/findings/$t"
   log="$B/findings/$t.log"
   set +e
