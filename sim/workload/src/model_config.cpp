@@ -225,6 +225,12 @@ ModelConfig parse_model_config(const nlohmann::json& doc, const std::string& fil
     if (!doc.is_object()) throw ScenarioError(file, "", "a model config must be a JSON object");
     const Reader r(doc, file);
     ModelConfig m;
+    // Every numeric key with a documented range is checked, whether this model type reads it or not.
+    for (const auto& row : model_config_ranges()) {
+        const std::string key = std::string(row.path).substr(1);
+        if (doc.contains(key) && doc.at(key).is_number())
+            check_range(model_config_ranges(), doc.at(key).get<double>(), file, row.path);
+    }
     m.model_type = r.text("model_type");
     const auto& types = supported_types();
     if (std::find(types.begin(), types.end(), m.model_type) == types.end()) {
