@@ -225,12 +225,6 @@ ModelConfig parse_model_config(const nlohmann::json& doc, const std::string& fil
     if (!doc.is_object()) throw ScenarioError(file, "", "a model config must be a JSON object");
     const Reader r(doc, file);
     ModelConfig m;
-    // Every numeric key with a documented range is checked, whether this model type reads it or not.
-    for (const auto& row : model_config_ranges()) {
-        const std::string key = std::string(row.path).substr(1);
-        if (doc.contains(key) && doc.at(key).is_number())
-            check_range(model_config_ranges(), doc.at(key).get<double>(), file, row.path);
-    }
     m.model_type = r.text("model_type");
     const auto& types = supported_types();
     if (std::find(types.begin(), types.end(), m.model_type) == types.end()) {
@@ -271,6 +265,13 @@ ModelConfig parse_model_config(const nlohmann::json& doc, const std::string& fil
     if (m.is_moe() && m.experts_per_token > m.n_routed_experts)
         r.fail("num_experts_per_tok", std::to_string(m.experts_per_token) + " exceeds the " +
                                           std::to_string(m.n_routed_experts) + " routed experts");
+    // Every numeric key with a documented range is checked, whether this model type reads it or not
+    // (the keys it reads were checked as they were read, with their own messages first).
+    for (const auto& row : model_config_ranges()) {
+        const std::string key = std::string(row.path).substr(1);
+        if (doc.contains(key) && doc.at(key).is_number())
+            check_range(model_config_ranges(), doc.at(key).get<double>(), file, row.path);
+    }
     return m;
 }
 
