@@ -87,6 +87,9 @@ private:
         }
         if (n < 0 || (n == 0 && !allow_zero))
             fail(key, "must be " + std::string(allow_zero ? ">= 0" : "> 0") + ", got " + std::to_string(n));
+        // Every key read here has a row (model_config_ranges.cpp); a missing one is our bug.
+        if (!find_range(model_config_ranges(), "/" + key))
+            throw InternalError("model-config key \"" + key + "\" has no documented range");
         check_range(model_config_ranges(), static_cast<double>(n), file_, "/" + key);
         return n;
     }

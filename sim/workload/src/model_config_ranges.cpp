@@ -35,6 +35,7 @@ constexpr ValueRange kRanges[] = {
     {"/n_group", 1, k2_16},
     {"/topk_group", 1, k2_16},
     {"/sliding_window", 1, k2_24},
+    {"/num_nextn_predict_layers", 0, 16},
 };
 
 }  // namespace
