@@ -134,6 +134,11 @@ std::vector<FilePrice> load_price_file(const std::filesystem::path& path) {
     const json& list = doc.at("prices");
     if (!list.is_array()) check.fail("/prices", "expected an array, got " + std::string(list.type_name()));
     if (list.empty()) check.fail("/prices", "is empty; give at least one price");
+    // A budget: a published price list has tens of entries; 100K took seconds to check and store.
+    constexpr std::size_t kMaxEntries = 10000;
+    if (list.size() > kMaxEntries)
+        check.fail("/prices", "holds " + std::to_string(list.size()) + " entries, over the budget of " +
+                                  std::to_string(kMaxEntries) + " entries per file");
 
     std::vector<FilePrice> out;
     std::map<std::tuple<std::string, std::string, std::string, std::string, std::string>, std::size_t> seen;
