@@ -17,6 +17,6 @@ std::span<const ValueRange> comm_flag_ranges();
 void check_flag_ranges(const boost::program_options::variables_map& vm, std::span<const ValueRange> table);
 
 // `comm --model flows` builds about this many flows per collective at most.
-inline constexpr double kMaxFlows = 1048576;
+inline constexpr double kMaxFlows = 16384;
 
 }  // namespace moesim::cli
