@@ -5,7 +5,7 @@ JOBS ?= $(shell nproc)
 SCENARIO ?= scenarios/deepseek-v3-pretrain.json
 DB ?= results.sqlite
 
-.PHONY: all deps configure build run test golden bench clean
+.PHONY: all deps configure build run test golden bench fuzz clean
 
 all: build
 
@@ -29,6 +29,10 @@ test: build
 golden: configure
 	@cmake --build $(BUILD_DIR) --target update_golden
 	@git diff --stat -- tests/golden
+
+# libFuzzer targets (clang; a separate build-fuzz/), each run FUZZ_SECONDS (default 60).
+fuzz:
+	@FUZZ_SECONDS=$(or $(FUZZ_SECONDS),60) JOBS=$(JOBS) scripts/fuzz.sh
 
 bench: build
 	@for b in $(BUILD_DIR)/bench/*_bench; do [ -x "$$b" ] && "$$b"; done

@@ -4,6 +4,7 @@
 #include <algorithm>
 #include <cctype>
 #include <cmath>
+#include <cstdint>
 #include <cstdio>
 #include <filesystem>
 #include <memory>
@@ -22,6 +23,7 @@
 #include "moesim/hw/topology.h"
 #include "moesim/network/flow_network.h"
 #include "moesim/network/network.h"
+#include "flag_ranges.h"
 #include "options.h"
 
 namespace moesim::cli {
@@ -60,6 +62,8 @@ void add_comm_options(po::options_description& options) {
     // clang-format on
 }
 
+constexpr double kMaxSizeBytes = 1e15;
+
 // "1K" = 1024 bytes, "4M", "1G" (binary, as nccl-tests reads -b/-e); a plain number is bytes.
 double parse_size(const std::string& text, const std::string& flag) {
     std::string s = text;
@@ -83,6 +87,8 @@ double parse_size(const std::string& text, const std::string& flag) {
     if (used == 0 || used != s.size() || !std::isfinite(v))
         throw UserError(flag + ": '" + text + "' is not a size (bytes, or a number with K, M or G)");
     if (!(v > 0)) throw UserError(flag + ": size must be positive (got '" + text + "')");
+    if (v * mult > kMaxSizeBytes)
+        throw UserError(flag + ": must be at most 1e15 bytes (1 PB), got '" + text + "'");
     return v * mult;
 }
 
@@ -277,6 +283,7 @@ int cmd_comm(const Args& args) {
         "--oversubscription O] [--group N | --ep N --tokens T --mode normal|low-latency] "
         "[--size S | -b 1K -e 1G -f 2] [--model closed-form|flows] [--json]";
     if (!parse_options(args, usage, options, positional, vm)) return 0;
+    check_flag_ranges(vm, comm_flag_ranges());
 
     CommHeader h;
     h.op = parse_op(vm);
@@ -298,6 +305,15 @@ int cmd_comm(const Args& args) {
     h.cluster = parse_cluster(vm, gpu, h.deepep, h.group);
     if (h.op == "p2p" && h.group != 2 && vm.count("group"))
         throw UserError("--group: p2p is between 2 GPUs (0 and 1 of the group: use --group 2, or leave it out)");
+    if (h.model == "flows") {
+        // Every pair of the group may exchange a flow (all_to_all, dispatch): budget the pairs.
+        const double flows = static_cast<double>(h.group) * (h.group - 1);
+        if (flows > kMaxFlows)
+            throw UserError((h.deepep ? "--ep " : "--group ") + std::to_string(h.group) +
+                            " with --model flows: about " + std::to_string(static_cast<std::int64_t>(flows)) +
+                            " flows (group*(group-1)), over the budget of " +
+                            std::to_string(static_cast<std::int64_t>(kMaxFlows)) + " flows; use --model closed-form");
+    }
     // Either model describes a cluster the flows can build: whole leaves (hw::Topology checks;
     // the flow network builds one itself).
     if (h.model != "flows") (void)hw::Topology(h.cluster);

@@ -4,6 +4,8 @@
 set -euo pipefail
 packages=(g++ cmake ninja-build libboost-graph-dev libboost-program-options-dev
           libsqlite3-dev nlohmann-json3-dev catch2 sqlite3 jq)
+# `make fuzz` only (scripts/fuzz.sh): libFuzzer comes with Debian's clang. `make test` never needs it.
+if [ "${1:-}" = "--fuzz" ]; then packages+=(clang); fi
 missing=()
 for p in "${packages[@]}"; do
   if ! dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed"; then

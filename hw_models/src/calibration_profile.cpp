@@ -16,6 +16,7 @@
 #include "moesim/common/error.h"
 #include "moesim/common/input_file.h"
 #include "moesim/common/json_document.h"
+#include "moesim/hw/calibration_ranges.h"
 #include "moesim/hw/costs.h"
 #include "io.h"
 
@@ -71,6 +72,8 @@ public:
         const double x = v.get<double>();
         if (!std::isfinite(x)) fail(path + "/" + key, "must be finite");
         if (x < 0 || (!allow_zero && x == 0)) fail(path + "/" + key, "must be positive, got " + v.dump());
+        if (const ValueRange* r = find_range(calibration_ranges(), std::string("/") + key))
+            if (auto why = range_violation(*r, x); !why.empty()) fail(path + "/" + key, why);
         return x;
     }
 

@@ -18,31 +18,32 @@ namespace moesim::hw {
 
 namespace {
 
-// One numeric field of GpuSpec: its JSON key and where it lives.
+// One numeric field of GpuSpec: its JSON key, where it lives and its documented range
+// (inclusive; a reserve may be 0, every datasheet peak must be positive).
 struct NumberField {
     const char* key;
     double GpuSpec::*real;
     int GpuSpec::*integer;
     bool required;
-    bool zero_allowed = false;  // a reserve may be 0; every datasheet peak must be positive
-    double below = 0;           // when > 0, values must be < below (a fraction)
+    double min;
+    double max;
 };
 
 const std::vector<NumberField>& number_fields() {
     static const std::vector<NumberField> fields = {
-        {"sm_count", nullptr, &GpuSpec::sm_count, true},
-        {"clock_MHz", &GpuSpec::clock_MHz, nullptr, true},
-        {"hbm_bytes", &GpuSpec::hbm_bytes, nullptr, true},
-        {"hbm_GBps", &GpuSpec::hbm_GBps, nullptr, true},
-        {"bf16_dense_TFLOPS", &GpuSpec::bf16_dense_TFLOPS, nullptr, true},
-        {"fp8_dense_TFLOPS", &GpuSpec::fp8_dense_TFLOPS, nullptr, true},
-        {"nvlink_GBps", &GpuSpec::nvlink_GBps, nullptr, true},
-        {"nics_per_gpu", nullptr, &GpuSpec::nics_per_gpu, false},
-        {"nic_Gbps", &GpuSpec::nic_Gbps, nullptr, false},
-        {"tdp_W", &GpuSpec::tdp_W, nullptr, true},
-        {"runtime_reserve_bytes", &GpuSpec::runtime_reserve_bytes, nullptr, false, true},
-        {"ep_buffer_bytes", &GpuSpec::ep_buffer_bytes, nullptr, false, true},
-        {"fragmentation_fraction", &GpuSpec::fragmentation_fraction, nullptr, false, true, 1.0},
+        {"sm_count", nullptr, &GpuSpec::sm_count, true, 1, 65536},
+        {"clock_MHz", &GpuSpec::clock_MHz, nullptr, true, 1, 1e5},
+        {"hbm_bytes", &GpuSpec::hbm_bytes, nullptr, true, 1e6, 1e15},
+        {"hbm_GBps", &GpuSpec::hbm_GBps, nullptr, true, 1e-3, 1e6},
+        {"bf16_dense_TFLOPS", &GpuSpec::bf16_dense_TFLOPS, nullptr, true, 1, 1e5},
+        {"fp8_dense_TFLOPS", &GpuSpec::fp8_dense_TFLOPS, nullptr, true, 1, 1e5},
+        {"nvlink_GBps", &GpuSpec::nvlink_GBps, nullptr, true, 1e-3, 1e6},
+        {"nics_per_gpu", nullptr, &GpuSpec::nics_per_gpu, false, 1, 64},
+        {"nic_Gbps", &GpuSpec::nic_Gbps, nullptr, false, 1e-3, 1e6},
+        {"tdp_W", &GpuSpec::tdp_W, nullptr, true, 1, 1e5},
+        {"runtime_reserve_bytes", &GpuSpec::runtime_reserve_bytes, nullptr, false, 0, 1e15},
+        {"ep_buffer_bytes", &GpuSpec::ep_buffer_bytes, nullptr, false, 0, 1e15},
+        {"fragmentation_fraction", &GpuSpec::fragmentation_fraction, nullptr, false, 0, 0.99},
     };
     return fields;
 }
@@ -63,11 +64,8 @@ void set_number(GpuSpec& gpu, const NumberField& f, const nlohmann::json& value,
                 const std::string& path) {
     if (!value.is_number()) throw ScenarioError(file, path, std::string("expected a number, got ") + value.type_name());
     const double v = value.get<double>();
-    if (!std::isfinite(v) || v < 0 || (v == 0 && !f.zero_allowed))
-        throw ScenarioError(file, path, std::string(f.zero_allowed ? "must be 0 or more" : "must be positive") +
-                                            ", got " + value.dump());
-    if (f.below > 0 && v >= f.below)
-        throw ScenarioError(file, path, "must be below " + nlohmann::json(f.below).dump() + ", got " + value.dump());
+    if (!std::isfinite(v)) throw ScenarioError(file, path, "must be a finite number, got " + value.dump());
+    if (auto why = range_violation({f.key, f.min, f.max}, v); !why.empty()) throw ScenarioError(file, path, why);
     if (f.integer) {
         if (v != std::floor(v)) throw ScenarioError(file, path, "must be an integer, got " + value.dump());
         gpu.*(f.integer) = static_cast<int>(v);
@@ -83,6 +81,18 @@ const NumberField* find_field(const std::string& key) {
 }
 
 }  // namespace
+
+std::span<const ValueRange> gpu_spec_ranges() {
+    static const std::vector<ValueRange> table = [] {
+        static std::vector<std::string> paths;
+        for (const auto& f : number_fields()) paths.push_back(std::string("/") + f.key);
+        std::vector<ValueRange> out;
+        for (std::size_t i = 0; i < paths.size(); ++i)
+            out.push_back({paths[i].c_str(), number_fields()[i].min, number_fields()[i].max});
+        return out;
+    }();
+    return table;
+}
 
 double dense_peak_TFLOPS(const GpuSpec& gpu, Dtype dtype) {
     return dtype == Dtype::FP8 ? gpu.fp8_dense_TFLOPS : gpu.bf16_dense_TFLOPS;

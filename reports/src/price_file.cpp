@@ -1,7 +1,9 @@
 #include "moesim/reports/price_file.h"
 
 #include <cmath>
+#include <map>
 #include <optional>
+#include <tuple>
 
 #include <nlohmann/json.hpp>
 
@@ -132,8 +134,14 @@ std::vector<FilePrice> load_price_file(const std::filesystem::path& path) {
     const json& list = doc.at("prices");
     if (!list.is_array()) check.fail("/prices", "expected an array, got " + std::string(list.type_name()));
     if (list.empty()) check.fail("/prices", "is empty; give at least one price");
+    // A budget: a published price list has tens of entries; 100K took seconds to check and store.
+    constexpr std::size_t kMaxEntries = 10000;
+    if (list.size() > kMaxEntries)
+        check.fail("/prices", "holds " + std::to_string(list.size()) + " entries, over the budget of " +
+                                  std::to_string(kMaxEntries) + " entries per file");
 
     std::vector<FilePrice> out;
+    std::map<std::tuple<std::string, std::string, std::string, std::string, std::string>, std::size_t> seen;
     for (std::size_t i = 0; i < list.size(); ++i) {
         const std::string path_i = "/prices/" + std::to_string(i);
         const json& entry = list[i];
@@ -171,9 +179,13 @@ std::vector<FilePrice> load_price_file(const std::filesystem::path& path) {
             FilePrice& added = out.emplace_back(FilePrice{base, at});
             added.price.item = item;
             added.price.usd_per_million_tokens = usd;
-            for (std::size_t k = 0; k + 1 < out.size(); ++k)
-                if (same_price_key(out[k].price, added.price))
-                    check.fail(at, describe(added.price) + " is given twice (first at " + out[k].json_path + ")");
+            // Indexed by the table's unique key: a 100K-entry file is checked in n log n, not n².
+            const auto [first, fresh] = seen.emplace(
+                std::make_tuple(added.price.product, added.price.model, added.price.item, added.price.conditions,
+                                added.price.as_of),
+                out.size() - 1);
+            if (!fresh)
+                check.fail(at, describe(added.price) + " is given twice (first at " + out[first->second].json_path + ")");
         }
     }
     return out;

@@ -207,3 +207,22 @@ TEST_CASE("the seeded prices are PUBLISHED.md G's", "[report]") {
         published_numbers.insert({hit == "–" ? -1 : std::stod(hit), std::stod(miss), std::stod(output)});
     CHECK(seeded == published_numbers);
 }
+
+TEST_CASE("a prices file over the entry budget is refused with its count; 10000 distinct entries load",
+          "[report][ranges]") {
+    // The mutation campaign's 100K-entry file ran past 20 s (a quadratic duplicate check, then
+    // 100K inserts); the check is indexed now and the file is capped at 10000 entries.
+    test::TempDir dir;
+    const auto file_of = [](std::size_t n) {
+        json list = json::array();
+        for (std::size_t i = 0; i < n; ++i) {
+            json e = valid_entry();
+            e["product"] = "p" + std::to_string(i);
+            list.push_back(e);
+        }
+        return json{{"prices", list}}.dump();
+    };
+    CHECK_THAT(error_for(dir, file_of(10001)),
+               Catch::Contains("/prices: holds 10001 entries, over the budget of 10000 entries per file"));
+    CHECK(load_price_file(write(dir, file_of(10000))).size() == 20000);  // two items each
+}

@@ -168,6 +168,10 @@ void parse_expert_trace(const std::string& text, int num_experts, const std::str
         }
         if (layer < 0 || layer > 1000000) fail("layer " + str(layer) + " out of range");
         if (expert < 0) fail("negative expert " + str(expert));
+        // Before anything is sized by it (a fuzzed id of 2^40 asked for terabytes).
+        if (expert >= num_experts)
+            fail("expert " + str(expert) + " out of range: the model has " + str(num_experts) +
+                 " routed experts (ids 0.." + str(num_experts - 1) + ")");
         if (!(tokens >= 0) || !std::isfinite(tokens)) fail("tokens must be a finite number >= 0, got " + c);
         auto& v = by_layer[static_cast<int>(layer)];
         if (expert >= static_cast<long long>(v.size())) v.resize(static_cast<std::size_t>(expert) + 1, -1.0);

@@ -41,6 +41,11 @@ std::optional<std::size_t> array_index(const std::string& token, std::size_t lim
 
 // Applies one "/json/pointer=value" override to `doc`.
 void apply_override(json& doc, const std::string& override_text, const std::string& file) {
+    try {
+        (void)json(override_text).dump();  // throws type_error 316 on invalid UTF-8
+    } catch (const json::type_error&) {
+        throw ScenarioError(file, "", "--set: the override is not valid UTF-8 text");
+    }
     const auto eq = override_text.find('=');
     const std::string pointer = override_text.substr(0, eq);
     if (eq == std::string::npos || pointer.empty() || pointer[0] != '/')

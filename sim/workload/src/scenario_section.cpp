@@ -6,6 +6,7 @@
 #include "moesim/common/did_you_mean.h"
 #include "moesim/common/error.h"
 #include "moesim/common/json_document.h"
+#include "moesim/workload/scenario_ranges.h"
 #include "scenario_internal.h"
 
 namespace moesim::workload::detail {
@@ -78,7 +79,10 @@ std::int64_t read_integer(const json& v, const std::string& path, const std::str
     const std::int64_t x = !representable        ? 0
                            : v.is_number_float() ? static_cast<std::int64_t>(approx)
                                                  : v.get<std::int64_t>();
-    if (representable && x >= min && x <= max) return x;
+    if (representable && x >= min && x <= max) {
+        check_range(scenario_ranges(), static_cast<double>(x), file, path);
+        return x;
+    }
     const std::string got = ", got " + (v.is_number_float() ? show(approx) : v.dump());
     if (max < std::numeric_limits<int>::max())
         fail_at(file, path, "must be between " + std::to_string(min) + " and " + std::to_string(max) + got);
@@ -114,7 +118,10 @@ double read_number(const json& v, const std::string& path, const std::string& fi
     const bool ok = bound == Bound::Finite || (bound == Bound::Positive && x > 0) ||
                     (bound == Bound::NonNegative && x >= 0) || (bound == Bound::AtLeastOne && x >= 1) ||
                     (bound == Bound::Probability && x >= 0 && x <= 1);
-    if (ok) return x;
+    if (ok) {
+        check_range(scenario_ranges(), x, file, path);
+        return x;
+    }
     switch (bound) {
         case Bound::Positive:
             fail_at(file, path, "must be > 0" + got);

@@ -2,10 +2,13 @@
 // cluster and the batch, the pipeline schedule's needs, the serving pools against the nodes.
 // Every message shows the numbers it compared.
 #include <algorithm>
+#include <cmath>
+#include <cstdio>
 #include <string>
 
 #include "moesim/common/error.h"
 #include "moesim/workload/pipeline_schedule.h"
+#include "moesim/workload/scenario_ranges.h"
 #include "scenario_internal.h"
 
 namespace moesim::workload::detail {
@@ -14,6 +17,14 @@ namespace {
 
 std::string str(std::int64_t v) {
     return std::to_string(v);
+}
+
+// A budget figure: whole numbers in full, anything else as %g.
+std::string num(double v) {
+    if (v == std::floor(v) && v < 1e15) return std::to_string(static_cast<std::int64_t>(v));
+    char buf[32];
+    std::snprintf(buf, sizeof buf, "%g", v);
+    return buf;
 }
 
 }  // namespace
@@ -36,6 +47,15 @@ void validate_training(const Scenario& s, const std::string& file) {
         fail_at(file, "/training/global_batch_size",
                 str(t.global_batch_size) + " is not divisible by dp*micro_batch_size = " + str(p.dp) + "*" +
                     str(p.micro_batch_size) + " = " + str(per_step) + " (micro-batches must be whole)");
+    // Budget: every micro-batch passes forward and backward through every pipeline chunk.
+    const bool v_shape = p.schedule == Schedule::DualPipeV;
+    const double events = 2.0 * static_cast<double>(t.global_batch_size / per_step) * p.pp *
+                          (v_shape ? 2 : p.virtual_stages) * t.steps;
+    if (events > kMaxScheduleEvents)
+        fail_at(file, "/training/global_batch_size",
+                "the pipeline schedule would take about " + num(events) + " events (2*micro_batches*pp*chunks*steps = 2*" +
+                    str(t.global_batch_size / per_step) + "*" + str(p.pp) + "*" + str(v_shape ? 2 : p.virtual_stages) +
+                    "*" + str(t.steps) + "), over the budget of " + num(kMaxScheduleEvents) + " events");
     // The schedules' rules, one function for the parser and every fidelity (pipeline_schedule.h).
     try {
         check_schedule_layout(p.schedule, p.pp, t.global_batch_size / per_step, p.virtual_stages);
@@ -56,6 +76,14 @@ void validate_inference(const Scenario& s, const std::string& file) {
         if (gpus % attn_tp != 0) fail_at(file, "/inference/" + name + "/attn_tp", str(attn_tp) + of);
         if (gpus % ep != 0) fail_at(file, "/inference/" + name + "/ep", str(ep) + of);
     };
+    if (inf.traffic.arrival != Arrival::Trace) {
+        const double requests = inf.traffic.requests_per_s * inf.traffic.duration_s;
+        if (requests > kMaxSimulatedRequests)
+            fail_at(file, "/inference/traffic/requests_per_s",
+                    "requests_per_s*duration_s = " + num(inf.traffic.requests_per_s) + "*" + num(inf.traffic.duration_s) +
+                        " = about " + num(requests) + " simulated requests, over the budget of " +
+                        num(kMaxSimulatedRequests) + " requests");
+    }
     check_pool("prefill", inf.prefill.nodes, inf.prefill.attn_tp, inf.prefill.ep);
     check_pool("decode", inf.decode.nodes, inf.decode.attn_tp, inf.decode.ep);
 

@@ -27,11 +27,13 @@
 // defaults: docs/PUBLISHED.md B.
 // Unknown keys are errors.
 #include <map>
+#include <span>
 #include <string>
 #include <vector>
 
 #include <nlohmann/json.hpp>
 
+#include "moesim/common/value_range.h"
 #include "moesim/hw/types.h"
 
 namespace moesim::hw {
@@ -72,6 +74,9 @@ GpuSpec load_gpu(const std::string& name_or_path, const std::string& base_dir,
 
 // Parse one spec document; `file` names it in errors.
 GpuSpec parse_gpu_spec(const nlohmann::json& j, const std::string& file);
+
+// The documented range of every numeric GPU-spec key (also applied to gpu_overrides).
+std::span<const ValueRange> gpu_spec_ranges();
 
 // Every field, with the same keys as the spec file (for `moesim gpus --json`).
 nlohmann::json to_json(const GpuSpec& gpu);
