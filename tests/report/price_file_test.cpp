@@ -208,7 +208,7 @@ TEST_CASE("the seeded prices are PUBLISHED.md G's", "[report]") {
     CHECK(seeded == published_numbers);
 }
 
-TEST_CASE("a prices file over the entry budget is refused with its count; 10000 distinct entries load",
+TEST_CASE("a prices file over the entry budget is refused with its count — 10000 distinct entries load",
           "[report][ranges]") {
     // The mutation campaign's 100K-entry file ran past 20 s (a quadratic duplicate check, then
     // 100K inserts); the check is indexed now and the file is capped at 10000 entries.
