@@ -3,8 +3,10 @@
 #include <cmath>
 #include <filesystem>
 
+#include "moesim/common/did_you_mean.h"
 #include "moesim/common/error.h"
 #include "moesim/common/input_file.h"
+#include "moesim/common/json_document.h"
 
 namespace moesim::cli {
 
@@ -17,7 +19,8 @@ void only_keys(const json& j, const std::string& file, const std::string& path, 
         if (std::find(keys.begin(), keys.end(), it.key()) == keys.end()) {
             std::string list;
             for (const auto& k : keys) list += (list.empty() ? "" : ", ") + k;
-            throw ScenarioError(file, path + "/" + it.key(), "unknown key; expected one of " + list);
+            throw ScenarioError(file, path + "/" + json_pointer_token(it.key()),
+                                "unknown key" + did_you_mean(it.key(), keys) + "; expected one of " + list);
         }
 }
 
@@ -127,12 +130,8 @@ SweepSpec read_sweep(const std::string& file) {
     SweepSpec s;
     s.file = file;
     s.text = read_input_file(file, "sweep", kMaxDocumentBytes);
-    json j;
-    try {
-        j = json::parse(s.text);
-    } catch (const json::parse_error& e) {
-        throw ScenarioError(file, "", std::string("not valid JSON: ") + e.what());
-    }
+    // The project's strict reader: line and column on a syntax error, no key twice.
+    const json j = parse_json_document(s.text, file);
     if (!j.is_object()) throw ScenarioError(file, "", "a sweep is a JSON object");
     only_keys(j, file, "", {"name", "scenario", "fidelity", "find_max_load", "axes"});
     const auto text = [&](const char* key, bool required) -> std::string {
