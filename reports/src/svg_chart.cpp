@@ -49,7 +49,10 @@ std::string tick_label(double value, double step) {
 
 // A bar label that fits left of the axis: at most kLabelChars characters (UTF-8 aware), the
 // rest replaced by "…"; the bar's tooltip keeps the whole label.
-constexpr std::size_t kLabelChars = 48;
+// 7 px: a generous mean glyph width of a 12 px sans-serif font, so the longest label still
+// ends inside the SVG (48 characters overflowed the left edge, seen in a headless-Chromium
+// screenshot of `report training --format html`).
+constexpr std::size_t kLabelChars = static_cast<std::size_t>((kLabelWidth - 6) / 7);
 std::string fitted(const std::string& label) {
     std::size_t chars = 0;
     for (std::size_t i = 0; i < label.size(); ++i) {

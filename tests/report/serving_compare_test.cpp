@@ -229,6 +229,6 @@ TEST_CASE("an SVG bar is to scale on a round axis, and a long label is shortened
     CHECK_THAT(svg, Contains("width=\"330.6\""));
     CHECK_THAT(svg, Contains("width=\"190.0\""));
     CHECK_THAT(svg, Contains(">1.0</text>"));
-    CHECK_THAT(svg, Contains(">" + std::string(48, 'x') + "…</text>"));
+    CHECK_THAT(svg, Contains(">" + std::string(44, 'x') + "…</text>"));
     CHECK_THAT(svg, Contains("<title>" + long_label + ": $0.50</title>"));
 }
