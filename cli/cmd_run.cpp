@@ -9,6 +9,7 @@
 #include <nlohmann/json.hpp>
 
 #include "commands.h"
+#include "flag_ranges.h"
 #include "moesim/common/error.h"
 #include "moesim/inference/max_load.h"
 #include "moesim/inference/operator_costs.h"
@@ -71,12 +72,28 @@ nlohmann::json max_load_json(const inference::MaxLoad& m) {
     return {{"requests_per_s", m.requests_per_s}, {"probes", probes}};
 }
 
+// --json: the search at every seed, and the spread of their answers.
+nlohmann::json spread_json(const inference::MaxLoadSpread& m) {
+    nlohmann::json seeds = nlohmann::json::array();
+    for (const auto& r : m.seeds) {
+        nlohmann::json row = {{"seed", r.seed}, {"requests_per_s", r.requests_per_s ? nlohmann::json(*r.requests_per_s) : nlohmann::json()}};
+        if (!r.why_none.empty()) row["why_none"] = r.why_none;
+        seeds.push_back(std::move(row));
+    }
+    return {{"seeds", seeds},
+            {"answered", m.answered()},
+            {"min_requests_per_s", m.min_requests_per_s},
+            {"median_requests_per_s", m.median_requests_per_s},
+            {"max_requests_per_s", m.max_requests_per_s}};
+}
+
 }  // namespace
 
 int cmd_run(const Args& args) {
     po::options_description options("options");
     std::vector<std::string> files, sets;
     std::string db_path, fidelity, trace_path, trace_ranks;
+    int seeds = 3;
     options.add_options()
         ("scenario", po::value(&files)->multitoken(), "scenario JSON files (positional)")
         ("db", po::value(&db_path)->default_value("results.sqlite"), "results database to append to")
@@ -94,6 +111,9 @@ int cmd_run(const Args& args) {
         ("json", "print {\"runs\": [...]} on stdout instead of the summary")
         ("find-max-load", "serving scenarios: find the highest Poisson request rate that meets the scenario's slo, "
          "print it, and record the run at that rate")
+        ("seeds", po::value<int>(&seeds)->default_value(3),
+         "with --find-max-load: repeat the search with this many seeds (the scenario's and the next ones, in "
+         "parallel) and print the spread of their answers; the run recorded is the scenario's seed's")
         ("allow-memory-overflow", "simulate layouts that do not fit in GPU memory instead of refusing them");
     po::positional_options_description positional;
     positional.add("scenario", -1);
@@ -130,6 +150,9 @@ int cmd_run(const Args& args) {
     for (const auto& f : files) prepared.push_back(prepare_scenario(f, sets, vm.count("allow-memory-overflow") > 0));
 
     const bool find_max_load = vm.count("find-max-load") > 0;
+    check_flag_ranges(vm, run_flag_ranges());
+    if (!vm["seeds"].defaulted() && !find_max_load)
+        throw UserError("--seeds " + std::to_string(seeds) + ": repeats the --find-max-load search; add --find-max-load");
     for (const auto& p : prepared) {
         if (p.serving && tracing)
             throw UserError("--trace " + trace_path + ": traces are written for training scenarios; " +
@@ -147,7 +170,7 @@ int cmd_run(const Args& args) {
     std::vector<ServingOutcome> serving(prepared.size());
     std::vector<training::TimelineEntry> traced;
     for (std::size_t i = 0; i < prepared.size(); ++i)
-        runs.push_back(simulate_run(prepared[i], fid, sets, find_max_load, traced_ranks, serving[i], traced));
+        runs.push_back(simulate_run(prepared[i], fid, sets, find_max_load, traced_ranks, serving[i], traced, seeds));
     report::ResultsDb db(db_path);
     for (std::size_t i = 0; i < runs.size(); ++i) runs[i].record.calibration_id = record_profile(db, prepared[i].profile());
     const std::vector<std::int64_t> ids = db.write_many(runs);
@@ -159,6 +182,7 @@ int cmd_run(const Args& args) {
         for (std::size_t i = 0; i < runs.size(); ++i) {
             nlohmann::json run = report::run_to_json(ids[i], runs[i].record, runs[i].result);
             if (serving[i].max_load) run["max_load"] = max_load_json(*serving[i].max_load);
+            if (serving[i].spread) run["max_load"]["over_seeds"] = spread_json(*serving[i].spread);
             out["runs"].push_back(std::move(run));
         }
         std::cout << out.dump(2) << "\n";
@@ -169,7 +193,7 @@ int cmd_run(const Args& args) {
         if (prepared[i].serving) {
             const ServingOutcome& o = serving[i];
             print_serving_summary(std::cout, *prepared[i].serving, prepared[i].scenario, o.result(),
-                                  o.max_load ? &*o.max_load : nullptr);
+                                  o.max_load ? &*o.max_load : nullptr, o.spread ? &*o.spread : nullptr);
         } else {
             print_training_summary(std::cout, *prepared[i].training, std::get<training::TrainingResult>(runs[i].result));
         }

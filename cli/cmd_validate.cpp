@@ -19,6 +19,10 @@
 #include "moesim/common/did_you_mean.h"
 #include "moesim/common/error.h"
 #include "moesim/common/input_file.h"
+#include "moesim/inference/max_load.h"
+#include "moesim/inference/operator_costs.h"
+#include "moesim/inference/serving_sim.h"
+#include "moesim/inference/setup.h"
 #include "moesim/training/fidelity.h"
 #include "moesim/training/schedule_ideal.h"
 #include "moesim/training/setup.h"
@@ -90,17 +94,54 @@ double metric_of(const std::string& metric, const training::TrainingSetup& setup
     return 0;
 }
 
+double serving_metric_of(const std::string& metric, const inference::InferenceResult& r, double max_requests_per_s) {
+    if (metric == "prefill_input_tokens_per_s_per_node") return r.prefill_input_tokens_per_s_per_node;
+    if (metric == "decode_output_tokens_per_s_per_node") return r.decode_output_tokens_per_s_per_node;
+    if (metric == "ttft_p50_ms") return r.ttft_ms.p50;
+    if (metric == "ttft_p90_ms") return r.ttft_ms.p90;
+    if (metric == "ttft_p99_ms") return r.ttft_ms.p99;
+    if (metric == "tpot_p50_ms") return r.tpot_ms.p50;
+    if (metric == "tpot_p90_ms") return r.tpot_ms.p90;
+    if (metric == "tpot_p99_ms") return r.tpot_ms.p99;
+    if (metric == "usd_per_million_output_tokens") return r.usd_per_million_output_tokens;
+    if (metric == "max_requests_per_s") return max_requests_per_s;
+    MOESIM_CHECK(false, "serving validation metric \"" + metric + "\" has no definition");
+    return 0;
+}
+
 // One scenario simulation, shared by every case that names the same scenario, overrides
 // and fidelity (the DeepSeek-V3 cases read three figures of one run).
+// A serving case is one run at the scenario's rate, or (max_requests_per_s) the
+// --find-max-load search, whose run is at the rate it found.
 struct Simulated {
     std::unique_ptr<training::TrainingSetup> setup;
     training::TrainingResult result;
+    workload::Scenario serving_scenario;
+    std::unique_ptr<inference::ServingSetup> serving;
+    std::unique_ptr<inference::OperatorCosts> costs;
+    std::optional<inference::InferenceResult> serving_result;
+    double max_requests_per_s = 0;
+    bool simulated() const { return serving ? serving_result.has_value() : !result.fidelity.empty(); }
 };
 
 std::string simulation_key(const ValidationCase& c) {
-    std::string key = c.file + "\n" + c.scenario + "\n" + c.fidelity;
+    std::string key = c.file + "\n" + c.scenario + "\n" + c.fidelity + (c.metric == "max_requests_per_s" ? "\nmax-load" : "");
     for (const auto& s : c.sets) key += "\n" + s;
     return key;
+}
+
+void simulate(const ValidationCase& c, Simulated& sim) {
+    if (!sim.serving) {
+        sim.result = training::simulate_training(*sim.setup, training::fidelity_from_string(c.fidelity)).result;
+        return;
+    }
+    if (c.metric == "max_requests_per_s") {
+        inference::MaxLoad found = inference::find_max_load(sim.serving_scenario, *sim.costs);
+        sim.max_requests_per_s = found.requests_per_s;
+        sim.serving_result = std::move(found.run.result);
+    } else {
+        sim.serving_result = inference::simulate_serving(sim.serving_scenario, *sim.costs).result;
+    }
 }
 
 // ---- output ------------------------------------------------------------------------------
@@ -198,11 +239,27 @@ int cmd_validate(const Args& args) {
     for (const auto* c : selected) {
         if (c->kind != CaseKind::Scenario) continue;
         const std::string key = simulation_key(*c);
-        if (simulations.count(key)) continue;
-        const workload::Scenario s = load_case_scenario(*c);
-        if (s.mode != workload::Mode::Training)
-            throw ScenarioError(c->file, c->path + "/scenario", "\"" + c->scenario + "\" is a serving scenario; validation covers training runs");
-        simulations[key].setup = training::prepare_training(s);
+        if (!simulations.count(key)) {
+            const workload::Scenario s = load_case_scenario(*c);
+            Simulated& sim = simulations[key];
+            if (s.mode == workload::Mode::Inference) {
+                sim.serving_scenario = s;
+                sim.serving = inference::prepare_serving(sim.serving_scenario);
+                sim.costs = inference::make_operator_costs(*sim.serving);
+            } else {
+                sim.setup = training::prepare_training(s);
+            }
+        }
+        const Simulated& sim = simulations.at(key);
+        const bool serving = sim.serving != nullptr;
+        if (serving != is_serving_metric(c->metric))
+            throw ScenarioError(c->file, c->path + "/metric",
+                                "\"" + c->metric + "\" is a " + (serving ? "training" : "serving") + " metric and \"" + c->scenario +
+                                    "\" is a " + (serving ? "serving" : "training") + " scenario");
+        if (c->metric == "max_requests_per_s" && sim.serving_scenario.inference.traffic.arrival == workload::Arrival::Trace)
+            throw ScenarioError(c->file, c->path + "/metric",
+                                "max_requests_per_s searches the Poisson request rate; \"" + c->scenario +
+                                    "\" replays a request trace, whose rate is not moesim's to change");
     }
 
     std::vector<Outcome> outcomes;
@@ -214,10 +271,10 @@ int cmd_validate(const Args& args) {
             o.simulated = static_cast<double>(bubble_simulated_ps(*c)) / kPsPerMs;
         } else {
             Simulated& sim = simulations.at(simulation_key(*c));
-            if (sim.result.fidelity.empty())
-                sim.result = training::simulate_training(*sim.setup, training::fidelity_from_string(c->fidelity)).result;
+            if (!sim.simulated()) simulate(*c, sim);
             o.published = c->published;
-            o.simulated = metric_of(c->metric, *sim.setup, sim.result);
+            o.simulated = sim.serving ? serving_metric_of(c->metric, *sim.serving_result, sim.max_requests_per_s)
+                                      : metric_of(c->metric, *sim.setup, sim.result);
         }
         outcomes.push_back(o);
     }

@@ -24,9 +24,15 @@ constexpr ValueRange kCommFlags[] = {
     {"--stepfactor", 2, 1024},
 };
 
+// Each seed is a whole --find-max-load search; 64 of them say all a spread can say.
+constexpr ValueRange kRunFlags[] = {
+    {"--seeds", 1, 64},
+};
+
 }  // namespace
 
 std::span<const ValueRange> comm_flag_ranges() { return kCommFlags; }
+std::span<const ValueRange> run_flag_ranges() { return kRunFlags; }
 
 void check_flag_ranges(const boost::program_options::variables_map& vm, std::span<const ValueRange> table) {
     for (const auto& r : table) {

@@ -11,6 +11,8 @@ namespace moesim::cli {
 
 // `comm`'s numeric flags; the rows' paths are the flag names ("--nodes").
 std::span<const ValueRange> comm_flag_ranges();
+// `run`'s numeric flags.
+std::span<const ValueRange> run_flag_ranges();
 
 // Throws UserError("--nodes: must be in [1, 2^16], got 0") for each flag the user gave
 // (defaults are not checked) whose value lies outside its row.

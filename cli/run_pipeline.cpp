@@ -1,6 +1,8 @@
 #include "run_pipeline.h"
 
+#include <algorithm>
 #include <chrono>
+#include <thread>
 
 #include "moesim/reports/run_label.h"
 
@@ -10,10 +12,13 @@ namespace {
 
 // Simulates a serving scenario (at the highest rate meeting its SLO with --find-max-load) and
 // adds what the CLI knows to its assumptions. `recorded` becomes the scenario as run.
-ServingOutcome simulate_serving(const Prepared& p, bool find_max_load, workload::Scenario& recorded) {
+ServingOutcome simulate_serving(const Prepared& p, bool find_max_load, int seeds, workload::Scenario& recorded) {
     ServingOutcome out;
     if (find_max_load) {
         out.max_load = inference::find_max_load(p.scenario, *p.costs);
+        if (seeds > 1)
+            out.spread = inference::max_load_spread(p.scenario, *out.max_load, seeds,
+                                                    static_cast<int>(std::max(1u, std::thread::hardware_concurrency())));
         recorded.inference.traffic.requests_per_s = out.max_load->requests_per_s;
     } else {
         out.run = inference::simulate_serving(p.scenario, *p.costs);
@@ -52,12 +57,12 @@ Prepared prepare_scenario(const std::string& file, const std::vector<std::string
 
 report::PendingRun simulate_run(const Prepared& p, training::Fidelity fid, const std::vector<std::string>& sets,
                                 bool find_max_load, const std::vector<int>& trace_ranks, ServingOutcome& serving,
-                                std::vector<training::TimelineEntry>& traced) {
+                                std::vector<training::TimelineEntry>& traced, int max_load_seeds) {
     workload::Scenario recorded = p.scenario;
     const auto start = std::chrono::steady_clock::now();
     report::RunResult result;
     if (p.serving) {
-        serving = simulate_serving(p, find_max_load, recorded);
+        serving = simulate_serving(p, find_max_load, max_load_seeds, recorded);
         result = serving.result().result;
     } else {
         training::StepOptions options;

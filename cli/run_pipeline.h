@@ -35,6 +35,7 @@ Prepared prepare_scenario(const std::string& file, const std::vector<std::string
 struct ServingOutcome {
     std::optional<inference::ServingRun> run;
     std::optional<inference::MaxLoad> max_load;
+    std::optional<inference::MaxLoadSpread> spread;  // the search over more seeds (max_load_seeds > 1)
     const inference::ServingRun& result() const { return max_load ? max_load->run : *run; }
 };
 
@@ -42,9 +43,11 @@ struct ServingOutcome {
 // `find_max_load`) and returns the run with its record filled in: name, label and overrides
 // (`sets`, then the rate the search chose), the scenario as run, versions, wall time. A
 // serving outcome is left in `serving`; with `trace_ranks`, the traced timeline in `traced`.
+// With `max_load_seeds` > 1 the search is repeated over that many seeds (the run recorded is
+// the scenario's own seed's) to show how much its answer owes to the requests drawn.
 report::PendingRun simulate_run(const Prepared& p, training::Fidelity fid, const std::vector<std::string>& sets,
                                 bool find_max_load, const std::vector<int>& trace_ranks, ServingOutcome& serving,
-                                std::vector<training::TimelineEntry>& traced);
+                                std::vector<training::TimelineEntry>& traced, int max_load_seeds = 1);
 
 // The profile a run used, stored once (the store de-duplicates identical documents).
 std::int64_t record_profile(report::ResultsDb& db, const hw::CalibrationProfile& profile);

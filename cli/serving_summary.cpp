@@ -36,10 +36,29 @@ void print_percentiles(std::ostream& out, const char* label, const inference::Pe
         << " ms  (SLO p99 " << fixed(slo_ms, 0) << " ms: " << (p.p99 <= slo_ms ? "met" : "missed") << ")\n";
 }
 
+// The answer's dependence on the requests drawn, beside the search's own 2% bracket.
+void print_spread(std::ostream& out, const inference::MaxLoad& found, const inference::MaxLoadSpread& m) {
+    out << "  over seeds    ";
+    for (std::size_t i = 0; i < m.seeds.size(); ++i) {
+        const auto& r = m.seeds[i];
+        out << (i ? ", " : "") << "seed " << r.seed << ": " << (r.requests_per_s ? fixed(*r.requests_per_s, 2) : "none");
+    }
+    out << " requests/s\n";
+    if (m.answered() == 0) return;
+    const double half_range = (m.max_requests_per_s - m.min_requests_per_s) / 2 / m.median_requests_per_s;
+    out << "                median " << fixed(m.median_requests_per_s, 2) << ", range " << fixed(m.min_requests_per_s, 2) << "-"
+        << fixed(m.max_requests_per_s, 2) << " (±" << percent(half_range, 1) << " of the median with the requests drawn; "
+        << "each search stops within 2%); the run above is seed " << m.seeds.front().seed << "'s at "
+        << fixed(found.requests_per_s, 2) << "\n";
+    for (const auto& r : m.seeds)
+        if (!r.requests_per_s) out << "                seed " << r.seed << ": " << r.why_none << "\n";
+}
+
 }  // namespace
 
 void print_serving_summary(std::ostream& out, const inference::ServingSetup& st, const workload::Scenario& s,
-                           const inference::ServingRun& run, const inference::MaxLoad* max_load) {
+                           const inference::ServingRun& run, const inference::MaxLoad* max_load,
+                           const inference::MaxLoadSpread* spread) {
     const workload::Inference& inf = s.inference;
     const inference::InferenceResult& r = run.result;
     const inference::ServingStats& x = run.stats;
@@ -101,6 +120,7 @@ void print_serving_summary(std::ostream& out, const inference::ServingSetup& st,
                 << (p.unfinished > 0 ? ", " + thousands(static_cast<double>(p.unfinished)) + " unfinished" : "")
                 << (p.meets ? "  meets" : "  misses") << "\n";
     }
+    if (max_load != nullptr && spread != nullptr) print_spread(out, *max_load, *spread);
     out << "  assumptions:\n";
     for (const auto& a : r.assumptions) out << "    - " << a << "\n";
 }

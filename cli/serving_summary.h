@@ -9,8 +9,10 @@ namespace moesim::cli {
 
 // The terminal summary of one serving run: the deployment, its memory, the traffic, latency
 // percentiles against the SLO, throughput per node, KV-cache use, dollars per million tokens,
-// the --find-max-load search when there was one, and the assumptions behind the numbers.
+// the --find-max-load search when there was one (and its spread over seeds), and the
+// assumptions behind the numbers.
 void print_serving_summary(std::ostream& out, const inference::ServingSetup& setup, const workload::Scenario& s,
-                           const inference::ServingRun& run, const inference::MaxLoad* max_load);
+                           const inference::ServingRun& run, const inference::MaxLoad* max_load,
+                           const inference::MaxLoadSpread* spread = nullptr);
 
 }  // namespace moesim::cli

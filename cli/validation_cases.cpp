@@ -191,18 +191,40 @@ ValidationCase parse_case(const json& j, const std::string& path, const std::str
     c.fidelity = r.text("fidelity", std::string("event"));
     if (training::fidelity_from_string(c.fidelity) == training::Fidelity::Invalid)
         r.fail("fidelity", "\"" + c.fidelity + "\": expected " + training::fidelity_choices());
+    // A serving run is simulated request by request on the event engine; it has no other fidelity.
+    if (is_serving_metric(c.metric) && c.fidelity != "event")
+        r.fail("fidelity", "\"" + c.fidelity + "\": a serving metric (\"" + c.metric +
+                               "\") comes from the request-by-request simulation, fidelity \"event\"");
     c.published = r.positive_number("published");
     return c;
 }
 
 }  // namespace
 
-const std::vector<std::string>& scenario_metrics() {
+const std::vector<std::string>& serving_metrics() {
     static const std::vector<std::string> m = {
-        "gpu_hours",       "gpu_hours_per_trillion_tokens", "wall_days", "wall_days_per_trillion_tokens",
-        "mfu",             "model_tflops_per_gpu",          "step_time_s", "tokens_per_s_per_gpu",
-        "bubble_fraction", "usd_per_million_tokens",
+        "prefill_input_tokens_per_s_per_node", "decode_output_tokens_per_s_per_node",
+        "ttft_p50_ms", "ttft_p90_ms", "ttft_p99_ms", "tpot_p50_ms", "tpot_p90_ms", "tpot_p99_ms",
+        "usd_per_million_output_tokens", "max_requests_per_s",
     };
+    return m;
+}
+
+bool is_serving_metric(const std::string& metric) {
+    const auto& m = serving_metrics();
+    return std::find(m.begin(), m.end(), metric) != m.end();
+}
+
+const std::vector<std::string>& scenario_metrics() {
+    static const std::vector<std::string> m = [] {
+        std::vector<std::string> all = {
+            "gpu_hours",       "gpu_hours_per_trillion_tokens", "wall_days", "wall_days_per_trillion_tokens",
+            "mfu",             "model_tflops_per_gpu",          "step_time_s", "tokens_per_s_per_gpu",
+            "bubble_fraction", "usd_per_million_tokens",
+        };
+        all.insert(all.end(), serving_metrics().begin(), serving_metrics().end());
+        return all;
+    }();
     return m;
 }
 

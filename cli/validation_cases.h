@@ -40,8 +40,11 @@ struct ValidationCase {
     double f_ms = 0, b_ms = 0, w_ms = 0;
 };
 
-// Metrics a scenario case may compare (in the order --help lists them).
+// Metrics a scenario case may compare (in the order --help lists them): those of a training
+// run, then those of a serving run (serving_metrics(), a subset).
 const std::vector<std::string>& scenario_metrics();
+const std::vector<std::string>& serving_metrics();
+bool is_serving_metric(const std::string& metric);
 inline const std::string kBubbleMetric = "pipeline_bubble_ms";
 
 // Parses one case file. Throws ScenarioError("FILE", "/cases/3/key", "…") for unknown keys

@@ -6,6 +6,8 @@
 
 #include <catch2/catch.hpp>
 
+#include <algorithm>
+
 #include "cli_fixtures.h"
 
 using namespace moesim::test;
@@ -144,6 +146,44 @@ TEST_CASE("run --find-max-load: prints the rate found and records the run at tha
     const auto text = run_moesim(tmp, "run", source_path(kLlamaServe), "--set", kShort, "--find-max-load", "--db", db);
     REQUIRE(text.exit_status == 0);
     CHECK_THAT(text.out, Contains("  max load ") && Contains("is the highest rate found that meets the SLO"));
+}
+
+TEST_CASE("run --find-max-load --seeds: the search over more seeds, their spread, the run at the scenario's seed", "[cli]") {
+    TempDir tmp;
+    const auto db = (tmp / "s.sqlite").string();
+    const json run = run_json(tmp, {source_path(kLlamaServe), "--set", kShort, "--find-max-load", "--seeds", "3", "--db", db})
+                         .at("runs")
+                         .at(0);
+    const json& m = run.at("max_load");
+    const json& over = m.at("over_seeds");
+    REQUIRE(over.at("seeds").size() == 3);
+    CHECK(over.at("seeds").at(0).at("seed") == 1);  // the scenario's seed, then the next ones
+    CHECK(over.at("seeds").at(2).at("seed") == 3);
+    CHECK(over.at("seeds").at(0).at("requests_per_s") == m.at("requests_per_s"));
+    std::vector<double> rates;
+    for (const auto& r : over.at("seeds")) rates.push_back(r.at("requests_per_s").get<double>());
+    std::sort(rates.begin(), rates.end());
+    CHECK(over.at("min_requests_per_s").get<double>() == rates.front());
+    CHECK(over.at("median_requests_per_s").get<double>() == rates[1]);
+    CHECK(over.at("max_requests_per_s").get<double>() == rates.back());
+    // Another seed's answer is that seed's own search, whatever the threads did.
+    const json seed3 = run_json(tmp, {source_path(kLlamaServe), "--set", kShort, "--set", "/seed=3", "--find-max-load", "--seeds",
+                                      "1", "--db", db})
+                           .at("runs")
+                           .at(0);
+    CHECK(seed3.at("max_load").at("requests_per_s") == over.at("seeds").at(2).at("requests_per_s"));
+    CHECK_FALSE(seed3.at("max_load").contains("over_seeds"));
+    const auto text = run_moesim(tmp, "run", source_path(kLlamaServe), "--set", kShort, "--find-max-load", "--seeds", "2", "--db", db);
+    REQUIRE(text.exit_status == 0);
+    CHECK_THAT(text.out, Contains("  over seeds    seed 1: ") && Contains(", seed 2: ") && Contains("of the median"));
+
+    const auto zero = run_moesim(tmp, "run", source_path(kLlamaServe), "--find-max-load", "--seeds", "0", "--db", db);
+    CHECK(zero.exit_status == 2);
+    CHECK_THAT(zero.err, Contains("--seeds: must be in [1, 64], got 0"));
+    const auto alone = run_moesim(tmp, "run", source_path(kLlamaServe), "--seeds", "2", "--db", db);
+    CHECK(alone.exit_status == 2);
+    CHECK_THAT(alone.err, Contains("add --find-max-load"));
+    CHECK(count_runs(db) == 3);  // the refused ones wrote nothing
 }
 
 TEST_CASE("run: serving scenarios that are wrong exit 2 and write nothing", "[cli]") {

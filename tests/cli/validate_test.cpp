@@ -11,30 +11,31 @@ using namespace moesim::test;
 
 namespace {
 
-// `moesim validate --json` over every bundled case, run once for the whole file.
-const json& all_cases() {
-    static const json cases = [] {
-        TempDir tmp;
-        const auto r = run_moesim(tmp, "validate", "--json");
-        INFO("stderr: " << r.err);
-        REQUIRE(r.exit_status == 0);
-        return json::parse(r.out).at("cases");
-    }();
-    return cases;
+// `moesim validate --json` over the named bundled cases (all of them when none is named).
+// Each test runs only the cases it reads: the whole set simulates several deployments.
+json cases_of(const std::vector<std::string>& names = {}) {
+    TempDir tmp;
+    std::vector<std::string> args = {"validate", "--json"};
+    for (const auto& n : names) args.insert(args.end(), {"--case", n});
+    const auto r = run_moesim_args(tmp, args);
+    INFO("stderr: " << r.err);
+    REQUIRE(r.exit_status == 0);
+    return json::parse(r.out).at("cases");
 }
 
-const json& case_named(const std::string& name) {
-    for (const auto& c : all_cases())
+json case_named(const json& cases, const std::string& name) {
+    for (const auto& c : cases)
         if (c.at("name") == name) return c;
     FAIL("moesim validate --json has no case " << name);
-    static const json none;
-    return none;
+    return {};
 }
+
+const std::vector<std::string> kBubbleCases = {"bubble-1f1b", "bubble-zb1p", "bubble-dualpipe", "bubble-dualpipev"};
 
 }  // namespace
 
 TEST_CASE("validate --json: every case has the keys of DESIGN §6", "[cli]") {
-    const json& cases = all_cases();
+    const json cases = cases_of();
     REQUIRE(cases.is_array());
     std::set<std::string> names;
     for (const auto& c : cases) {
@@ -52,16 +53,20 @@ TEST_CASE("validate --json: every case has the keys of DESIGN §6", "[cli]") {
     for (const char* n : {"deepseek-v3-pretrain-gpu-hours-per-trillion-tokens", "deepseek-v3-pretrain-total-gpu-hours",
                           "llama-3.1-405b-pretrain-mfu", "bubble-1f1b", "bubble-zb1p", "bubble-dualpipe", "bubble-dualpipev"})
         CHECK(names.count(n) == 1);
-    const json& v3 = case_named("deepseek-v3-pretrain-gpu-hours-per-trillion-tokens");
+    const json v3 = case_named(cases, "deepseek-v3-pretrain-gpu-hours-per-trillion-tokens");
     CHECK(v3.at("published") == 180000);
     CHECK(v3.at("metric") == "gpu_hours_per_trillion_tokens");
-    CHECK(case_named("deepseek-v3-pretrain-total-gpu-hours").at("published") == 2664000);
-    CHECK(case_named("llama-3.1-405b-pretrain-mfu").at("published") == Approx(0.41));
+    CHECK(case_named(cases, "deepseek-v3-pretrain-total-gpu-hours").at("published") == 2664000);
+    CHECK(case_named(cases, "llama-3.1-405b-pretrain-mfu").at("published") == Approx(0.41));
+    // Serving cases (issue 13 item 8): DAY6's production throughput per node.
+    CHECK(case_named(cases, "deepseek-v3-serve-feb2025-prefill-tokens-per-node").at("published") == 73700);
+    CHECK(case_named(cases, "deepseek-v3-serve-feb2025-decode-tokens-per-node").at("published") == 14800);
 }
 
 TEST_CASE("validate: the bubble cases reproduce PUBLISHED.md F exactly", "[cli]") {
     int bubbles = 0;
-    for (const auto& c : all_cases()) {
+    const json cases = cases_of(kBubbleCases);
+    for (const auto& c : cases) {
         if (c.at("metric") != "pipeline_bubble_ms") continue;
         INFO(c.dump());
         ++bubbles;
@@ -71,17 +76,18 @@ TEST_CASE("validate: the bubble cases reproduce PUBLISHED.md F exactly", "[cli]"
     }
     CHECK(bubbles == 4);
     // 1F1B at PP 16 with F = b = 1 ms, W = 0.5 ms: (16 - 1)(1 + 1.5) = 37.5 ms.
-    CHECK(case_named("bubble-1f1b").at("published").get<double>() == 37.5);
+    CHECK(case_named(cases, "bubble-1f1b").at("published").get<double>() == 37.5);
 }
 
 TEST_CASE("validate: the DeepSeek-V3 case is what `moesim run` gives, per trillion tokens", "[cli]") {
     TempDir tmp;
-    const json& v3 = case_named("deepseek-v3-pretrain-gpu-hours-per-trillion-tokens");
+    const json cases = cases_of({"deepseek-v3-pretrain-gpu-hours-per-trillion-tokens", "deepseek-v3-pretrain-total-gpu-hours"});
+    const json v3 = case_named(cases, "deepseek-v3-pretrain-gpu-hours-per-trillion-tokens");
     const std::string fidelity = v3.at("fidelity");
     const json run = run_json(tmp, {source_path(kV3Scenario), "--fidelity", fidelity, "--db", (tmp / "r.sqlite").string()});
     const double gpu_hours = run.at("runs").at(0).at("gpu_hours");
     CHECK(v3.at("simulated").get<double>() == gpu_hours / 14.8);
-    CHECK(case_named("deepseek-v3-pretrain-total-gpu-hours").at("simulated").get<double>() == gpu_hours);
+    CHECK(case_named(cases, "deepseek-v3-pretrain-total-gpu-hours").at("simulated").get<double>() == gpu_hours);
 }
 
 TEST_CASE("validate --case runs only the named cases — the table shows them", "[cli]") {
@@ -172,4 +178,58 @@ TEST_CASE("validate --file: a user's case file, resolved next to it — bad file
     rejected([](json& j) { j["cases"][1]["published"] = 5; }, {"/cases/1/published", "unknown key"});
     rejected([](json& j) { j["cases"][1]["name"] = "mixtral-mfu"; }, {"/cases/1/name", "comes earlier"});
     rejected([](json& j) { j["case"] = j["cases"]; }, {"unknown key \"case\"", "did you mean \"cases\""});
+}
+
+TEST_CASE("validate: serving cases compare what `moesim run` gives, and --find-max-load's rate", "[cli]") {
+    TempDir tmp;
+    scenario_variant(tmp, "llama.json", "scenarios/llama-3.1-70b-serve-8xh100.json",
+                     [](json& j) { j["inference"]["traffic"]["duration_s"] = 20; });
+    const json cases = {{"schema", 1},
+                        {"cases",
+                         {{{"name", "decode"},
+                           {"metric", "decode_output_tokens_per_s_per_node"},
+                           {"scenario", "llama.json"},
+                           {"published", 4000},
+                           {"source", "made up for the test"}},
+                          {{"name", "ttft"},
+                           {"metric", "ttft_p99_ms"},
+                           {"scenario", "llama.json"},
+                           {"published", 500},
+                           {"source", "made up for the test"}},
+                          {{"name", "load"},
+                           {"metric", "max_requests_per_s"},
+                           {"scenario", "llama.json"},
+                           {"published", 8},
+                           {"source", "made up for the test"}}}}};
+    const auto path = write_json(tmp, "cases.json", cases);
+    const auto r = run_moesim(tmp, "validate", "--json", "--file", path);
+    INFO("stderr: " << r.err);
+    REQUIRE(r.exit_status == 0);
+    const json got = json::parse(r.out).at("cases");
+    REQUIRE(got.size() == 3);
+    const auto db = (tmp / "r.sqlite").string();
+    const json run = run_json(tmp, {(tmp / "llama.json").string(), "--db", db}).at("runs").at(0);
+    CHECK(got.at(0).at("simulated").get<double>() == run.at("decode_output_tokens_per_s_per_node").get<double>());
+    CHECK(got.at(1).at("simulated").get<double>() == run.at("ttft_ms").at("p99").get<double>());
+    const json searched =
+        run_json(tmp, {(tmp / "llama.json").string(), "--find-max-load", "--seeds", "1", "--db", db}).at("runs").at(0);
+    CHECK(got.at(2).at("simulated").get<double>() == searched.at("max_load").at("requests_per_s").get<double>());
+
+    // A serving metric of a training scenario, and the reverse, and a serving case at another fidelity.
+    const auto refused = [&](json bad, const std::string& says) {
+        const auto r2 = run_moesim(tmp, "validate", "--file", write_json(tmp, "bad.json", bad));
+        INFO("stderr: " << r2.err);
+        CHECK(r2.exit_status == 2);
+        CHECK_THAT(r2.err, Catch::Matchers::Contains(says));
+    };
+    scenario_variant(tmp, "mixtral.json", kMixtralScenario, [](json&) {});
+    json wrong = cases;
+    wrong["cases"][0]["scenario"] = "mixtral.json";
+    refused(wrong, "/cases/0/metric: \"decode_output_tokens_per_s_per_node\" is a serving metric and \"mixtral.json\" is a training scenario");
+    wrong = cases;
+    wrong["cases"][1]["metric"] = "mfu";
+    refused(wrong, "/cases/1/metric: \"mfu\" is a training metric and \"llama.json\" is a serving scenario");
+    wrong = cases;
+    wrong["cases"][2]["fidelity"] = "full";
+    refused(wrong, "/cases/2/fidelity");
 }

@@ -2,10 +2,15 @@
 // search over the Poisson request rate.
 #include "moesim/inference/max_load.h"
 
+#include <algorithm>
+#include <atomic>
 #include <cmath>
+#include <thread>
 #include <sstream>
 
 #include "moesim/common/error.h"
+#include "moesim/inference/operator_costs.h"
+#include "moesim/inference/setup.h"
 #include "moesim/inference/slo.h"
 #include "serving_tally.h"
 
@@ -141,6 +146,54 @@ MaxLoad find_max_load(const workload::Scenario& s, const IterationCosts& costs, 
         (probe(mid) ? meets : fails) = mid;
     }
     out.run = std::move(*best);
+    return out;
+}
+
+}  // namespace moesim::inference
+
+namespace moesim::inference {
+
+int MaxLoadSpread::answered() const {
+    return static_cast<int>(std::count_if(seeds.begin(), seeds.end(), [](const SeedRate& r) { return r.requests_per_s.has_value(); }));
+}
+
+MaxLoadSpread max_load_spread(const workload::Scenario& s, const MaxLoad& found, int n, int threads,
+                              const MaxLoadOptions& options) {
+    MaxLoadSpread out;
+    out.seeds.resize(static_cast<std::size_t>(std::max(n, 1)));
+    out.seeds[0] = {s.seed, found.requests_per_s, ""};
+    // Each seed draws other requests; its search runs on a model of its own, so threads share nothing.
+    std::atomic<std::size_t> next{1};
+    const auto work = [&] {
+        for (std::size_t i = next++; i < out.seeds.size(); i = next++) {
+            workload::Scenario other = s;
+            other.seed = s.seed + i;
+            SeedRate& r = out.seeds[i];
+            r.seed = other.seed;
+            try {
+                const auto setup = prepare_serving(other);
+                const auto costs = make_operator_costs(*setup);
+                r.requests_per_s = find_max_load(other, *costs, options).requests_per_s;
+            } catch (const UserError& e) {
+                r.why_none = e.what();
+            }
+        }
+    };
+    std::vector<std::thread> pool;
+    const int extra = std::min(std::max(threads, 1), static_cast<int>(out.seeds.size()) - 1);
+    for (int t = 0; t < extra; ++t) pool.emplace_back(work);
+    for (auto& t : pool) t.join();
+
+    std::vector<double> rates;
+    for (const auto& r : out.seeds)
+        if (r.requests_per_s) rates.push_back(*r.requests_per_s);
+    std::sort(rates.begin(), rates.end());
+    if (!rates.empty()) {
+        out.min_requests_per_s = rates.front();
+        out.max_requests_per_s = rates.back();
+        const std::size_t m = rates.size() / 2;
+        out.median_requests_per_s = rates.size() % 2 ? rates[m] : (rates[m - 1] + rates[m]) / 2;
+    }
     return out;
 }
 

@@ -13,6 +13,9 @@
 // at traffic.requests_per_s, doubles (or halves) until the SLO flips, then bisects until
 // the bracket is within `relative_tolerance`. A search that halves below one measured
 // request without meeting the SLO also ends in that ScenarioError.
+#include <cstdint>
+#include <optional>
+#include <string>
 #include <vector>
 
 #include "moesim/inference/iteration_costs.h"
@@ -45,8 +48,26 @@ struct MaxLoad {
 // Whether a run meets the scenario's SLO.
 bool meets_slo(const workload::Scenario& s, const ServingRun& run);
 
+// The search's answer depends on the requests drawn: how much, over other seeds.
+struct SeedRate {
+    std::uint64_t seed = 0;
+    std::optional<double> requests_per_s;  // nullopt: no rate meets the SLO with this seed
+    std::string why_none;                  // then, the search's reason
+};
+struct MaxLoadSpread {
+    std::vector<SeedRate> seeds;           // the scenario's seed first, then seed+1, seed+2, …
+    double min_requests_per_s = 0, median_requests_per_s = 0, max_requests_per_s = 0;  // over seeds with an answer
+    int answered() const;
+};
+
 // Throws ScenarioError when the traffic is a trace (its rate is not ours to change) or when
 // no rate meets the SLO.
 MaxLoad find_max_load(const workload::Scenario& s, const IterationCosts& costs, const MaxLoadOptions& options = {});
+
+// The search repeated for seeds s.seed+1 … s.seed+n−1 (each on its own operator model, in
+// parallel on up to `threads` threads; the result does not depend on `threads`), beside
+// `found`, the search at s.seed. A seed where no rate meets the SLO is listed, not thrown.
+MaxLoadSpread max_load_spread(const workload::Scenario& s, const MaxLoad& found, int n, int threads,
+                              const MaxLoadOptions& options = {});
 
 }  // namespace moesim::inference
