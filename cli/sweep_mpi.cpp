@@ -123,11 +123,13 @@ SweepMpi::SweepMpi() {
     MPI_Comm_size(MPI_COMM_WORLD, &size_);
 }
 
+// The workers end with 0 even when rank 0 fails: as soon as one rank ends non-zero, mpirun
+// kills the others, and rank 0 would be cut off before it has printed why (its error is
+// printed by main(), after this destructor). mpirun exits with rank 0's status.
 SweepMpi::~SweepMpi() {
     if (!active()) return;
-    const bool failing = std::uncaught_exceptions() > 0;
-    if (!worker() && !go_sent_) broadcast_go(failing ? 2 : 0);
-    if (!worker() && ready_) stop_workers(failing ? 2 : 0);
+    if (!worker() && !go_sent_) broadcast_go(0);
+    if (!worker() && ready_) stop_workers(0);
     if (worker() && go_sent_ && !ready_) agree(rank_);  // this worker could not read the sweep
     MPI_Finalize();
 }
@@ -150,7 +152,7 @@ void SweepMpi::start() {
 }
 
 int SweepMpi::serve(const Compute& compute) {
-    if (agree(-1) >= 0) return 2;  // another worker could not read the sweep
+    if (agree(-1) >= 0) return 0;  // another worker could not read the sweep: it says why, rank 0 exits 2
     ready_ = true;
     std::string message = "{}";
     for (;;) {

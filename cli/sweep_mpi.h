@@ -10,10 +10,12 @@
 // none of this runs and MPI is never initialised. A moesim built without MPI refuses to run
 // a sweep under mpirun with several ranks (each rank would run the whole sweep).
 //
-// Errors: rank 0 reads the sweep first; if it cannot, it alone prints why and every rank
-// exits 2 (workers quietly). A worker that cannot read it (another machine, another file
-// system) prints why; every rank exits 2. Rank 0 failing later (the database) stops the
-// workers with exit status 2; a worker's internal error reaches rank 0, which exits 1.
+// Errors: rank 0 reads the sweep first; if it cannot, it alone prints why, exits 2, and so
+// does mpirun; the workers end quietly, with 0, because mpirun kills every rank as soon as one
+// ends non-zero and rank 0 would be cut off before printing. A worker that cannot read the
+// sweep (another machine, another file system) prints why and exits 2, as does rank 0. Rank 0
+// failing later (the database) stops the workers the same way; a worker's internal error
+// reaches rank 0, which exits 1. No rank is left waiting.
 #include <cstdint>
 #include <functional>
 #include <set>
@@ -38,7 +40,7 @@ public:
     int ranks() const { return size_; }
 
     // Worker, first thing: waits for rank 0 to have read the sweep. Returns the exit status
-    // to end with when rank 0 stopped before (0 after --help, 2 after an error), else -1.
+    // to end with when rank 0 stopped before (--help, an error), else -1.
     int wait_for_rank0();
     // Rank 0, the sweep read and the database open: lets the workers read it, and waits for
     // them to have. Throws UserError when one could not (its error is on its stderr).

@@ -22,7 +22,7 @@ namespace training = moesim::training;
 namespace inference = moesim::inference;
 using moesim::DatabaseError;
 using Catch::Matchers::Contains;
-using moesim::test::check_same;
+using moesim::report::test::check_same;
 
 namespace {
 

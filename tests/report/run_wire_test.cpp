@@ -12,7 +12,7 @@
 #include "same_run.h"
 
 using namespace moesim::report;
-using moesim::test::check_same;
+using moesim::report::test::check_same;
 using nlohmann::json;
 
 namespace {
@@ -29,7 +29,7 @@ void check_record_extras(const RunRecord& a, const RunRecord& b) {
 }  // namespace
 
 TEST_CASE("run wire: a training run comes back field for field, doubles bit for bit", "[report]") {
-    PendingRun run{moesim::test::sample_record("v3 [tp=2]", "training"), moesim::test::sample_training()};
+    PendingRun run{test::sample_record("v3 [tp=2]", "training"), test::sample_training()};
     run.record.overrides = {"/parallelism/tp=2", "/seed=7"};
     run.record.label = "v3 [tp=2, seed=7]";
     run.record.sweep_id = 3;
@@ -53,7 +53,7 @@ TEST_CASE("run wire: a training run comes back field for field, doubles bit for 
 }
 
 TEST_CASE("run wire: a serving run and a calibration come back field for field", "[report]") {
-    PendingRun run{moesim::test::sample_record("v3-serving", "inference"), moesim::test::sample_inference()};
+    PendingRun run{test::sample_record("v3-serving", "inference"), test::sample_inference()};
     run.record.sweep_id.reset();
     auto& s = std::get<moesim::inference::InferenceResult>(run.result);
     s.ttft_ms.p99 = 1.0 / 3.0;
@@ -75,13 +75,13 @@ TEST_CASE("run wire: a serving run and a calibration come back field for field",
 }
 
 TEST_CASE("run wire: a document that is not a run is an internal error", "[report]") {
-    json wire = run_to_wire({moesim::test::sample_record("a", "training"), moesim::test::sample_training()});
+    json wire = run_to_wire({test::sample_record("a", "training"), test::sample_training()});
     wire["result"]["columns"].erase("mfu");
     CHECK_THROWS_AS(run_from_wire(wire), moesim::InternalError);
-    wire = run_to_wire({moesim::test::sample_record("a", "training"), moesim::test::sample_training()});
+    wire = run_to_wire({test::sample_record("a", "training"), test::sample_training()});
     wire["result"]["mode"] = "juggling";
     CHECK_THROWS_AS(run_from_wire(wire), moesim::InternalError);
-    wire = run_to_wire({moesim::test::sample_record("a", "training"), moesim::test::sample_training()});
+    wire = run_to_wire({test::sample_record("a", "training"), test::sample_training()});
     wire["result"]["columns"]["mfu"] = "lots";
     CHECK_THROWS_AS(run_from_wire(wire), moesim::InternalError);
 }

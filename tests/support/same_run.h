@@ -5,9 +5,9 @@
 
 #include "moesim/reports/run_record.h"
 
-namespace moesim::test {
+namespace moesim::report::test {
 
-using report::RunRecord;
+using moesim::report::RunRecord;
 namespace training = moesim::training;
 namespace inference = moesim::inference;
 
@@ -82,4 +82,4 @@ inline void check_same(const RunRecord& a, const RunRecord& b) {
     CHECK((a.label.empty() ? a.name : a.label) == (b.label.empty() ? b.name : b.label));
 }
 
-}  // namespace moesim::test
+}  // namespace moesim::report::test
