@@ -20,43 +20,13 @@
 #include "options.h"
 #include "progress.h"
 #include "run_pipeline.h"
+#include "sweep_mpi.h"
+#include "sweep_point.h"
 #include "sweep_spec.h"
 
 namespace moesim::cli {
 
 namespace {
-
-struct PointOutcome {
-    std::optional<report::PendingRun> run;
-    std::optional<hw::CalibrationProfile> profile;  // the one the run used
-    std::string skip_reason, skip_message;
-};
-
-// Why a point cannot run, as a short category: memory, or the JSON path the checks named.
-void classify(const UserError& e, PointOutcome& out) {
-    out.skip_message = e.what();
-    const auto* s = dynamic_cast<const ScenarioError*>(&e);
-    if (out.skip_message.find(" GB per GPU") != std::string::npos)
-        out.skip_reason = "does not fit in GPU memory";
-    else if (s && !s->json_path().empty())
-        out.skip_reason = "refused at " + s->json_path();
-    else
-        out.skip_reason = "refused";
-}
-
-PointOutcome run_point(const SweepSpec& spec, const std::vector<std::string>& sets, training::Fidelity fid) {
-    PointOutcome out;
-    try {
-        const Prepared p = prepare_scenario(spec.scenario, sets, false);
-        ServingOutcome serving;
-        std::vector<training::TimelineEntry> traced;
-        out.run = simulate_run(p, fid, sets, spec.find_max_load, {}, serving, traced);
-        out.profile = p.profile();
-    } catch (const UserError& e) {
-        classify(e, out);
-    }
-    return out;
-}
 
 // The first overrides of a stored run (a serving search appends its rate): the point's key.
 std::string point_key(const std::vector<std::string>& sets) { return nlohmann::json(sets).dump(); }
@@ -101,6 +71,9 @@ void print_best(std::ostream& out, const std::vector<std::pair<std::int64_t, con
 }  // namespace
 
 int cmd_sweep(const Args& args) {
+    SweepMpi mpi;  // ranks of `mpirun … moesim sweep` (sweep_mpi.h); otherwise nothing
+    if (mpi.worker())
+        if (const int status = mpi.wait_for_rank0(); status >= 0) return status;
     po::options_description options("options");
     std::string file, db_path;
     int jobs = 0;
@@ -131,6 +104,9 @@ int cmd_sweep(const Args& args) {
         throw ScenarioError(file, "/find_max_load", "searches the request rate of serving scenarios; " + spec.scenario +
                                                         " is a training scenario");
 
+    const auto compute = [&](std::int64_t point) { return outcome_to_wire(run_point(spec, spec.point(point), fid)); };
+    if (mpi.worker()) return mpi.serve(compute);  // workers never open the database
+
     report::ResultsDb db(db_path);
     std::set<std::string> done;
     for (const auto& overrides : db.sweep_points_done(spec.name, spec.text))
@@ -139,27 +115,34 @@ int cmd_sweep(const Args& args) {
     for (std::int64_t i = 0; i < spec.points(); ++i)
         if (!done.count(point_key(spec.point(i)))) todo.push_back(i);
     const std::int64_t sweep_id = db.record_sweep(spec.name, spec.text, spec.points());
+    mpi.start();
 
     Progress progress("points", static_cast<std::int64_t>(todo.size()), !vm.count("quiet"));
     std::map<std::string, std::int64_t> skipped;
     std::map<std::string, std::string> example;
     std::vector<report::PendingRun> written;
     std::vector<std::int64_t> ids;
-    const std::size_t block = static_cast<std::size_t>(jobs) * 16;
+    const std::size_t block = static_cast<std::size_t>(mpi.active() ? mpi.ranks() : jobs) * 16;
     for (std::size_t first = 0; first < todo.size(); first += block) {
         const std::size_t n = std::min(block, todo.size() - first);
         std::vector<PointOutcome> outcomes(n);
-        std::atomic<std::size_t> next{0};
-        const auto worker = [&] {
-            for (std::size_t k; (k = next++) < n;) {
-                outcomes[k] = run_point(spec, spec.point(todo[first + k]), fid);
-                progress.advance();
-            }
-        };
-        std::vector<std::thread> threads;
-        for (int t = 1; t < std::min<int>(jobs, static_cast<int>(n)); ++t) threads.emplace_back(worker);
-        worker();
-        for (auto& t : threads) t.join();
+        if (mpi.active()) {  // -j is not used: each rank computes one point at a time
+            const std::vector<std::int64_t> points(todo.begin() + first, todo.begin() + first + n);
+            const auto wire = mpi.map(points, compute, [&] { progress.advance(); });
+            for (std::size_t k = 0; k < n; ++k) outcomes[k] = outcome_from_wire(wire[k]);
+        } else {
+            std::atomic<std::size_t> next{0};
+            const auto worker = [&] {
+                for (std::size_t k; (k = next++) < n;) {
+                    outcomes[k] = run_point(spec, spec.point(todo[first + k]), fid);
+                    progress.advance();
+                }
+            };
+            std::vector<std::thread> threads;
+            for (int t = 1; t < std::min<int>(jobs, static_cast<int>(n)); ++t) threads.emplace_back(worker);
+            worker();
+            for (auto& t : threads) t.join();
+        }
 
         std::vector<report::PendingRun> batch;
         for (auto& o : outcomes) {
@@ -169,7 +152,7 @@ int cmd_sweep(const Args& args) {
                 continue;
             }
             o.run->record.sweep_id = sweep_id;
-            o.run->record.calibration_id = record_profile(db, *o.profile);  // stored once per document
+            o.run->record.calibration_id = db.record_calibration(*o.calibration);  // stored once per document
             batch.push_back(std::move(*o.run));
         }
         const auto block_ids = db.write_batch(batch);

@@ -90,13 +90,17 @@ report::PendingRun simulate_run(const Prepared& p, training::Fidelity fid, const
     return {std::move(rec), std::move(result)};
 }
 
-std::int64_t record_profile(report::ResultsDb& db, const hw::CalibrationProfile& profile) {
+report::CalibrationRecord calibration_record(const hw::CalibrationProfile& profile) {
     report::CalibrationRecord c;
     c.name = profile.name();
     c.gpu = profile.gpu();
     c.profile_json = profile.document();
     c.provenance = profile.kind() + ": " + profile.source() + (profile.created().empty() ? "" : " (" + profile.created() + ")");
-    return db.record_calibration(c);
+    return c;
+}
+
+std::int64_t record_profile(report::ResultsDb& db, const hw::CalibrationProfile& profile) {
+    return db.record_calibration(calibration_record(profile));
 }
 
 }  // namespace moesim::cli

@@ -49,6 +49,8 @@ report::PendingRun simulate_run(const Prepared& p, training::Fidelity fid, const
                                 bool find_max_load, const std::vector<int>& trace_ranks, ServingOutcome& serving,
                                 std::vector<training::TimelineEntry>& traced, int max_load_seeds = 1);
 
+// The profile a run used, as the store keeps it.
+report::CalibrationRecord calibration_record(const hw::CalibrationProfile& profile);
 // The profile a run used, stored once (the store de-duplicates identical documents).
 std::int64_t record_profile(report::ResultsDb& db, const hw::CalibrationProfile& profile);
 

@@ -3,7 +3,8 @@
 # Uses sudo when not root. Safe to run again.
 set -euo pipefail
 packages=(g++ cmake ninja-build libboost-graph-dev libboost-program-options-dev
-          libsqlite3-dev nlohmann-json3-dev catch2 sqlite3 jq)
+          libsqlite3-dev nlohmann-json3-dev catch2 sqlite3 jq
+          openmpi-bin libopenmpi-dev)  # `mpirun … moesim sweep` and its tests
 # `make fuzz` only (scripts/fuzz.sh): libFuzzer comes with Debian's clang. `make test` never needs it.
 if [ "${1:-}" = "--fuzz" ]; then packages+=(clang); fi
 missing=()

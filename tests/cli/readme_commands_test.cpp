@@ -56,6 +56,10 @@ const std::vector<KnownCommand> kKnown = {
     {"build/cli/moesim model deepseek-v3 --json", true, 0, "", Fixture::None, ""},
     {"build/cli/moesim run scenarios/deepseek-v3-pretrain.json --explain", true, 0, "", Fixture::None, ""},
     {"build/cli/moesim sweep scenarios/sweeps/deepseek-v3-layouts.json --db sweeps.sqlite", true, 0, "", Fixture::None, ""},
+    {"mpirun -np 4 build/cli/moesim sweep scenarios/sweeps/deepseek-v3-layouts.json --db sweeps.sqlite", false, 0, "",
+     Fixture::None, "needs mpirun; tests/cli/sweep_mpi_test.cpp runs sweeps under 2 and 4 ranks when it is there"},
+    {"mpirun -np 64 --hostfile hosts.txt build/cli/moesim sweep S.json --db D.sqlite", false, 0, "", Fixture::None,
+     "needs the machines of a hostfile"},
     {"sqlite3 -header -column results.sqlite \\ \"SELECT r.id, r.name, t.step_time_s, t.mfu, t.gpu_hours, "
      "t.usd_per_million_tokens FROM runs r JOIN training_results t ON t.run_id = r.id ORDER BY r.id DESC LIMIT 5;\"",
      true, 0, "", Fixture::None, ""},

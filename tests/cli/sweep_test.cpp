@@ -36,17 +36,6 @@ std::vector<Row> stored(const std::filesystem::path& db) {
                      "ORDER BY r.id");
 }
 
-void exec(const std::filesystem::path& db, const std::string& sql) {
-    sqlite3* h = nullptr;
-    REQUIRE(sqlite3_open(db.c_str(), &h) == SQLITE_OK);
-    char* err = nullptr;
-    const int rc = sqlite3_exec(h, sql.c_str(), nullptr, nullptr, &err);
-    INFO(sql << ": " << (err ? err : ""));
-    sqlite3_free(err);
-    sqlite3_close(h);
-    REQUIRE(rc == SQLITE_OK);
-}
-
 }  // namespace
 
 TEST_CASE("sweep: every point runs or is skipped with its reason and the rows do not depend on -j", "[cli]") {
@@ -92,11 +81,7 @@ TEST_CASE("sweep: run again it skips the points already recorded and finishes an
     CHECK(again.at("sweep").at("id") == first.at("sweep").at("id"));
     CHECK(count_runs(db) == static_cast<long long>(ran));
 
-    // As if it had been killed before its last three runs were written.
-    const std::string last3 = "(SELECT id FROM runs ORDER BY id DESC LIMIT 3)";
-    for (const char* table : {"training_results", "breakdown", "assumptions"})
-        exec(db, std::string("DELETE FROM ") + table + " WHERE run_id IN " + last3);
-    exec(db, "DELETE FROM runs WHERE id IN " + last3);
+    forget_last_runs(db, 3);  // as if it had been killed before its last three runs were written
     const json resumed = sweep_json(tmp, sweep, db.string(), "2");
     CHECK(resumed.at("runs").size() == 3);
     CHECK(count_runs(db) == static_cast<long long>(ran));

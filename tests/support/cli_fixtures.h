@@ -112,6 +112,24 @@ inline std::vector<Row> query(const std::filesystem::path& db, const std::string
     return rows;
 }
 
+// Deletes the last `n` runs with their rows, as if the command writing them had been killed
+// before it committed them.
+inline void forget_last_runs(const std::filesystem::path& db, int n) {
+    sqlite3* h = nullptr;
+    REQUIRE(sqlite3_open(db.c_str(), &h) == SQLITE_OK);
+    const std::string last = "(SELECT id FROM runs ORDER BY id DESC LIMIT " + std::to_string(n) + ")";
+    std::string sql;
+    for (const char* table : {"training_results", "inference_results", "breakdown", "assumptions"})
+        sql += std::string("DELETE FROM ") + table + " WHERE run_id IN " + last + ";";
+    sql += "DELETE FROM runs WHERE id IN " + last + ";";
+    char* err = nullptr;
+    const int rc = sqlite3_exec(h, sql.c_str(), nullptr, nullptr, &err);
+    INFO(sql << ": " << (err ? err : ""));
+    sqlite3_free(err);
+    sqlite3_close(h);
+    REQUIRE(rc == SQLITE_OK);
+}
+
 // Rows in `runs`, or -1 when there is no file at `db`.
 inline long long count_runs(const std::filesystem::path& db) {
     if (!std::filesystem::exists(db)) return -1;
