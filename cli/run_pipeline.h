@@ -42,9 +42,11 @@ struct ServingOutcome {
 // `find_max_load`) and returns the run with its record filled in: name, label and overrides
 // (`sets`, then the rate the search chose), the scenario as run, versions, wall time. A
 // serving outcome is left in `serving`; with `trace_ranks`, the traced timeline in `traced`.
+// `progress` hears how far a long simulation has got: the rates probed by the search, or the
+// chunk operations of a full-fidelity step (simulate.h, max_load.h).
 report::PendingRun simulate_run(const Prepared& p, training::Fidelity fid, const std::vector<std::string>& sets,
                                 bool find_max_load, const std::vector<int>& trace_ranks, ServingOutcome& serving,
-                                std::vector<training::TimelineEntry>& traced);
+                                std::vector<training::TimelineEntry>& traced, const ProgressHook& progress = {});
 
 // The profile a run used, stored once (the store de-duplicates identical documents).
 std::int64_t record_profile(report::ResultsDb& db, const hw::CalibrationProfile& profile);

@@ -56,6 +56,8 @@ const std::vector<KnownCommand> kKnown = {
     {"build/cli/moesim model deepseek-v3 --json", true, 0, "", Fixture::None, ""},
     {"build/cli/moesim run scenarios/deepseek-v3-pretrain.json --explain", true, 0, "", Fixture::None, ""},
     {"build/cli/moesim sweep scenarios/sweeps/deepseek-v3-layouts.json --db sweeps.sqlite", true, 0, "", Fixture::None, ""},
+    {"build/cli/moesim report sweep deepseek-v3-layouts --db sweeps.sqlite", true, 0, "", Fixture::None, ""},
+    {"build/cli/moesim report sweep --db sweeps.sqlite --format html --out sweep.html", true, 0, "", Fixture::None, ""},
     {"sqlite3 -header -column results.sqlite \\ \"SELECT r.id, r.name, t.step_time_s, t.mfu, t.gpu_hours, "
      "t.usd_per_million_tokens FROM runs r JOIN training_results t ON t.run_id = r.id ORDER BY r.id DESC LIMIT 5;\"",
      true, 0, "", Fixture::None, ""},
