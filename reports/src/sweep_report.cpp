@@ -14,15 +14,24 @@ using detail::kMissing;
 
 std::string shown(double value, const Metric& m) { return std::isfinite(value) ? grouped(value, m.decimals) : kMissing; }
 std::string raw(double value) { return std::isfinite(value) ? exact(value) : std::string(); }
-// The name with its unit, unless the name says it already ("GPUs", "$ per 1M tokens").
+// Whether the name says its unit already, as a word: "GPUs", "$ per 1M tokens", "tokens/s per
+// GPU" (but not the "s" of "step time").
+bool names_unit(const Metric& m) {
+    for (std::size_t at = m.name.find(m.unit); at != std::string::npos; at = m.name.find(m.unit, at + 1)) {
+        const std::size_t end = at + m.unit.size();
+        if ((at == 0 || m.name[at - 1] == ' ') && (end == m.name.size() || m.name[end] == ' ')) return true;
+    }
+    return false;
+}
+// The name with its unit, unless the name says it already.
 std::string named(const Metric& m, const char* separator) {
-    return m.name.find(m.unit) != std::string::npos ? m.name : m.name + separator + m.unit;
+    return names_unit(m) ? m.name : m.name + separator + m.unit;
 }
 std::string heading(const Metric& m) { return named(m, " "); }
 std::string axis_title(const Metric& m) { return named(m, ", "); }
 // "step time 17.90 s", "GPUs 2,048"
 std::string figure(const Metric& m, double value) {
-    return m.name + " " + shown(value, m) + (m.name.find(m.unit) != std::string::npos ? "" : " " + m.unit);
+    return m.name + " " + shown(value, m) + (names_unit(m) ? "" : " " + m.unit);
 }
 
 // The fronts a run is on, by their short names: "time/memory, GPU-hours/GPUs".

@@ -151,7 +151,8 @@ TEST_CASE("sweep report: the step-time/memory front marked in the table, the CSV
     CHECK(count("<circle class=\"point ") == kLayouts.size());
     CHECK(count("<circle class=\"point front\"") == 4);
     CHECK(count("class=\"front-line\"") == 1);
-    CHECK_THAT(html, Contains("peak memory per GPU, GB"));
+    CHECK_THAT(html, Contains(">peak memory per GPU, GB</text>"));  // axis titles with their units
+    CHECK_THAT(html, Contains(">step time, s</text>"));
     CHECK_THAT(html, Contains(">#1 pp=8</text>"));   // the front's points labelled by their overrides
     CHECK_THAT(html, Contains(">#3</text>"));        // a dominated one by its id
 
