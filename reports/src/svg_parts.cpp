@@ -5,6 +5,7 @@
 #include <iterator>
 
 #include "moesim/reports/render.h"
+#include "moesim/reports/report_format.h"
 
 namespace moesim::report::svg {
 
@@ -31,9 +32,10 @@ double tick_step(double span) {
     return 10 * power;
 }
 
-std::string tick_label(double value, double step) {
+std::string tick_label(double value, double step, bool grouped) {
     const int decimals = step >= 1 ? 0 : static_cast<int>(std::ceil(-std::log10(step) - 1e-9));
     if (std::fabs(value) < step * 1e-6) value = 0;  // no "-0.0"
+    if (grouped) return report::grouped(value, decimals);
     char buffer[32];
     std::snprintf(buffer, sizeof buffer, "%.*f", decimals, value);
     return buffer;

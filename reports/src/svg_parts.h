@@ -15,8 +15,8 @@ std::string num(double value);  // "%.1f": coordinates
 const char* colour(int series);
 // A round step for about four intervals over `span` (> 0): 1, 2 or 5 times a power of ten.
 double tick_step(double span);
-// `value` with as many decimals as `step` needs.
-std::string tick_label(double value, double step);
+// `value` with as many decimals as `step` needs; thousands grouped ("800,000") with `grouped`.
+std::string tick_label(double value, double step, bool grouped = false);
 // At most `max_chars` characters, the rest replaced by "…".
 std::string fitted(const std::string& text, std::size_t max_chars);
 std::string text(double x, double y, const std::string& content, const std::string& attributes = "");

@@ -22,7 +22,7 @@ using svg::num;
 using svg::text;
 
 constexpr double kWidth = 820, kHeight = 520;
-constexpr double kLeft = 84, kRight = 800, kTop = 58, kBottom = 450;  // the plot area
+constexpr double kLeft = 84, kRight = 770, kTop = 58, kBottom = 450;  // the plot area (room right for a tick label)
 constexpr double kRadius = 5;
 constexpr double kLabelFont = 10;
 constexpr double kGlyph = svg::kGlyphWidth12 * kLabelFont / 12;
@@ -64,34 +64,34 @@ class Labels {
 public:
     explicit Labels(std::vector<Box> points) : occupied_(std::move(points)) {}
 
-    // The first spot around (px, py) where `label` overlaps nothing and stays in the plot;
-    // with `force`, the least crowded one when none is free.
-    bool place(const std::string& label, double px, double py, bool force) {
+    // The first spot around (px, py) where `label` overlaps no label or point and stays in the
+    // plot: beside the point, above or below it, then (`far`: a front's label, whose points
+    // may crowd) stacked up to four lines further up or down. False, and nothing drawn, when
+    // none is free: a label never covers another.
+    bool place(const std::string& label, double px, double py, bool far) {
         struct Spot {
             double dx, dy;
             bool start;
         };
-        static constexpr Spot kSpots[] = {{8, 4, true},  {-8, 4, false}, {6, -8, true},
-                                          {-6, -8, false}, {6, 16, true},  {-6, 16, false}};
+        std::vector<Spot> spots = {{8, 4, true}, {-8, 4, false}, {6, -8, true}, {-6, -8, false}, {6, 16, true},
+                                   {-6, 16, false}};
+        if (far)
+            for (int k = 1; k <= 4; ++k)
+                for (double sign : {-1.0, 1.0}) {
+                    spots.push_back({8, 4 + sign * (kLabelFont + 2) * (k + 1), true});
+                    spots.push_back({-8, 4 + sign * (kLabelFont + 2) * (k + 1), false});
+                }
         const double width = kGlyph * static_cast<double>(glyph_count(label));
-        std::optional<Placed> best;
-        int best_hits = 1 << 30;
-        for (const Spot& s : kSpots) {
+        for (const Spot& s : spots) {
             const double x = px + s.dx, y = py + s.dy;
             const Box box{s.start ? x : x - width, y - kLabelFont + 1, s.start ? x + width : x, y + 3};
             if (box.x0 < kLeft + 2 || box.x1 > kWidth - 2 || box.y0 < kTop - 12 || box.y1 > kBottom - 1) continue;
-            int hits = 0;
-            for (const Box& o : occupied_) hits += box.overlaps(o);
-            if (hits < best_hits) {
-                best_hits = hits;
-                best = Placed{label, s.start ? "start" : "end", x, y, box};
-            }
-            if (hits == 0) break;
+            if (std::any_of(occupied_.begin(), occupied_.end(), [&](const Box& o) { return box.overlaps(o); })) continue;
+            occupied_.push_back(box);
+            placed_.push_back({label, s.start ? "start" : "end", x, y, box});
+            return true;
         }
-        if (!best || (best_hits > 0 && !force)) return false;
-        occupied_.push_back(best->box);
-        placed_.push_back(*best);
-        return true;
+        return false;
     }
 
     std::string svg() const {
@@ -165,13 +165,13 @@ std::string svg_scatter_chart(const ScatterChart& chart) {
         const double v = ax.lo + k * ax.step, x = px(v);
         body += svg::line(x, kTop, x, kBottom, "stroke=\"#eee\"");
         body += svg::line(x, kBottom, x, kBottom + 4);
-        body += text(x, kBottom + 17, svg::tick_label(v, ax.step), "text-anchor=\"middle\"");
+        body += text(x, kBottom + 17, svg::tick_label(v, ax.step, true), "text-anchor=\"middle\"");
     }
     for (int k = 0; k <= static_cast<int>(std::lround((ay.hi - ay.lo) / ay.step)); ++k) {
         const double v = ay.lo + k * ay.step, y = py(v);
         body += svg::line(kLeft, y, kRight, y, "stroke=\"#eee\"");
         body += svg::line(kLeft - 4, y, kLeft, y);
-        body += text(kLeft - 7, y + 4, svg::tick_label(v, ay.step), "text-anchor=\"end\"");
+        body += text(kLeft - 7, y + 4, svg::tick_label(v, ay.step, true), "text-anchor=\"end\"");
     }
     body += svg::line(kLeft, kBottom, kRight, kBottom);
     body += svg::line(kLeft, kTop, kLeft, kBottom);
