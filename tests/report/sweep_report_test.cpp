@@ -69,7 +69,7 @@ std::string message_of(const std::function<void()>& action) {
 
 }  // namespace
 
-TEST_CASE("sweep report: found by name, id or as the newest; unknown or ambiguous names refused", "[report][sweep]") {
+TEST_CASE("sweep report: found by name, id or as the newest, and unknown or ambiguous names refused", "[report][sweep]") {
     test::TempDir dir;
     ResultsDb db(dir / "results.sqlite");
     CHECK_THAT(message_of([&] { find_sweep(db, ""); }), Contains("holds no sweep"));
