@@ -1,6 +1,7 @@
-// `moesim report compare|training|prices`: read a results database and print a report
-// (Markdown, CSV or HTML) built and rendered by reports/. Every input — flags, the prices
+// `moesim report compare|training|prices|sweep`: read a results database and print a report
+// (Markdown, CSV or HTML; a sweep also as text or JSON) built and rendered by reports/. Every input — flags, the prices
 // file, the database, the runs asked for — is checked before anything is written.
+#include <algorithm>
 #include <filesystem>
 #include <iostream>
 #include <optional>
@@ -13,6 +14,7 @@
 #include "moesim/reports/render.h"
 #include "moesim/reports/run_selection.h"
 #include "moesim/reports/serving_compare.h"
+#include "moesim/reports/sweep_report.h"
 #include "moesim/reports/training_report.h"
 #include "options.h"
 #include "output_file.h"
@@ -32,6 +34,10 @@ reports:
             peak memory and headroom; a layout over memory (--allow-memory-overflow) is marked
             and listed last
   prices    the published API prices the database holds; --add FILE adds prices for good
+  sweep     a sweep's runs (moesim sweep) and their Pareto fronts: training, step time against
+            peak memory (and GPU-hours against GPU count when the sweep varies it); serving,
+            output tokens/s per GPU against TPOT p99 and $ per 1M output tokens against TTFT
+            p99. Text (the default), md, csv, json, or html with one SVG chart per front
 
 Runs are named by their label: the scenario's name tagged with the --set overrides (and the
 rate --find-max-load chose) that made them, e.g. "deepseek-v3-pretrain [pp=8 dp=256]".
@@ -171,6 +177,41 @@ int report_training(const Args& args) {
     return 0;
 }
 
+int report_sweep(const Args& args) {
+    po::options_description options("options");
+    std::string which, db_path, format, out_path;
+    options.add_options()
+        ("sweep", po::value(&which), "the sweep's name or id (positional; default: the newest sweep)")
+        ("db", po::value(&db_path)->default_value("results.sqlite"), "results database to read")
+        ("format", po::value(&format)->default_value("text"), "text, md, csv, json or html")
+        ("out", po::value(&out_path), "write the report to this file instead of stdout");
+    po::positional_options_description positional;
+    positional.add("sweep", 1);
+    po::variables_map vm;
+    if (!parse_options(args, "moesim report sweep [NAME|ID] [--db PATH] [--format text|md|csv|json|html] [--out FILE]",
+                       options, positional, vm))
+        return 0;
+    const std::vector<std::string> formats = {"text", "md", "markdown", "csv", "json", "html"};
+    if (std::find(formats.begin(), formats.end(), format) == formats.end())
+        throw UserError("--format " + format + ": expected text, md, csv, json or html" + did_you_mean(format, formats));
+    const bool text = format == "text", json = format == "json";
+    const Output output = check_output(text || json ? "md" : format, out_path);
+    report::ResultsDb db = report::open_existing_results_db(db_path);
+    const report::SweepRecord sweep = report::find_sweep(db, which);
+    const report::SweepAnalysis analysis = report::analyse_sweep(sweep, report::sweep_runs(db, sweep.id));
+    if (!text && !json) {
+        emit(report::sweep_document(analysis, db.path()), output);
+        return 0;
+    }
+    const std::string rendered = json ? report::sweep_report_json(analysis, db.path()).dump(2) + "\n"
+                                      : report::render_plain(report::sweep_document(analysis, db.path())) + "\n";
+    if (output.out_path.empty())
+        std::cout << rendered;
+    else
+        write_file_atomically(output.out_path, rendered, "--out");
+    return 0;
+}
+
 int report_prices(const Args& args) {
     po::options_description options("options");
     std::string db_path, add_path, format, out_path;
@@ -206,7 +247,7 @@ int cmd_report(const Args& args) {
         int (*run)(const Args&);
     };
     static const Report reports[] = {
-        {"compare", report_compare}, {"training", report_training}, {"prices", report_prices}};
+        {"compare", report_compare}, {"training", report_training}, {"prices", report_prices}, {"sweep", report_sweep}};
     if (args.empty()) {
         std::cerr << kReportHelp;
         return 2;
@@ -222,7 +263,7 @@ int cmd_report(const Args& args) {
         names.push_back(r.name);
     }
     throw UserError("unknown report '" + args[0] + "'" + did_you_mean(args[0], names) +
-                    "; expected compare, training or prices (moesim report --help)");
+                    "; expected compare, training, prices or sweep (moesim report --help)");
 }
 
 }  // namespace moesim::cli

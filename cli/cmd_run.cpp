@@ -23,6 +23,7 @@
 #include "moesim/training/simulate.h"
 #include "moesim/workload/scenario.h"
 #include "options.h"
+#include "progress.h"
 #include "run_pipeline.h"
 #include "serving_summary.h"
 #include "summary.h"
@@ -114,7 +115,9 @@ int cmd_run(const Args& args) {
         ("seeds", po::value<int>(&seeds)->default_value(3),
          "with --find-max-load: repeat the search with this many seeds (the scenario's and the next ones, in "
          "parallel) and print the spread of their answers; the run recorded is the scenario's seed's")
-        ("allow-memory-overflow", "simulate layouts that do not fit in GPU memory instead of refusing them");
+        ("allow-memory-overflow", "simulate layouts that do not fit in GPU memory instead of refusing them")
+        ("quiet", "no progress on stderr (shown only on a terminal, for --find-max-load and --fidelity full runs "
+         "past 2 s)");
     po::positional_options_description positional;
     positional.add("scenario", -1);
     po::variables_map vm;
@@ -169,8 +172,15 @@ int cmd_run(const Args& args) {
     std::vector<report::PendingRun> runs;
     std::vector<ServingOutcome> serving(prepared.size());
     std::vector<training::TimelineEntry> traced;
-    for (std::size_t i = 0; i < prepared.size(); ++i)
-        runs.push_back(simulate_run(prepared[i], fid, sets, find_max_load, traced_ranks, serving[i], traced, seeds));
+    for (std::size_t i = 0; i < prepared.size(); ++i) {
+        // Progress of the long simulations: the search's rates, or a full step's operations.
+        const bool searched = prepared[i].serving && find_max_load;
+        const bool full = !prepared[i].serving && fid == training::Fidelity::Full;
+        Progress progress(searched ? "rates probed" : "GPU operations", 0, (searched || full) && !vm.count("quiet"));
+        const ProgressHook hook = [&progress](std::int64_t done, std::int64_t total) { progress.set(done, total); };
+        runs.push_back(simulate_run(prepared[i], fid, sets, find_max_load, traced_ranks, serving[i], traced, seeds,
+                                    searched || full ? hook : ProgressHook{}));
+    }
     report::ResultsDb db(db_path);
     for (std::size_t i = 0; i < runs.size(); ++i) runs[i].record.calibration_id = record_profile(db, prepared[i].profile());
     const std::vector<std::int64_t> ids = db.write_many(runs);

@@ -4,12 +4,19 @@
 
 #include <cmath>
 #include <cstdio>
+#include <cstdlib>
 
 namespace moesim::cli {
 
 Progress::Progress(std::string what, std::int64_t total, bool enabled)
     : what_(std::move(what)), total_(total), enabled_(enabled && ::isatty(STDERR_FILENO)),
-      start_(std::chrono::steady_clock::now()), last_draw_(start_) {}
+      start_(std::chrono::steady_clock::now()), last_draw_(start_) {
+    if (const char* after = std::getenv("MOESIM_PROGRESS_AFTER_S")) {
+        char* end = nullptr;
+        const double s = std::strtod(after, &end);
+        if (end != after && *end == '\0' && s >= 0 && s < 1e6) after_s_ = s;
+    }
+}
 
 Progress::~Progress() {
     if (drawn_) std::fprintf(stderr, "\r\033[K");
@@ -32,10 +39,21 @@ std::string Progress::line(const std::string& what, std::int64_t done, std::int6
 void Progress::advance(std::int64_t by) {
     const std::lock_guard<std::mutex> lock(mutex_);
     done_ += by;
+    draw_locked();
+}
+
+void Progress::set(std::int64_t done, std::int64_t total) {
+    const std::lock_guard<std::mutex> lock(mutex_);
+    done_ = done;
+    total_ = total;
+    draw_locked();
+}
+
+void Progress::draw_locked() {
     if (!enabled_) return;
     const auto now = std::chrono::steady_clock::now();
     const double elapsed_s = std::chrono::duration<double>(now - start_).count();
-    if (elapsed_s < 2.0 || std::chrono::duration<double>(now - last_draw_).count() < 0.25) return;
+    if (elapsed_s < after_s_ || (drawn_ && std::chrono::duration<double>(now - last_draw_).count() < 0.25)) return;
     last_draw_ = now;
     drawn_ = true;
     std::fprintf(stderr, "\r\033[K%s", line(what_, done_, total_, elapsed_s).c_str());

@@ -12,10 +12,13 @@ namespace {
 
 // Simulates a serving scenario (at the highest rate meeting its SLO with --find-max-load) and
 // adds what the CLI knows to its assumptions. `recorded` becomes the scenario as run.
-ServingOutcome simulate_serving(const Prepared& p, bool find_max_load, int seeds, workload::Scenario& recorded) {
+ServingOutcome simulate_serving(const Prepared& p, bool find_max_load, int seeds, workload::Scenario& recorded,
+                                const ProgressHook& progress) {
     ServingOutcome out;
     if (find_max_load) {
-        out.max_load = inference::find_max_load(p.scenario, *p.costs);
+        inference::MaxLoadOptions options;
+        options.progress = progress;
+        out.max_load = inference::find_max_load(p.scenario, *p.costs, options);
         if (seeds > 1)
             out.spread = inference::max_load_spread(p.scenario, *out.max_load, seeds,
                                                     static_cast<int>(std::max(1u, std::thread::hardware_concurrency())));
@@ -57,16 +60,18 @@ Prepared prepare_scenario(const std::string& file, const std::vector<std::string
 
 report::PendingRun simulate_run(const Prepared& p, training::Fidelity fid, const std::vector<std::string>& sets,
                                 bool find_max_load, const std::vector<int>& trace_ranks, ServingOutcome& serving,
-                                std::vector<training::TimelineEntry>& traced, int max_load_seeds) {
+                                std::vector<training::TimelineEntry>& traced, int max_load_seeds,
+                                const ProgressHook& progress) {
     workload::Scenario recorded = p.scenario;
     const auto start = std::chrono::steady_clock::now();
     report::RunResult result;
     if (p.serving) {
-        serving = simulate_serving(p, find_max_load, max_load_seeds, recorded);
+        serving = simulate_serving(p, find_max_load, max_load_seeds, recorded, progress);
         result = serving.result().result;
     } else {
         training::StepOptions options;
         options.trace_ranks = trace_ranks;
+        options.progress = progress;
         training::TrainingRun run = training::simulate_training(*p.training, fid, options);
         result = std::move(run.result);
         traced = std::move(run.timeline);

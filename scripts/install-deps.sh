@@ -2,8 +2,10 @@
 # Installs the Debian packages moesim needs, only those that are missing.
 # Uses sudo when not root. Safe to run again.
 set -euo pipefail
+# chromium: headless, for the test that renders `moesim report sweep --format html`
+# (tests/cli/sweep_report_test.cpp); without it that one test is reported as skipped.
 packages=(g++ cmake ninja-build libboost-graph-dev libboost-program-options-dev
-          libsqlite3-dev nlohmann-json3-dev catch2 sqlite3 jq
+          libsqlite3-dev nlohmann-json3-dev catch2 sqlite3 jq chromium
           openmpi-bin libopenmpi-dev)  # `mpirun … moesim sweep` and its tests
 # `make fuzz` only (scripts/fuzz.sh): libFuzzer comes with Debian's clang. `make test` never needs it.
 if [ "${1:-}" = "--fuzz" ]; then packages+=(clang); fi

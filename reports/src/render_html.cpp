@@ -59,6 +59,7 @@ std::string render_html(const Document& document) {
                       xml_escape(document.title) + "</title>\n<style>" + kStyle + "</style>\n</head>\n<body>\n";
     if (!document.title.empty()) out += "<h1>" + xml_escape(document.title) + "</h1>\n";
     for (const std::string& paragraph : document.preamble) out += "<p>" + xml_escape(paragraph) + "</p>\n";
+    for (const ScatterChart& chart : document.scatters) out += "<figure>\n" + svg_scatter_chart(chart) + "</figure>\n";
     for (const Table& table : document.tables) html_table(out, table);
     for (const BarChart& chart : document.charts) out += "<figure>\n" + svg_bar_chart(chart) + "</figure>\n";
     out += "</body>\n</html>\n";

@@ -46,4 +46,11 @@ std::string exact(double value) {
     return std::string(buffer, result.ptr);
 }
 
+std::size_t glyph_count(std::string_view text) {
+    std::size_t chars = 0;
+    for (char c : text)
+        if ((static_cast<unsigned char>(c) & 0xC0) != 0x80) ++chars;  // not a UTF-8 continuation byte
+    return chars;
+}
+
 }  // namespace moesim::report

@@ -60,6 +60,8 @@ const std::vector<KnownCommand> kKnown = {
      Fixture::None, "needs mpirun; tests/cli/sweep_mpi_test.cpp runs sweeps under 2 and 4 ranks when it is there"},
     {"mpirun -np 64 --hostfile hosts.txt build/cli/moesim sweep S.json --db D.sqlite", false, 0, "", Fixture::None,
      "needs the machines of a hostfile"},
+    {"build/cli/moesim report sweep deepseek-v3-layouts --db sweeps.sqlite", true, 0, "", Fixture::None, ""},
+    {"build/cli/moesim report sweep --db sweeps.sqlite --format html --out sweep.html", true, 0, "", Fixture::None, ""},
     {"sqlite3 -header -column results.sqlite \\ \"SELECT r.id, r.name, t.step_time_s, t.mfu, t.gpu_hours, "
      "t.usd_per_million_tokens FROM runs r JOIN training_results t ON t.run_id = r.id ORDER BY r.id DESC LIMIT 5;\"",
      true, 0, "", Fixture::None, ""},

@@ -112,11 +112,25 @@ MaxLoad find_max_load(const workload::Scenario& s, const IterationCosts& costs, 
 
     // Bracket: `meets` meets the SLO, `fails` does not.
     double meets = 0, fails = 0;
+    const auto bisections = [&](double lo, double hi) {
+        std::int64_t k = 0;
+        for (double width = hi - lo; width > options.relative_tolerance * lo; width /= 2) ++k;
+        return k;
+    };
+    const auto tell = [&](std::int64_t still_expected) {
+        const auto done = static_cast<std::int64_t>(out.probes.size());
+        if (options.progress) options.progress(done, done + still_expected);
+    };
+    const auto bracketing = [&](double rate) {
+        const bool ok = probe(rate);
+        tell(1 + bisections(1, 2));
+        return ok;
+    };
     const double start = s.inference.traffic.requests_per_s;
     const double window_s = 0.9 * s.inference.traffic.duration_s;  // serving_sim.h: the measured window
-    if (probe(start)) {
+    if (bracketing(start)) {
         meets = start;
-        for (int i = 0; i < options.max_doublings && probe(2 * meets); ++i) meets *= 2;
+        for (int i = 0; i < options.max_doublings && bracketing(2 * meets); ++i) meets *= 2;
         fails = 2 * meets;
         if (out.probes.back().meets)
             throw ScenarioError(s.source_file, "/inference/slo",
@@ -134,7 +148,7 @@ MaxLoad find_max_load(const workload::Scenario& s, const IterationCosts& costs, 
                     << " and slo.tpot_p99_ms " << s.inference.slo.tpot_p99_ms << ")";
                 throw ScenarioError(s.source_file, "/inference/slo", why.str());
             }
-            if (probe(rate)) {
+            if (bracketing(rate)) {
                 meets = rate;
                 break;
             }
@@ -144,7 +158,9 @@ MaxLoad find_max_load(const workload::Scenario& s, const IterationCosts& costs, 
     while (fails - meets > options.relative_tolerance * meets) {
         const double mid = (meets + fails) / 2;
         (probe(mid) ? meets : fails) = mid;
+        tell(fails - meets > options.relative_tolerance * meets ? bisections(meets, fails) : 0);
     }
+    tell(0);
     out.run = std::move(*best);
     return out;
 }

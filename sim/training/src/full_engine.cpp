@@ -77,8 +77,9 @@ struct Group {
 class Engine {
 public:
     Engine(const ChunkProgram& prog, const workload::PipelineSchedule& sched, const FullShape& shape,
-           const std::vector<char>& recorded)
-        : prog_(prog), sched_(sched), shape_(shape), procs_(static_cast<std::size_t>(shape.ranks())) {
+           const std::vector<char>& recorded, const ProgressHook& progress)
+        : prog_(prog), sched_(sched), shape_(shape), procs_(static_cast<std::size_t>(shape.ranks())),
+          progress_(progress) {
         MOESIM_CHECK(shape.span % shape.ep == 0 && shape.span % shape.tp == 0, "full simulation: groups span whole EP/TP groups");
         for (std::size_t r = 0; r < procs_.size(); ++r) procs_[r].recording = r < recorded.size() && recorded[r];
         ep_groups_.resize(static_cast<std::size_t>(shape.pp * (shape.span / shape.ep)));
@@ -93,6 +94,8 @@ public:
         queue_.reserve(static_cast<std::size_t>(n));
         for (int r = n - 1; r >= 0; --r) wake(r);
         out_.wakeups = 0;
+        if (progress_)
+            for (int r = 0; r < n; ++r) ops_total_ += static_cast<std::int64_t>(ops(r).size());
         while (!queue_.empty()) {
             const int r = queue_.back();
             queue_.pop_back();
@@ -108,6 +111,7 @@ public:
                                         "): a dependency cycle");
             out_.ranks.push_back(p.tally);
         }
+        if (progress_) progress_(ops_done_, ops_total_);
         out_.state_bytes = static_cast<std::int64_t>(procs_.size() * sizeof(Proc) + slots_.size() * sizeof(Picoseconds) +
                                                      (ep_groups_.size() + tp_groups_.size()) * sizeof(Group) +
                                                      queue_.capacity() * sizeof(int) +
@@ -416,6 +420,7 @@ private:
         }
         ++p.op;
         p.state = State::Start;
+        if (progress_ && ++ops_done_ % kProgressEvery == 0) progress_(ops_done_, ops_total_);
     }
 
     // The chunk's output (forward) or input gradient (backward) for the neighbouring stage.
@@ -457,6 +462,9 @@ private:
     std::vector<Picoseconds> slots_;  // ready time of each (pipeline, micro-batch, stage, direction); −1 not yet
     std::vector<int> queue_;
     EngineResult out_;
+    const ProgressHook& progress_;
+    static constexpr std::int64_t kProgressEvery = 4096;  // chunk operations between calls
+    std::int64_t ops_done_ = 0, ops_total_ = 0;
 };
 
 }  // namespace
@@ -476,8 +484,8 @@ int load_index(const ChunkProgram& prog, const FullShape& shape, int table, int 
 }
 
 EngineResult run_full_engine(const ChunkProgram& prog, const workload::PipelineSchedule& sched, const FullShape& shape,
-                             const std::vector<char>& recorded) {
-    Engine e(prog, sched, shape, recorded);
+                             const std::vector<char>& recorded, const ProgressHook& progress) {
+    Engine e(prog, sched, shape, recorded, progress);
     return e.run();
 }
 

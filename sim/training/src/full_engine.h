@@ -28,6 +28,7 @@
 #include <cstdint>
 #include <vector>
 
+#include "moesim/common/progress_hook.h"
 #include "moesim/training/chunk_program.h"
 #include "moesim/workload/pipeline_schedule.h"
 #include "step_trace.h"
@@ -62,8 +63,9 @@ struct EngineResult {
     std::int64_t activities = 0, collectives = 0, wakeups = 0, state_bytes = 0;
 };
 
-// `recorded[r]` (simulated index) keeps r's activities. Throws InternalError on a deadlock.
+// `recorded[r]` (simulated index) keeps r's activities; `progress` (may be empty) hears of
+// chunk operations completed over all simulated GPUs. Throws InternalError on a deadlock.
 EngineResult run_full_engine(const ChunkProgram& prog, const workload::PipelineSchedule& sched, const FullShape& shape,
-                             const std::vector<char>& recorded);
+                             const std::vector<char>& recorded, const ProgressHook& progress = {});
 
 }  // namespace moesim::training::detail

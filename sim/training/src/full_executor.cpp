@@ -119,7 +119,7 @@ StepTrace run_full(const TrainingSetup& st, const ChunkProgram& prog, const work
         MOESIM_CHECK(g >= 0 && g < p.pp * shape.block, "full simulation: recorded rank out of range");
         recorded[static_cast<std::size_t>((g / shape.block) * shape.span + (g % shape.block) % shape.span)] = 1;
     }
-    EngineResult er = run_full_engine(prog, sched, shape, recorded);
+    EngineResult er = run_full_engine(prog, sched, shape, recorded, options.progress);
     const int n = shape.ranks();
 
     const DataParallelTail tail = data_parallel_tail(st, prog, shape, er);

@@ -42,6 +42,30 @@ struct BarChart {
     std::vector<BarGroup> groups;
 };
 
+// A point of a scatter chart (a Pareto front, `moesim report sweep`).
+enum class PointKind {
+    Front,      // on the Pareto front: solid, joined by the front's line
+    Dominated,  // drawn faded
+    Excluded,   // not a candidate (SLO missed, over memory): drawn hollow
+};
+
+struct ScatterPoint {
+    double x = 0, y = 0;  // in the axes' units
+    std::string id;       // the run id, kept as the point's data-run attribute
+    std::string label;    // drawn beside the point (a front's always; another's where it overlaps
+                          // nothing, else "#" and its id)
+    std::string tooltip;  // the whole story, as the point's <title>
+    PointKind kind = PointKind::Dominated;
+};
+
+struct ScatterChart {
+    std::string title;
+    std::string x_title, y_title;  // with units: "peak memory per GPU, GB"
+    bool x_lower_is_better = true, y_lower_is_better = true;
+    std::string excluded_legend;  // what an Excluded point is, e.g. "SLO missed or overloaded"
+    std::vector<ScatterPoint> points;
+};
+
 // CSV has no room for titles, notes or a second table: it gets one table of raw values
 // (full precision, no units in the cells; units in the column names).
 struct CsvTable {
@@ -53,7 +77,8 @@ struct Document {
     std::string title;
     std::vector<std::string> preamble;  // paragraphs before the first table
     std::vector<Table> tables;
-    std::vector<BarChart> charts;  // HTML only
+    std::vector<ScatterChart> scatters;  // HTML only, before the tables
+    std::vector<BarChart> charts;        // HTML only
     CsvTable csv;
 };
 

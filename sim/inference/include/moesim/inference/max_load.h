@@ -18,6 +18,8 @@
 #include <string>
 #include <vector>
 
+#include "moesim/common/progress_hook.h"
+
 #include "moesim/inference/iteration_costs.h"
 #include "moesim/inference/serving_sim.h"
 #include "moesim/workload/scenario.h"
@@ -28,6 +30,9 @@ struct MaxLoadOptions {
     double relative_tolerance = 0.02;  // stop when (fails − meets) ≤ this × meets
     int max_doublings = 20;
     int bound_requests = 1000;         // requests priced alone by the feasibility check
+    // After each probe: probes done, and done + the probes the search still expects (while
+    // bracketing, one more and the bisections of a bracket [r, 2r]; then the bisections left).
+    ProgressHook progress;
 };
 
 struct LoadProbe {

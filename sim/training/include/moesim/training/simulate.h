@@ -20,6 +20,7 @@
 #include <cstdint>
 #include <vector>
 
+#include "moesim/common/progress_hook.h"
 #include "moesim/common/units.h"
 #include "moesim/training/fidelity.h"
 #include "moesim/training/result.h"
@@ -40,6 +41,9 @@ struct StepOptions {
     // (exact when their loads are alike: always at the mean load; a draw's rotation differs by
     // group).
     bool one_ep_group = false;
+    // Full fidelity: called every few thousand chunk operations with the operations done and
+    // their total over the simulated GPUs (and once at the end); empty: not called.
+    ProgressHook progress;
 };
 
 // What the simulation itself did (event and full).
