@@ -8,6 +8,7 @@
 #include <benchmark/benchmark.h>
 
 #include <string>
+#include <vector>
 
 #include "moesim/inference/operator_costs.h"
 #include "moesim/inference/serving_sim.h"
@@ -43,6 +44,22 @@ void BM_SaturatedV3DecodeTenMinutes(benchmark::State& state) {
     state.counters["usd_per_M_out"] = run.result.usd_per_million_output_tokens;
 }
 BENCHMARK(BM_SaturatedV3DecodeTenMinutes)->Unit(benchmark::kSecond)->Iterations(1);
+
+// One point of a serving `moesim sweep` or `moesim search`: load the bundled V3 deployment
+// with a point's override, prepare it (memory, operator model), simulate its ten minutes at
+// the offered 1800 requests/s. points_per_s is what one core sweeps (CPU time beside wall).
+void BM_SweepPointServingV3(benchmark::State& state) {
+    const std::vector<std::string> sets = {"/inference/decode/max_batch_per_gpu=128"};
+    for (auto _ : state) {
+        const auto scenario = workload::load_scenario(kV3Serve, sets);
+        const auto setup = inference::prepare_serving(scenario);
+        const auto costs = inference::make_operator_costs(*setup);
+        const double usd = inference::simulate_serving(scenario, *costs).result.usd_per_million_output_tokens;
+        benchmark::DoNotOptimize(usd);
+    }
+    state.counters["points_per_s"] = benchmark::Counter(static_cast<double>(state.iterations()), benchmark::Counter::kIsRate);
+}
+BENCHMARK(BM_SweepPointServingV3)->Unit(benchmark::kSecond)->Iterations(1)->MeasureProcessCPUTime()->UseRealTime();
 
 }  // namespace
 

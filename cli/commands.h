@@ -23,5 +23,6 @@ int cmd_report(const Args&);
 int cmd_calibrate(const Args&);
 int cmd_trace(const Args&);
 int cmd_sweep(const Args&);
+int cmd_search(const Args&);
 
 }  // namespace moesim::cli

@@ -27,6 +27,7 @@ const std::vector<moesim::cli::Command>& commands() {
         {"calibrate", "measure this machine's GPUs with the bundled kernels and fit a calibration profile", cmd_calibrate},
         {"trace", "compare a profiler trace of a training step with its simulation (trace compare)", cmd_trace},
         {"sweep", "run a scenario over axes of overrides in parallel, record every point, print the best", cmd_sweep},
+        {"search", "the best points of a sweep's axes for an objective under constraints, pruned; why each runner-up loses", cmd_search},
     };
     return all;
 }

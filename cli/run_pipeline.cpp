@@ -43,8 +43,12 @@ ServingOutcome simulate_serving(const Prepared& p, bool find_max_load, int seeds
 }  // namespace
 
 Prepared prepare_scenario(const std::string& file, const std::vector<std::string>& sets, bool allow_memory_overflow) {
+    return prepare_scenario(workload::load_scenario(file, sets), allow_memory_overflow);
+}
+
+Prepared prepare_scenario(workload::Scenario scenario, bool allow_memory_overflow) {
     Prepared p;
-    p.scenario = workload::load_scenario(file, sets);
+    p.scenario = std::move(scenario);
     if (p.scenario.mode == workload::Mode::Inference) {
         p.serving = inference::prepare_serving(p.scenario);
         p.costs = inference::make_operator_costs(*p.serving);
@@ -93,6 +97,13 @@ report::PendingRun simulate_run(const Prepared& p, training::Fidelity fid, const
     if (serving.max_load) rec.overrides.push_back(report::max_load_override(serving.max_load->requests_per_s));
     rec.label = report::run_label(rec.name, rec.overrides);
     return {std::move(rec), std::move(result)};
+}
+
+std::string refusal_reason(const UserError& e) {
+    const auto* s = dynamic_cast<const ScenarioError*>(&e);
+    if (std::string(e.what()).find(" GB per GPU") != std::string::npos) return "does not fit in GPU memory";
+    if (s && !s->json_path().empty()) return "refused at " + s->json_path();
+    return "refused";
 }
 
 report::CalibrationRecord calibration_record(const hw::CalibrationProfile& profile) {

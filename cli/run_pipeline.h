@@ -7,6 +7,7 @@
 #include <string>
 #include <vector>
 
+#include "moesim/common/error.h"
 #include "moesim/inference/max_load.h"
 #include "moesim/inference/operator_costs.h"
 #include "moesim/inference/serving_sim.h"
@@ -30,6 +31,12 @@ struct Prepared {
 // Parses `file` with the `sets` overrides and prepares its simulation. Throws ScenarioError
 // (exit 2) for anything wrong with it, including a layout over memory unless allowed.
 Prepared prepare_scenario(const std::string& file, const std::vector<std::string>& sets, bool allow_memory_overflow);
+// The same for a scenario already loaded.
+Prepared prepare_scenario(workload::Scenario scenario, bool allow_memory_overflow);
+
+// Why a point of a sweep or search was refused by those checks, as a short category to count
+// points by: "does not fit in GPU memory", or "refused at <the JSON path named>".
+std::string refusal_reason(const UserError& e);
 
 // A serving run as simulated: the run, and the search that chose its rate if there was one.
 struct ServingOutcome {

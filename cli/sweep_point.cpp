@@ -11,13 +11,7 @@ namespace {
 // Why a point cannot run, as a short category: memory, or the JSON path the checks named.
 void classify(const UserError& e, PointOutcome& out) {
     out.skip_message = e.what();
-    const auto* s = dynamic_cast<const ScenarioError*>(&e);
-    if (out.skip_message.find(" GB per GPU") != std::string::npos)
-        out.skip_reason = "does not fit in GPU memory";
-    else if (s && !s->json_path().empty())
-        out.skip_reason = "refused at " + s->json_path();
-    else
-        out.skip_reason = "refused";
+    out.skip_reason = refusal_reason(e);
 }
 
 }  // namespace

@@ -10,8 +10,6 @@
 
 namespace moesim::cli {
 
-namespace {
-
 using nlohmann::json;
 
 void only_keys(const json& j, const std::string& file, const std::string& path, const std::vector<std::string>& keys) {
@@ -23,6 +21,8 @@ void only_keys(const json& j, const std::string& file, const std::string& path, 
                                 "unknown key" + did_you_mean(it.key(), keys) + "; expected one of " + list);
         }
 }
+
+namespace {
 
 double number_at(const json& j, const std::string& key, const std::string& file, const std::string& path) {
     if (!j.contains(key)) throw ScenarioError(file, path + "/" + key, "required: a number");
@@ -127,13 +127,21 @@ std::vector<std::string> SweepSpec::point(std::int64_t index) const {
 }
 
 SweepSpec read_sweep(const std::string& file) {
+    json document;
+    return read_sweep(file, {}, document);
+}
+
+SweepSpec read_sweep(const std::string& file, const std::vector<std::string>& extra_keys, json& document) {
     SweepSpec s;
     s.file = file;
     s.text = read_input_file(file, "sweep", kMaxDocumentBytes);
     // The project's strict reader: line and column on a syntax error, no key twice.
-    const json j = parse_json_document(s.text, file);
+    document = parse_json_document(s.text, file);
+    const json& j = document;
     if (!j.is_object()) throw ScenarioError(file, "", "a sweep is a JSON object");
-    only_keys(j, file, "", {"name", "scenario", "fidelity", "find_max_load", "axes"});
+    std::vector<std::string> keys = {"name", "scenario", "fidelity", "find_max_load", "axes"};
+    keys.insert(keys.end(), extra_keys.begin(), extra_keys.end());
+    only_keys(j, file, "", keys);
     const auto text = [&](const char* key, bool required) -> std::string {
         if (!j.contains(key)) {
             if (required) throw ScenarioError(file, std::string("/") + key, "required: a string");

@@ -38,9 +38,19 @@ struct SweepSpec {
     std::vector<std::string> point(std::int64_t index) const;
 };
 
+// Throws ScenarioError(file, path/key, …) for a key of object `j` not in `keys`, suggesting
+// the nearest known one.
+void only_keys(const nlohmann::json& j, const std::string& file, const std::string& path,
+               const std::vector<std::string>& keys);
+
 inline constexpr std::int64_t kMaxSweepPoints = 1'000'000;
 
 // Reads and checks a sweep document. Throws ScenarioError(file, json path, what) — exit 2.
 SweepSpec read_sweep(const std::string& file);
+
+// The same for a document that extends the sweep's schema (a search's objective and
+// constraints): `extra_keys` are accepted at the top level and left to the caller, which
+// finds the document as parsed in `document`.
+SweepSpec read_sweep(const std::string& file, const std::vector<std::string>& extra_keys, nlohmann::json& document);
 
 }  // namespace moesim::cli

@@ -333,12 +333,18 @@ double series_lookup(const std::vector<Point>& points, Dtype dtype, double n, do
     MOESIM_CHECK(n > 0 && k > 0 && x > 0, "GEMM shape must be positive");
     const bool have_dtype = std::any_of(points.begin(), points.end(), [&](const Point& p) { return p.dtype == dtype; });
     const Point* best = nullptr;
-    double best_d = 0;
+    const Point* last = nullptr;  // the last point measured, whose series the next may share
+    double best_d = 0, d = 0;
     for (const auto& p : points) {
         if (have_dtype && p.dtype != dtype) continue;
         // The nearest in log space; squared distance orders as the distance does (no hypot).
-        const double dn = std::log2(p.n / n), dk = std::log2(p.k / k);
-        const double d = dn * dn + dk * dk;
+        // A series' points are usually consecutive and share one distance: computed once (the
+        // hot path of a sweep point, two log2 per point otherwise).
+        if (!last || p.n != last->n || p.k != last->k) {
+            const double dn = std::log2(p.n / n), dk = std::log2(p.k / k);
+            d = dn * dn + dk * dk;
+        }
+        last = &p;
         if (!best || d < best_d) best = &p, best_d = d;
     }
     MOESIM_CHECK(best != nullptr, "no GEMM points");

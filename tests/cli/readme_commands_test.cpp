@@ -62,6 +62,10 @@ const std::vector<KnownCommand> kKnown = {
      "needs the machines of a hostfile"},
     {"build/cli/moesim report sweep deepseek-v3-layouts --db sweeps.sqlite", true, 0, "", Fixture::None, ""},
     {"build/cli/moesim report sweep --db sweeps.sqlite --format html --out sweep.html", true, 0, "", Fixture::None, ""},
+    {"build/cli/moesim search scenarios/searches/deepseek-v3-training-2048xh800.json --db search.sqlite -j 2", false, 0,
+     "", Fixture::None, "103,680 points: minutes on 2 cores; search_test runs the same code on 90-point spaces"},
+    {"build/cli/moesim search scenarios/searches/deepseek-v3-serving-slo.json --db search.sqlite -j 2", false, 0, "",
+     Fixture::None, "8 serving points of 10 simulated minutes each at 1800 requests/s: minutes; search_test covers the verb"},
     {"sqlite3 -header -column results.sqlite \\ \"SELECT r.id, r.name, t.step_time_s, t.mfu, t.gpu_hours, "
      "t.usd_per_million_tokens FROM runs r JOIN training_results t ON t.run_id = r.id ORDER BY r.id DESC LIMIT 5;\"",
      true, 0, "", Fixture::None, ""},
