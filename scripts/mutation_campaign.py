@@ -249,22 +249,23 @@ def main():
               flush=True)
         start = time.monotonic()
         results = []
-        # Each bad input is printed as it comes; Ctrl-C prints the totals of what ran.
-        try:
-            with concurrent.futures.ThreadPoolExecutor(args.jobs) as pool:
-                futures = [pool.submit(run_one, item, args.timeout, args.wall_limit or 5 * args.timeout,
-                                       os.path.join(work, "db-%d.sqlite" % (i % args.jobs)))
-                           for i, item in enumerate(inputs)]
+        # Each bad input is printed as it comes; Ctrl-C cancels the inputs not started and prints
+        # the totals of what ran (the pool then waits only for the --jobs inputs running).
+        with concurrent.futures.ThreadPoolExecutor(args.jobs) as pool:
+            futures = [pool.submit(run_one, item, args.timeout, args.wall_limit or 5 * args.timeout,
+                                   os.path.join(work, "db-%d.sqlite" % (i % args.jobs)))
+                       for i, item in enumerate(inputs)]
+            try:
                 for f in futures:
                     r = f.result()
                     results.append(r)
                     if r[1] not in (0, 2):
                         print("BAD exit %s (%.1f s CPU, %.1f s wall): %s\n    %s" % (r[1], r[4], r[3], r[0], r[2]),
                               flush=True)
-        except KeyboardInterrupt:
-            for f in futures:
-                f.cancel()
-            print("interrupted after %d inputs" % len(results))
+            except KeyboardInterrupt:
+                for f in futures:
+                    f.cancel()
+                print("interrupted after %d inputs" % len(results))
     totals = {}
     for r in results:
         totals[r[1]] = totals.get(r[1], 0) + 1
