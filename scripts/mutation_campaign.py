@@ -2,9 +2,11 @@
 """Mutation campaign over moesim's inputs (issue 17): every key of the bundled scenarios and
 model configs deleted, retyped, set to 0, negative, 5e-324, 1e308, 2^31, 2^53; special files
 (FIFO, /dev/zero, /dev/urandom, a symlink loop) as each file input; --set values (invalid
-UTF-8 included); `comm` flags at 0 and huge. Each input runs the built binary with a timeout,
-results going to a throw-away database. Prints totals by exit status, the runs past the
-timeout and every input that exited 1 (an internal error), timed out or died of a signal.
+UTF-8 included); `comm` flags at 0 and huge. Each input runs the built binary, results going
+to a throw-away database; an input may take --timeout seconds of CPU (user + system, so that a
+loaded machine does not make a fast input look slow) and is killed after --wall-limit seconds.
+Prints totals by exit status, the runs past the limit and every input that exited 1 (an
+internal error), went past the limit or died of a signal.
 
     scripts/mutation_campaign.py --moesim build/cli/moesim            # the whole campaign
     scripts/mutation_campaign.py --moesim build/cli/moesim --sample 300  # every k-th input
@@ -190,25 +192,48 @@ class Campaign:
                                 [self.moesim, "comm", "all_reduce", "--size", size]))
 
 
-def run_one(item, timeout, db):
+def run_one(item, timeout, wall_limit, db):
+    """(label, exit status or "timeout"/"killed"/"not run", last stderr line, wall s, CPU s).
+    "timeout": past `timeout` seconds of CPU (user + system), so a loaded machine does not
+    turn a fast input into a slow one; "killed": still running after `wall_limit` seconds."""
     label, argv = item
     if argv[1] in ("run", "report"):
         argv = argv + ["--db", db]
     start = time.monotonic()
-    try:
-        p = subprocess.run(argv, stdin=subprocess.DEVNULL, capture_output=True, timeout=timeout)
-        status, err = p.returncode, p.stderr.decode("utf-8", "replace").strip().splitlines()
-    except subprocess.TimeoutExpired:
-        status, err = "timeout", []
-    except OSError as e:  # the binary missing or being relinked
-        status, err = "not run", [str(e)]
-    return label, status, (err[-1] if err else ""), time.monotonic() - start
+    with tempfile.TemporaryFile() as err_file:
+        try:
+            p = subprocess.Popen(argv, stdin=subprocess.DEVNULL, stdout=subprocess.DEVNULL, stderr=err_file)
+        except OSError as e:  # the binary missing or being relinked
+            return label, "not run", str(e), 0.0, 0.0
+        while True:
+            pid, raw, usage = os.wait4(p.pid, os.WNOHANG)
+            if pid:
+                break
+            if time.monotonic() - start > wall_limit:
+                p.kill()
+                pid, raw, usage = os.wait4(p.pid, 0)
+                break
+            time.sleep(0.02)
+        p.returncode = 0  # reaped here; keeps Popen from waiting again
+        wall = time.monotonic() - start
+        cpu = usage.ru_utime + usage.ru_stime
+        err_file.seek(0)
+        err = err_file.read().decode("utf-8", "replace").strip().splitlines()
+    if wall > wall_limit:
+        status = "killed"
+    elif cpu > timeout:
+        status = "timeout"
+    else:
+        status = os.waitstatus_to_exitcode(raw)
+    return label, status, (err[-1] if err else ""), wall, cpu
 
 
 def main():
     ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     ap.add_argument("--moesim", default=os.path.join(ROOT, "build", "cli", "moesim"))
-    ap.add_argument("--timeout", type=float, default=20)
+    ap.add_argument("--timeout", type=float, default=20, help="CPU seconds an input may take")
+    ap.add_argument("--wall-limit", type=float, default=0,
+                    help="wall seconds after which an input is killed (default 5 x --timeout)")
     ap.add_argument("--jobs", type=int, default=2)
     ap.add_argument("--sample", type=int, default=0, help="run about N inputs, every k-th (deterministic)")
     args = ap.parse_args()
@@ -224,31 +249,34 @@ def main():
               flush=True)
         start = time.monotonic()
         results = []
-        # Each bad input is printed as it comes; Ctrl-C prints the totals of what ran.
-        try:
-            with concurrent.futures.ThreadPoolExecutor(args.jobs) as pool:
-                futures = [pool.submit(run_one, item, args.timeout,
-                                       os.path.join(work, "db-%d.sqlite" % (i % args.jobs)))
-                           for i, item in enumerate(inputs)]
+        # Each bad input is printed as it comes; Ctrl-C cancels the inputs not started and prints
+        # the totals of what ran (the pool then waits only for the --jobs inputs running).
+        with concurrent.futures.ThreadPoolExecutor(args.jobs) as pool:
+            futures = [pool.submit(run_one, item, args.timeout, args.wall_limit or 5 * args.timeout,
+                                   os.path.join(work, "db-%d.sqlite" % (i % args.jobs)))
+                       for i, item in enumerate(inputs)]
+            try:
                 for f in futures:
                     r = f.result()
                     results.append(r)
                     if r[1] not in (0, 2):
-                        print("BAD exit %s (%.1f s): %s\n    %s" % (r[1], r[3], r[0], r[2]), flush=True)
-        except KeyboardInterrupt:
-            for f in futures:
-                f.cancel()
-            print("interrupted after %d inputs" % len(results))
+                        print("BAD exit %s (%.1f s CPU, %.1f s wall): %s\n    %s" % (r[1], r[4], r[3], r[0], r[2]),
+                              flush=True)
+            except KeyboardInterrupt:
+                for f in futures:
+                    f.cancel()
+                print("interrupted after %d inputs" % len(results))
     totals = {}
-    for _, status, _, _ in results:
-        totals[status] = totals.get(status, 0) + 1
+    for r in results:
+        totals[r[1]] = totals.get(r[1], 0) + 1
     bad = [r for r in results if r[1] not in (0, 2)]
-    slowest = sorted(results, key=lambda r: -r[3])[:5]
+    slowest = sorted(results, key=lambda r: -r[4])[:5]
     print("%d inputs run; totals by exit status: " % len(results) +
           ", ".join("%s: %d" % (k, v) for k, v in sorted(totals.items(), key=str)))
-    print("runs past %g s: %d" % (args.timeout, totals.get("timeout", 0)))
-    print("slowest: " + "; ".join("%.1f s %s" % (r[3], r[0]) for r in slowest))
-    print("wall time: %.0f s" % (time.monotonic() - start))
+    print("runs past %g s of CPU: %d; killed after %g s wall: %d" %
+          (args.timeout, totals.get("timeout", 0), args.wall_limit or 5 * args.timeout, totals.get("killed", 0)))
+    print("slowest (CPU): " + "; ".join("%.1f s (%.1f s wall) %s" % (r[4], r[3], r[0]) for r in slowest))
+    print("wall time: %.0f s, CPU time of the runs: %.0f s" % (time.monotonic() - start, sum(r[4] for r in results)))
     print("exit 1 / timeout / crash inputs: %d" % len(bad))
     return 1 if bad else 0
 

@@ -51,6 +51,11 @@ struct FakeCosts final : inference::IterationCosts {
             t += c.per_token_s * static_cast<double>(l.new_tokens) + c.per_context_s * static_cast<double>(l.context_tokens);
         return t;
     }
+    // The same price as iteration_s, not logged: the budget's probe is not a simulated iteration.
+    double shortest_decode_iteration_s(std::int64_t new_tokens) const override {
+        const Linear& c = cost[at(Pool::Decode)];
+        return c.fixed_s + c.per_token_s * static_cast<double>(new_tokens) + c.per_context_s;
+    }
     // The linear terms of iteration_s for one group (no fixed part).
     double group_compute_s(Pool p, const GroupLoad& l) const override {
         const Linear& c = cost[at(p)];

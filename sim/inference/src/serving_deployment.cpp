@@ -2,9 +2,11 @@
 // capacities and limits, as the scenario and its iteration costs give them.
 #include <algorithm>
 #include <cmath>
+#include <cstdio>
 #include <string>
 
 #include "moesim/common/error.h"
+#include "moesim/workload/scenario_ranges.h"
 #include "serving_tally.h"
 
 namespace moesim::inference::detail {
@@ -24,6 +26,44 @@ TokenCost prefill_token_cost(const IterationCosts& costs, std::int64_t n) {
     MOESIM_CHECK(std::isfinite(t0) && std::isfinite(tc) && t0 >= 0, "group compute time");
     if (!(tc > t0)) return {1, 0};
     return {static_cast<double>(kContext) * t0 / (tc - t0), 1};
+}
+
+std::string short_text(double v) {
+    char buf[32];
+    std::snprintf(buf, sizeof buf, "%.4g", v);
+    return buf;
+}
+
+double mean_tokens(const workload::LengthDistribution& d) {
+    return d.dist == workload::LengthDist::Uniform ? (d.min + d.max) / 2 : d.mean;
+}
+
+// The decode-iteration budget (scenario_ranges.h), refused before the simulation runs: every
+// decode instance busy until the stop at 2·duration_s with iterations no shorter than one of a
+// single sequence; with Poisson traffic, also no more iterations than the output tokens of the
+// requests arriving until the stop (each iteration emits at least one token of each sequence).
+void check_decode_budget(const workload::Scenario& s, const IterationCosts& costs, const Deployment& d) {
+    const workload::Traffic& t = s.inference.traffic;
+    const double shortest_s = costs.shortest_decode_iteration_s(1 + d.draft_tokens);
+    MOESIM_CHECK(std::isfinite(shortest_s) && shortest_s > 0, "decode iteration time");
+    const double stop_s = 2.0 * t.duration_s;
+    const double by_time = d.decode_instances * stop_s / shortest_s;
+    std::string why = "decode instances x 2 x duration_s / the shortest iteration = " +
+                      std::to_string(d.decode_instances) + " x 2 x " + short_text(t.duration_s) + " s / " +
+                      short_text(shortest_s * 1e3) + " ms = " + short_text(by_time);
+    double estimate = by_time;
+    if (t.arrival == workload::Arrival::Poisson) {
+        const double mean_output = mean_tokens(t.output_tokens);
+        const double by_tokens = t.requests_per_s * stop_s * mean_output;
+        estimate = std::min(estimate, by_tokens);
+        why += "; requests_per_s x 2 x duration_s x mean output tokens = " + short_text(t.requests_per_s) + " x 2 x " +
+               short_text(t.duration_s) + " x " + short_text(mean_output) + " = " + short_text(by_tokens);
+    }
+    if (estimate > workload::kMaxDecodeIterations)
+        throw ScenarioError(s.source_file, "/inference/traffic/duration_s",
+                            "about " + short_text(estimate) + " decode iterations, the fewer of (" + why +
+                                "), over the budget of " + short_text(workload::kMaxDecodeIterations) +
+                                " iterations; shorten duration_s");
 }
 
 }  // namespace
@@ -69,6 +109,7 @@ Deployment describe_deployment(const workload::Scenario& s, const IterationCosts
     d.prefill_tokens_per_group = std::max<std::int64_t>(1, costs.max_batch_tokens() / d.prefill_groups);
     d.prefill_balancer = inf.prefill.balancer;
     d.prefill_token_cost = prefill_token_cost(costs, d.prefill_tokens_per_group);
+    check_decode_budget(s, costs, d);
 
     return d;
 }

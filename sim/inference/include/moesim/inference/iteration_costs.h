@@ -38,6 +38,15 @@ public:
     // of `micro_batches`, and in decode the MTP module's draft work.
     virtual double iteration_s(Pool, std::span<const GroupLoad> groups) const = 0;
 
+    // Seconds of the cheapest decode iteration of an instance: one sequence in one group, one
+    // token of context, `new_tokens` new tokens (1 + MTP draft tokens). The serving
+    // simulation's work budget divides by it before the run (serving_deployment.cpp); the
+    // default prices it through iteration_s.
+    virtual double shortest_decode_iteration_s(std::int64_t new_tokens) const {
+        const GroupLoad one{1, new_tokens, 1};
+        return iteration_s(Pool::Decode, std::span<const GroupLoad>(&one, 1));
+    }
+
     // Seconds of one attention group's own compute at this load in one iteration: its
     // attention, projections, dense FFN and the like, without the instance-wide expert side
     // and communication. The prefill balancer derives its token cost from it.
