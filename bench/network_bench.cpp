@@ -18,6 +18,7 @@
 
 #include <benchmark/benchmark.h>
 
+#include <sys/resource.h>
 #include <unistd.h>
 
 #include <chrono>
@@ -55,10 +56,18 @@ double rss_bytes() {
     return static_cast<double>(resident) * static_cast<double>(sysconf(_SC_PAGESIZE));
 }
 
-void run_all_to_all(benchmark::State& state, int gpus, engine::Picoseconds slack_ps = 1000) {
+// Peak resident set size of this process so far, bytes.
+double peak_rss_bytes() {
+    rusage usage{};
+    getrusage(RUSAGE_SELF, &usage);
+    return static_cast<double>(usage.ru_maxrss) * 1024.0;
+}
+
+void run_all_to_all(benchmark::State& state, int gpus, engine::Picoseconds slack_ps = 1000, bool suffix = true) {
     const hw::Topology topo(rail_optimized(gpus));
     engine::SimulatorOptions options;
     options.flows.completion_slack_ps = slack_ps;
+    options.flows.suffix_resolve = suffix;
     const network::CollectiveSpec spec{hw::CollectiveKind::AllToAll, 64.0 * 1024 * 1024, first(gpus)};
     network::FlowRun run;
     double worst_ms = 0;
@@ -71,6 +80,7 @@ void run_all_to_all(benchmark::State& state, int gpus, engine::Picoseconds slack
     state.counters["flows"] = static_cast<double>(run.flows);
     state.counters["simulated_ms"] = run.time_s * 1e3;
     state.counters["worst_wall_ms"] = worst_ms;
+    state.counters["peak_rss_MB"] = peak_rss_bytes() / 1e6;  // the process's so far: filter to one point
     state.counters["flows/s"] = benchmark::Counter(static_cast<double>(run.flows), benchmark::Counter::kIsIterationInvariantRate);
 }
 
@@ -82,8 +92,15 @@ BENCHMARK(BM_AllToAll64Rail)->Unit(benchmark::kMillisecond)->UseRealTime();
 
 void BM_AllToAllRailScaling(benchmark::State& state) { run_all_to_all(state, static_cast<int>(state.range(0))); }
 BENCHMARK(BM_AllToAllRailScaling)
-    ->Arg(8)->Arg(16)->Arg(32)->Arg(64)->Arg(128)->Arg(256)
+    ->Arg(8)->Arg(16)->Arg(32)->Arg(64)->Arg(128)->Arg(256)->Arg(512)->Arg(1024)->Arg(2048)
     ->Iterations(1)->Unit(benchmark::kMillisecond)->UseRealTime();
+
+// Before the suffix re-solve: every finish re-solves the whole component (the O(F²) case).
+void BM_AllToAllRailScalingWholeComponent(benchmark::State& state) {
+    run_all_to_all(state, static_cast<int>(state.range(0)), 1000, false);
+}
+BENCHMARK(BM_AllToAllRailScalingWholeComponent)
+    ->Arg(64)->Arg(128)->Arg(256)->Iterations(1)->Unit(benchmark::kMillisecond)->UseRealTime();
 
 // The same with flows due within 1 µs of each other finishing together (the default is
 // 1 ns): fewer re-solves where ECMP collisions spread the finish times, at ≤ 1 µs of error
@@ -91,7 +108,7 @@ BENCHMARK(BM_AllToAllRailScaling)
 void BM_AllToAllRailScalingSlack1us(benchmark::State& state) {
     run_all_to_all(state, static_cast<int>(state.range(0)), 1'000'000);
 }
-BENCHMARK(BM_AllToAllRailScalingSlack1us)->Arg(64)->Arg(128)->Arg(256)->Iterations(1)->Unit(benchmark::kMillisecond)->UseRealTime();
+BENCHMARK(BM_AllToAllRailScalingSlack1us)->Arg(64)->Arg(128)->Arg(256)->Arg(512)->Arg(1024)->Arg(2048)->Iterations(1)->Unit(benchmark::kMillisecond)->UseRealTime();
 
 // A 2,048-GPU rail-optimized topology (256 nodes, 64 leaves, 32 spines) with every
 // destination's distance table, and one route per ordered pair walked from GPU 0.
