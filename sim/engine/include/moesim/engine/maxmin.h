@@ -43,10 +43,9 @@
 // frozen: they keep their value and count in R_c = C_c − Σ frozen on c. Progressive
 // filling then runs over the walked part only, from those R_c and n_c = its members
 // there. Cost: O(Σ |members(c)| over the walked constraints + U log C) for the U walked
-// variables, where the component solve costs O(E log C) over the whole component. Flows
-// of equal size finish fastest first, so a finish usually re-solves only the few flows
-// above it: that is what lets an all-to-all's thousands of distinct finishes each cost
-// little instead of a whole-component solve each (O(F²) over the run). The result equals
+// variables, where the component solve costs O(E log C) over the whole component. When the
+// fastest variable leaves, U is the few above it; when a slow one leaves, U can be most of
+// the component (worst case unchanged: O(E log C)). The result equals
 // the component solve's up to rounding (R_c is summed in another order): ~1e-15 relative;
 // maxmin_test checks both against each other and against a naive reference.
 //
