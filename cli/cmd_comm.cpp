@@ -191,8 +191,9 @@ std::vector<int> first_gpus(int n) {
 
 // One row per size; p2p goes from GPU 0 to the first GPU of the next node (or to GPU 1 in a
 // one-node cluster, or with --group 2).
-std::vector<CommRow> collective_rows(const po::variables_map& vm, const network::Network& net, const std::string& op,
-                                     network::Algorithm algorithm, const hw::TopologySpec& ts, int group) {
+std::vector<CommRow> collective_rows(const po::variables_map& vm, const network::Network& net, const network::Network* ideal,
+                                     const std::string& op, network::Algorithm algorithm, const hw::TopologySpec& ts,
+                                     int group) {
     const hw::CollectiveKind kind = hw::collective_kind_from_string(op);
     std::vector<int> ranks = first_gpus(group);
     if (kind == hw::CollectiveKind::PointToPoint) {
@@ -213,6 +214,7 @@ std::vector<CommRow> collective_rows(const po::variables_map& vm, const network:
             const network::FlowRun run = flows->run_collective(kind, S, ranks, algorithm);
             r.time_s = run.time_s;
             r.flows = run.flows;
+            r.ideal_s = ideal->collective_time_s(kind, S, ranks, algorithm);
         } else {
             r.time_s = net.collective_time_s(kind, S, ranks, algorithm);
         }
@@ -226,8 +228,8 @@ std::vector<CommRow> collective_rows(const po::variables_map& vm, const network:
 // The dispatch or combine of GPUs 0..ep−1, in DeepEP's own metrics: normal, the bottleneck
 // bandwidth (NVLink bytes in one node, RDMA bytes counted at every target node across
 // nodes); low-latency, bytes sent. `shape_json` gets the mode, shape and traffic.
-CommRow deepep_row(const po::variables_map& vm, const network::Network& net, const std::string& op,
-                   const hw::TopologySpec& ts, int group, nlohmann::json& shape_json) {
+CommRow deepep_row(const po::variables_map& vm, const network::Network& net, const network::Network* ideal,
+                   const std::string& op, const hw::TopologySpec& ts, int group, nlohmann::json& shape_json) {
     const std::string mode_s = vm["mode"].as<std::string>();
     const hw::DeepEpMode mode = mode_s == "normal"        ? hw::DeepEpMode::Normal
                                 : mode_s == "low-latency" ? hw::DeepEpMode::LowLatency
@@ -245,6 +247,7 @@ CommRow deepep_row(const po::variables_map& vm, const network::Network& net, con
         const network::FlowRun run = flows->run_deepep(dop, mode, shape, ranks);
         r.time_s = run.time_s;
         r.flows = run.flows;
+        r.ideal_s = ideal->deepep_times(dop, mode, shape, ranks).time_s;
     } else {
         r.time_s = net.deepep_times(dop, mode, shape, ranks).time_s;
     }
@@ -320,9 +323,14 @@ int cmd_comm(const Args& args) {
     const auto net = network::make_network(h.cluster, profile,
                                            h.model == "flows" ? network::NetworkModel::Flows : network::NetworkModel::ClosedForm);
 
+    // With flows, each row is held against its time with no link shared: the closed form on
+    // the same cluster without oversubscription (flows that never share a link take it).
+    hw::TopologySpec unshared = h.cluster;
+    unshared.oversubscription = 1.0;
+    const auto ideal = h.model == "flows" ? network::make_network(unshared, profile, network::NetworkModel::ClosedForm) : nullptr;
     const std::vector<CommRow> rows =
-        h.deepep ? std::vector<CommRow>{deepep_row(vm, *net, h.op, h.cluster, h.group, h.deepep_shape)}
-                 : collective_rows(vm, *net, h.op, algorithm, h.cluster, h.group);
+        h.deepep ? std::vector<CommRow>{deepep_row(vm, *net, ideal.get(), h.op, h.cluster, h.group, h.deepep_shape)}
+                 : collective_rows(vm, *net, ideal.get(), h.op, algorithm, h.cluster, h.group);
     if (vm.count("json")) print_comm_json(h, rows);
     else print_comm_table(h, rows);
     return 0;

@@ -15,6 +15,9 @@ struct CommRow {
     std::string type;
     double bottleneck_GBps = -1;  // dispatch/combine only
     std::size_t flows = 0;
+    // --model flows: the time with no sharing (the closed form on the same group: flows
+    // that never share a link take it; oversubscription 1), and achieved / ideal: what sharing cost.
+    double ideal_s = 0;
 };
 
 // What was asked, for the header line and the JSON object.

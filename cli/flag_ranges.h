@@ -18,7 +18,8 @@ std::span<const ValueRange> run_flag_ranges();
 // (defaults are not checked) whose value lies outside its row.
 void check_flag_ranges(const boost::program_options::variables_map& vm, std::span<const ValueRange> table);
 
-// `comm --model flows` builds about this many flows per collective at most.
-inline constexpr double kMaxFlows = 16384;
+// `comm --model flows` builds about this many flows per collective at most: a 256-GPU
+// all-to-all (65,280 flows) simulates in ~25 CPU-seconds (bench/network_bench.cpp).
+inline constexpr double kMaxFlows = 65536;
 
 }  // namespace moesim::cli

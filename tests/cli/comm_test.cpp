@@ -95,3 +95,23 @@ TEST_CASE("comm rejects bad input with exit status 2", "[cli]") {
     CHECK(r.exit_status == 2);
     CHECK(r.err.find("/cluster/nodes: 6 nodes cannot be divided into leaves") != std::string::npos);
 }
+
+TEST_CASE("comm --model flows reports the no-sharing time and what sharing links cost", "[cli]") {
+    TempDir tmp;
+    // One node: every pair has its own NVLink path, nothing shared beyond the GPU's own links.
+    const auto alone = comm_json(tmp, "all_to_all", "--group", "8", "--size", "256M", "--model", "flows");
+    const auto& a = alone.at("rows").at(0);
+    CHECK(double(a.at("sharing_slowdown")) == Approx(double(a.at("time_us")) / double(a.at("ideal_us"))));
+    CHECK(double(a.at("sharing_slowdown")) == Approx(1.0).epsilon(0.02));
+    // A 2:1 oversubscribed fat-tree of two leaves: half of the all-to-all crosses the core at
+    // half the leaves' down capacity, so the flows are slower than with no link shared.
+    const auto shared = comm_json(tmp, "all_to_all", "--nodes", "8", "--topology", "fat-tree", "--oversubscription", "2",
+                                  "--size", "256M", "--model", "flows");
+    const auto& s = shared.at("rows").at(0);
+    CHECK(double(s.at("sharing_slowdown")) == Approx(double(s.at("time_us")) / double(s.at("ideal_us"))));
+    CHECK(double(s.at("sharing_slowdown")) > 1.1);
+    // The same cluster in closed form: no flows, so no slowdown column.
+    const auto closed = comm_json(tmp, "all_to_all", "--nodes", "8", "--topology", "fat-tree", "--oversubscription", "2",
+                                  "--size", "256M");
+    CHECK_FALSE(closed.at("rows").at(0).contains("sharing_slowdown"));
+}

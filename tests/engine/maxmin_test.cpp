@@ -60,6 +60,58 @@ std::vector<double> reference_maxmin(const std::vector<double>& capacity,
     return value;
 }
 
+// Constraints of random capacity in [1, max_capacity]; returns the capacities.
+std::vector<double> add_random_constraints(MaxMinSolver& solver, std::mt19937_64& rng, std::size_t count,
+                                           std::uint64_t max_capacity) {
+    std::vector<double> capacity;
+    for (std::size_t c = 0; c < count; ++c) {
+        capacity.push_back(1.0 + static_cast<double>(rng() % max_capacity));
+        solver.add_constraint(capacity.back());
+    }
+    return capacity;
+}
+
+// 1 to max_length distinct constraints out of `count`.
+std::vector<ConstraintId> random_uses(std::mt19937_64& rng, std::size_t count, std::size_t max_length) {
+    std::vector<ConstraintId> uses;
+    const std::size_t length = 1 + rng() % max_length;
+    while (uses.size() < length) {
+        const auto c = static_cast<ConstraintId>(rng() % count);
+        if (std::find(uses.begin(), uses.end(), c) == uses.end()) uses.push_back(c);
+    }
+    return uses;
+}
+
+struct LiveVariable {
+    VariableId id;
+    std::vector<ConstraintId> uses;
+    double bound;
+};
+
+// The solver's values against a from-scratch solve of the same system and, when asked,
+// the naive reference; and no constraint over its capacity.
+void check_solution(const MaxMinSolver& solver, const std::vector<LiveVariable>& live,
+                    const std::vector<double>& capacity, bool with_reference) {
+    MaxMinSolver full = solver;  // same system, solved from scratch
+    full.solve_all();
+    std::vector<double> expected;
+    if (with_reference) {
+        std::vector<std::vector<ConstraintId>> uses;
+        std::vector<double> bounds;
+        for (const LiveVariable& v : live) {
+            uses.push_back(v.uses);
+            bounds.push_back(v.bound);
+        }
+        expected = reference_maxmin(capacity, uses, bounds);
+    }
+    for (std::size_t i = 0; i < live.size(); ++i) {
+        INFO(live.size() << " live, variable " << i);
+        REQUIRE(solver.value(live[i].id) == Approx(full.value(live[i].id)).epsilon(1e-9));
+        if (with_reference) REQUIRE(solver.value(live[i].id) == Approx(expected[i]).epsilon(1e-9));
+    }
+    for (ConstraintId c = 0; c < capacity.size(); ++c) REQUIRE(solver.load(c) <= capacity[c] * (1 + 1e-9));
+}
+
 }  // namespace
 
 TEST_CASE("maxmin: two variables on one constraint get half each", "[engine]") {
@@ -206,29 +258,15 @@ TEST_CASE("maxmin: incremental solves match a full re-solve and a naive referenc
     std::mt19937_64 rng(1234);
     const std::size_t constraint_count = 12;
     MaxMinSolver solver;
-    std::vector<double> capacity;
-    for (std::size_t c = 0; c < constraint_count; ++c) {
-        capacity.push_back(1.0 + static_cast<double>(rng() % 100));
-        solver.add_constraint(capacity.back());
-    }
-    struct Live {
-        VariableId id;
-        std::vector<ConstraintId> uses;
-        double bound;
-    };
-    std::vector<Live> live;
+    const std::vector<double> capacity = add_random_constraints(solver, rng, constraint_count, 100);
+    std::vector<LiveVariable> live;
     for (int step = 0; step < 300; ++step) {
         // Mostly adds early, mostly removes late, a few at a time (like one time step).
         const int changes = 1 + static_cast<int>(rng() % 3);
         for (int k = 0; k < changes; ++k) {
             const bool add = live.empty() || rng() % 100 < (step < 150 ? 70u : 35u);
             if (add) {
-                std::vector<ConstraintId> uses;
-                const std::size_t length = 1 + rng() % 3;
-                while (uses.size() < length) {
-                    const auto c = static_cast<ConstraintId>(rng() % constraint_count);
-                    if (std::find(uses.begin(), uses.end(), c) == uses.end()) uses.push_back(c);
-                }
+                std::vector<ConstraintId> uses = random_uses(rng, constraint_count, 3);
                 const double bound = rng() % 5 == 0 ? 1.0 + static_cast<double>(rng() % 20) : kUnbounded;
                 live.push_back({solver.add_variable(uses, bound), uses, bound});
             } else {
@@ -238,24 +276,79 @@ TEST_CASE("maxmin: incremental solves match a full re-solve and a naive referenc
             }
         }
         solver.solve();
+        INFO("step " << step);
+        check_solution(solver, live, capacity, true);
+    }
+}
 
-        MaxMinSolver full = solver;  // same system, solved from scratch
-        full.solve_all();
-        std::vector<std::vector<ConstraintId>> uses;
-        std::vector<double> bounds;
-        for (const Live& v : live) {
-            uses.push_back(v.uses);
-            bounds.push_back(v.bound);
+TEST_CASE("maxmin: a removal re-solves only the variables at or above its value", "[engine]") {
+    // A: x1 + x2 ≤ 2;  B: x2 + x3 + x4 ≤ 10.  A saturates at 1: x1 = x2 = 1; B then at
+    // (10 − 1)/2 = 4.5: x3 = x4 = 4.5. Without x3 (4.5): x1, x2 stay below it, x4 = 10 − 1 = 9.
+    MaxMinSolver solver;
+    const ConstraintId a = solver.add_constraint(2);
+    const ConstraintId b = solver.add_constraint(10);
+    const VariableId x1 = solver.add_variable(on({a}));
+    const VariableId x2 = solver.add_variable(on({a, b}));
+    const VariableId x3 = solver.add_variable(on({b}));
+    const VariableId x4 = solver.add_variable(on({b}));
+    solver.solve();
+    CHECK(solver.value(x3) == Approx(4.5).epsilon(1e-12));
+    CHECK(solver.suffix_solves() == 0);
+    solver.remove_variable(x3);
+    solver.solve();
+    CHECK(solver.suffix_solves() == 1);
+    REQUIRE(solver.last_solved().size() == 1);
+    CHECK(solver.last_solved()[0] == x4);
+    CHECK(solver.value(x4) == Approx(9).epsilon(1e-12));
+    CHECK(solver.value(x1) == Approx(1).epsilon(1e-12));
+    CHECK(solver.value(x2) == Approx(1).epsilon(1e-12));
+    // Removing the slowest frees A and B for everything above it: x1 = 2, x4 = 10.
+    solver.remove_variable(x2);
+    solver.solve();
+    CHECK(solver.last_solved().size() == 2);
+    CHECK(solver.value(x1) == Approx(2).epsilon(1e-12));
+    CHECK(solver.value(x4) == Approx(10).epsilon(1e-12));
+}
+
+TEST_CASE("maxmin: suffix re-solves after removals equal solves from scratch (random systems)", "[engine]") {
+    // Property: for seeded random systems (shared constraints, some bounds), removing
+    // variables a few at a time and re-solving only what the removals reach gives the
+    // values a from-scratch solve gives, and (small systems) the naive reference's.
+    for (std::uint64_t seed = 1; seed <= 12; ++seed) {
+        std::mt19937_64 rng(seed);
+        const bool small = seed <= 6;
+        const std::size_t constraint_count = small ? 8 : 60;
+        const std::size_t variable_count = small ? 30 : 600;
+        MaxMinSolver solver;
+        const std::vector<double> capacity = add_random_constraints(solver, rng, constraint_count, 1000);
+        std::vector<LiveVariable> live;
+        for (std::size_t i = 0; i < variable_count; ++i) {
+            std::vector<ConstraintId> uses = random_uses(rng, constraint_count, 4);
+            const double bound = rng() % 6 == 0 ? 0.5 + static_cast<double>(rng() % 50) : kUnbounded;
+            live.push_back({solver.add_variable(uses, bound), uses, bound});
         }
-        const std::vector<double> expected = reference_maxmin(capacity, uses, bounds);
-        for (std::size_t i = 0; i < live.size(); ++i) {
-            INFO("step " << step << " variable " << i);
-            REQUIRE(solver.value(live[i].id) == Approx(full.value(live[i].id)).epsilon(1e-9));
-            REQUIRE(solver.value(live[i].id) == Approx(expected[i]).epsilon(1e-9));
+        solver.solve();
+        std::size_t narrower = 0;  // suffix re-solves that left some live variable alone
+        while (!live.empty()) {
+            const std::size_t removals = 1 + rng() % 3;
+            for (std::size_t k = 0; k < removals && !live.empty(); ++k) {
+                // Mostly the fastest (as equal-size flows finish), sometimes any.
+                std::size_t victim = rng() % live.size();
+                if (rng() % 3 != 0) {
+                    for (std::size_t i = 0; i < live.size(); ++i)
+                        if (solver.value(live[i].id) > solver.value(live[victim].id)) victim = i;
+                }
+                solver.remove_variable(live[victim].id);
+                live.erase(live.begin() + static_cast<std::ptrdiff_t>(victim));
+            }
+            const std::size_t before = solver.suffix_solves();
+            solver.solve();
+            REQUIRE(solver.suffix_solves() == before + 1);
+            if (solver.last_solved().size() < live.size()) ++narrower;
+            INFO("seed " << seed);
+            check_solution(solver, live, capacity, small);
         }
-        // Feasible: no constraint carries more than its capacity.
-        for (ConstraintId c = 0; c < constraint_count; ++c) {
-            REQUIRE(solver.load(c) <= capacity[c] * (1 + 1e-9));
-        }
+        INFO("seed " << seed);
+        CHECK(narrower > 0);  // the walk does stop short of the whole system
     }
 }

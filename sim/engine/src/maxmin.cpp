@@ -29,6 +29,7 @@ void MaxMinSolver::set_capacity(ConstraintId constraint, double capacity) {
     MOESIM_CHECK(constraint < constraints_.size(), "unknown constraint");
     MOESIM_CHECK(capacity >= 0, "constraint capacity must be non-negative");
     constraints_[constraint].capacity = capacity;
+    grown_ = true;
     mark_dirty(constraint);
 }
 
@@ -60,6 +61,7 @@ VariableId MaxMinSolver::add_variable(std::span<const ConstraintId> constraints,
         mark_dirty(c);
     }
     if (count == 0) variable.value = bound;  // nothing shares it: it takes its bound
+    else grown_ = true;
     ++live_variables_;
     return id;
 }
@@ -67,6 +69,7 @@ VariableId MaxMinSolver::add_variable(std::span<const ConstraintId> constraints,
 void MaxMinSolver::remove_variable(VariableId id) {
     MOESIM_CHECK(id < variables_.size() && variables_[id].live, "unknown variable");
     Variable& variable = variables_[id];
+    if (variable.count > 0) removed_floor_ = std::min(removed_floor_, variable.value);
     for (std::uint32_t k = 0; k < variable.count; ++k) {
         const Membership m = memberships_[variable.first + k];
         auto& members = constraints_[m.constraint].members;
@@ -102,23 +105,57 @@ void MaxMinSolver::solve() {
     ++epoch_;
     component_constraints_.clear();
     component_variables_.clear();
+    const bool walk = suffix_resolve_ && !grown_ && !dirty_.empty();
+    if (walk) walk_from_removals();
+    else collect_components();
+    for (const ConstraintId c : dirty_) constraints_[c].dirty = false;
+    dirty_.clear();
+    grown_ = false;
+    removed_floor_ = kUnbounded;
+    fill(walk);
+    if (walk) ++walked_solves_;
+    variables_solved_ += component_variables_.size();
+}
+
+void MaxMinSolver::solve_all() {
+    for (ConstraintId c = 0; c < constraints_.size(); ++c) mark_dirty(c);
+    grown_ = true;  // from scratch, not from the removals
+    solve();
+}
+
+// Component solve: every constraint of every component that holds a dirty one.
+void MaxMinSolver::collect_components() {
     for (const ConstraintId c : dirty_) {
-        constraints_[c].dirty = false;
         const ConstraintId root = find_root(c);
         if (constraints_[root].visited == epoch_) continue;
         constraints_[root].visited = epoch_;
         const auto& component = component_of_root_[root];
         component_constraints_.insert(component_constraints_.end(), component.begin(), component.end());
     }
-    dirty_.clear();
-    fill();
 }
 
-void MaxMinSolver::solve_all() {
-    for (ConstraintId c = 0; c < constraints_.size(); ++c) mark_dirty(c);
-    solve();
+// Suffix re-solve (see the header): from the removed variables' constraints, through
+// members at or above λ0, breadth first. Visited constraints and walked variables get
+// this epoch; the constraints are listed in component_constraints_.
+void MaxMinSolver::walk_from_removals() {
+    const double threshold = removed_floor_ == kUnbounded ? kUnbounded : removed_floor_ * (1 - 1e-9);
+    const auto visit = [&](ConstraintId c) {
+        Constraint& constraint = constraints_[c];
+        if (constraint.visited == epoch_) return;
+        constraint.visited = epoch_;
+        component_constraints_.push_back(c);
+    };
+    for (const ConstraintId c : dirty_) visit(c);
+    for (std::size_t next = 0; next < component_constraints_.size(); ++next) {
+        const Constraint& constraint = constraints_[component_constraints_[next]];
+        for (const Member& member : constraint.members) {
+            Variable& variable = variables_[member.variable];
+            if (variable.walked == epoch_ || variable.value < threshold) continue;
+            variable.walked = epoch_;
+            for (std::uint32_t k = 0; k < variable.count; ++k) visit(memberships_[variable.first + k].constraint);
+        }
+    }
 }
-
 ConstraintId MaxMinSolver::find_root(ConstraintId c) {
     while (parent_[c] != c) {
         parent_[c] = parent_[parent_[c]];  // path halving
@@ -180,12 +217,21 @@ void MaxMinSolver::fix(VariableId id, double value) {
 
 // Progressive filling over the collected components (see the header for the maths).
 // Variables are found through their constraints and listed as they are fixed.
-void MaxMinSolver::fill() {
+void MaxMinSolver::fill(bool walked) {
     pending_.clear();
     for (const ConstraintId c : component_constraints_) {
         Constraint& constraint = constraints_[c];
         constraint.remaining = constraint.capacity;
         constraint.unfixed = static_cast<std::uint32_t>(constraint.members.size());
+        if (walked) {  // frozen members count as fixed, at their values
+            for (const Member& member : constraint.members) {
+                Variable& variable = variables_[member.variable];
+                if (variable.walked == epoch_) continue;
+                variable.fixed = epoch_;
+                constraint.remaining = std::max(0.0, constraint.remaining - variable.value);
+                --constraint.unfixed;
+            }
+        }
         if (constraint.unfixed > 0) {
             pending_.push_back(Pending{constraint.remaining / constraint.unfixed, c, false});
         }
@@ -193,6 +239,7 @@ void MaxMinSolver::fill() {
         for (const Member& member : constraint.members) {
             Variable& variable = variables_[member.variable];
             if (variable.bound == kUnbounded || variable.seen == epoch_) continue;
+            if (walked && variable.walked != epoch_) continue;
             variable.seen = epoch_;
             pending_.push_back(Pending{variable.bound, member.variable, true});
         }

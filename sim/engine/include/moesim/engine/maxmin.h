@@ -21,14 +21,33 @@
 // reproducible.
 //
 // Incremental solving. The allocation splits along the connected components of the
-// bipartite variable–constraint graph. Adding or removing a variable, or changing a
-// capacity, marks its constraints dirty; solve() re-solves only the components that
-// hold a dirty constraint and lists the variables it recomputed in last_solved().
-// Components are kept by union-find over constraints, joined as variables arrive.
-// Removals do not split them at once: solving a union of components is still exact
-// (they do not interact), only wider; a rebuild after as many removals as there are live
-// variables and constraints splits them again, so it costs O(1) per removal amortized.
-// A solve then costs O(E log C) over its components' E memberships, with no search.
+// bipartite variable–constraint graph. Adding a variable or changing a capacity marks its
+// constraints dirty; solve() re-solves the components that hold a dirty constraint
+// ("component solve") and lists the variables it recomputed in last_solved(). Components
+// are kept by union-find over constraints, joined as variables arrive. Removals do not
+// split them at once: solving a union of components is still exact (they do not
+// interact), only wider; a rebuild after as many removals as there are live variables and
+// constraints splits them again, so it costs O(1) per removal amortized. A component solve
+// costs O(E log C) over its components' E memberships, with no search.
+//
+// Removals only: the suffix re-solve. When nothing changed since the last solve but
+// variables left, let λ0 = the smallest value any of them had. Every variable fixed below
+// λ0 keeps its value: progressive filling reaches λ0 exactly as before, because a removed
+// variable f changes only n_d of its own constraints d, all still pending at levels ≥ x_f
+// until f was fixed, and removing it only raises them ((R_d)/(n_d − 1) ≥ R_d/n_d). Above
+// λ0 only the variables linked to a removed variable's constraints through variables also
+// at ≥ λ0 can change (the rest of the system above λ0 is the same fill with the same R
+// and n). So solve() walks from the removed variables' constraints, through each visited
+// constraint's members, taking every member at ≥ λ0·(1 − 1e-9) (a lower threshold only
+// widens the walk, which stays exact) and all of its constraints; members below it are
+// frozen: they keep their value and count in R_c = C_c − Σ frozen on c. Progressive
+// filling then runs over the walked part only, from those R_c and n_c = its members
+// there. Cost: O(Σ |members(c)| over the walked constraints + U log C) for the U walked
+// variables, where the component solve costs O(E log C) over the whole component. When the
+// fastest variable leaves, U is the few above it; when a slow one leaves, U can be most of
+// the component (worst case unchanged: O(E log C)). The result equals
+// the component solve's up to rounding (R_c is summed in another order): ~1e-15 relative;
+// maxmin_test checks both against each other and against a naive reference.
 //
 // Identifiers are slots: a removed variable's id is reused by a later add_variable().
 #include <cstdint>
@@ -65,6 +84,15 @@ public:
     // Variables recomputed by the last solve (their value may be unchanged).
     std::span<const VariableId> last_solved() const { return component_variables_; }
 
+    // Off: removals re-solve whole components as other changes do (the solver before the
+    // suffix re-solve; for benches and checks). On by default.
+    void set_suffix_resolve(bool on) { suffix_resolve_ = on; }
+
+    // How many solves so far were suffix re-solves (removals only), for tests and benches.
+    std::size_t suffix_solves() const { return walked_solves_; }
+    // Σ over all solves so far of the variables each recomputed: the solver's work.
+    std::size_t variables_solved() const { return variables_solved_; }
+
     // Σ values of the variables on a constraint (its current load).
     double load(ConstraintId constraint) const;
 
@@ -85,6 +113,7 @@ private:
         std::uint32_t reserved = 0;  // room kept at `first` for reuse of the slot
         std::uint32_t fixed = 0;     // the solve epoch that fixed it
         std::uint32_t seen = 0;      // the solve epoch that pushed its bound
+        std::uint32_t walked = 0;    // the solve epoch whose suffix walk took it
         bool live = false;
     };
     struct Constraint {
@@ -93,7 +122,7 @@ private:
         double remaining = 0;        // R_c during a solve
         std::uint32_t unfixed = 0;   // n_c during a solve
         std::uint32_t bounded = 0;   // members with a finite bound
-        std::uint32_t visited = 0;   // the solve epoch that took its component (roots only)
+        std::uint32_t visited = 0;   // the solve epoch that took it (or, roots, its component)
         bool dirty = false;
     };
     struct Pending {  // a level at which a constraint (or a variable's bound) saturates
@@ -109,7 +138,9 @@ private:
     ConstraintId find_root(ConstraintId constraint);
     void join(ConstraintId a, ConstraintId b);
     void rebuild_components();
-    void fill();
+    void collect_components();
+    void walk_from_removals();
+    void fill(bool walked);
     void fix(VariableId variable, double value);
     void push_pending(Pending pending);
     Pending pop_pending();
@@ -126,6 +157,13 @@ private:
     std::size_t removals_since_rebuild_ = 0;
 
     std::vector<ConstraintId> dirty_;
+    // Since the last solve: whether anything but removals happened, and the smallest value
+    // a removed variable had (λ0 of the suffix re-solve).
+    bool grown_ = false;
+    double removed_floor_ = kUnbounded;
+    std::size_t walked_solves_ = 0;
+    bool suffix_resolve_ = true;
+    std::size_t variables_solved_ = 0;
     std::uint32_t epoch_ = 0;
     std::vector<ConstraintId> component_constraints_;
     std::vector<VariableId> component_variables_;
