@@ -49,6 +49,8 @@ const std::vector<KnownCommand> kKnown = {
     {"make run", false, 0, "", Fixture::None,
      "installs packages and builds the whole project; its run is the first command below without --set"},
     {"make test", false, 0, "", Fixture::None, "runs this test suite itself"},
+    {"make test SANITIZE=1", false, 0, "", Fixture::None,
+     "rebuilds everything under ASan + UBSan in build-asan/ and runs this suite there (.ci/run does)"},
     {"build/cli/moesim run scenarios/deepseek-v3-pretrain.json --set /parallelism/comm_sms=24", true, 0, "",
      Fixture::None, ""},
     {"build/cli/moesim run scenarios/llama-3.1-405b-pretrain.json --json | jq '.runs[0].mfu'", true, 0, "",
