@@ -98,8 +98,11 @@ Statement::Statement(Connection& connection, std::string_view sql) : connection_
         fail("cannot prepare");
     // One statement per Statement: a second one would be silently ignored.
     MOESIM_CHECK(stmt_ != nullptr, "empty SQL: " + sql_);
-    for (; tail && *tail; ++tail)
-        MOESIM_CHECK(*tail == ' ' || *tail == '\n' || *tail == '\t' || *tail == ';', "trailing SQL: " + sql_);
+    bool trailing = false;
+    for (; tail && *tail; ++tail) trailing = trailing || !(*tail == ' ' || *tail == '\n' || *tail == '\t' || *tail == ';');
+    // A constructor that throws runs no destructor: finalize here, or the connection never closes.
+    if (trailing) sqlite3_finalize(std::exchange(stmt_, nullptr));
+    MOESIM_CHECK(!trailing, "trailing SQL: " + sql_);
 }
 
 Statement::~Statement() { sqlite3_finalize(stmt_); }

@@ -24,8 +24,12 @@ bool mpirun_missing(const std::string& what) {
 
 // Runs as root (containers, CI) and oversubscribed (4 ranks on a 2-core machine); no single-copy
 // shared memory (refused inside containers); `timeout` so that a hang fails instead of waiting.
+// In the sanitizer build (make test SANITIZE=1) LeakSanitizer is off for the ranks only: Open
+// MPI's own allocations (MCA components, ompi_op_base_op_select) are never freed by design, and
+// their frames are in unloaded modules no suppression can name; every other test keeps it.
 std::string mpirun(int ranks) {
-    return "OMPI_MCA_btl_vader_single_copy_mechanism=none timeout 120 mpirun --allow-run-as-root --oversubscribe "
+    return "ASAN_OPTIONS=detect_leaks=0 OMPI_MCA_btl_vader_single_copy_mechanism=none timeout 120 mpirun "
+           "--allow-run-as-root --oversubscribe "
            "--bind-to none -np " + std::to_string(ranks);
 }
 
