@@ -27,6 +27,7 @@
 #include <nlohmann/json.hpp>
 
 #include "commands.h"
+#include "flag_ranges.h"
 #include "format.h"
 #include "moesim/common/error.h"
 #include "moesim/common/input_file.h"
@@ -295,8 +296,7 @@ int cmd_search(const Args& args) {
     po::variables_map vm;
     if (!parse_options(args, "moesim search SEARCH.json [options]", options, positional, vm)) return 0;
     if (file.empty()) throw UserError("no search file given (usage: moesim search SEARCH.json [options])");
-    if (jobs < 0 || jobs > 1024) throw UserError("--jobs " + std::to_string(jobs) + ": expected 0 (one per core) to 1024");
-    if (top < 0 || top > 1000) throw UserError("--top " + std::to_string(top) + ": expected 1 to 1000 (0: the document's)");
+    check_flag_ranges(vm, search_flag_ranges());
     if (jobs == 0) jobs = static_cast<int>(std::max(1u, std::thread::hardware_concurrency()));
 
     Context ctx;

@@ -5,6 +5,7 @@
 // database already holds. A point the scenario checks refuse (memory, divisibility, …) is
 // skipped and counted by reason.
 #include <algorithm>
+#include <cstdint>
 #include <atomic>
 #include <iostream>
 #include <map>
@@ -14,6 +15,7 @@
 #include <nlohmann/json.hpp>
 
 #include "commands.h"
+#include "flag_ranges.h"
 #include "format.h"
 #include "moesim/common/error.h"
 #include "moesim/reports/json_output.h"
@@ -77,7 +79,7 @@ int cmd_sweep(const Args& args) {
     po::options_description options("options");
     std::string file, db_path;
     int jobs = 0;
-    std::size_t top = 5;
+    std::int64_t top = 5;
     options.add_options()
         ("sweep", po::value(&file), "the sweep document (positional)")
         ("db", po::value(&db_path)->default_value("results.sqlite"), "results database to append to")
@@ -90,7 +92,7 @@ int cmd_sweep(const Args& args) {
     po::variables_map vm;
     if (!parse_options(args, "moesim sweep SWEEP.json [options]", options, positional, vm)) return 0;
     if (file.empty()) throw UserError("no sweep file given (usage: moesim sweep SWEEP.json [options])");
-    if (jobs < 0 || jobs > 1024) throw UserError("--jobs " + std::to_string(jobs) + ": expected 0 (one per core) to 1024");
+    check_flag_ranges(vm, sweep_flag_ranges());
     if (jobs == 0) jobs = static_cast<int>(std::max(1u, std::thread::hardware_concurrency()));
 
     const SweepSpec spec = read_sweep(file);
@@ -178,7 +180,7 @@ int cmd_sweep(const Args& args) {
         std::cout << "  skipped " << count << ": " << reason << " — e.g. " << example[reason] << "\n";
     std::vector<std::pair<std::int64_t, const report::PendingRun*>> ranked;
     for (std::size_t i = 0; i < written.size(); ++i) ranked.emplace_back(ids[i], &written[i]);
-    print_best(std::cout, ranked, top);
+    print_best(std::cout, ranked, static_cast<std::size_t>(top));
     std::cout << "written: " << ids.size() << " runs in " << db.path() << "\n";
     return 0;
 }

@@ -29,10 +29,24 @@ constexpr ValueRange kRunFlags[] = {
     {"--seeds", 1, 64},
 };
 
+// --jobs 0 means one per core; more than 1024 threads on one machine is a typo.
+constexpr ValueRange kSweepFlags[] = {
+    {"--jobs", 0, 1024},
+    {"--top", 0, 1000000},
+};
+
+// --top 0 keeps the search document's own "top".
+constexpr ValueRange kSearchFlags[] = {
+    {"--jobs", 0, 1024},
+    {"--top", 0, 1000},
+};
+
 }  // namespace
 
 std::span<const ValueRange> comm_flag_ranges() { return kCommFlags; }
 std::span<const ValueRange> run_flag_ranges() { return kRunFlags; }
+std::span<const ValueRange> sweep_flag_ranges() { return kSweepFlags; }
+std::span<const ValueRange> search_flag_ranges() { return kSearchFlags; }
 
 void check_flag_ranges(const boost::program_options::variables_map& vm, std::span<const ValueRange> table) {
     for (const auto& r : table) {
@@ -43,6 +57,7 @@ void check_flag_ranges(const boost::program_options::variables_map& vm, std::spa
         if (const int* i = boost::any_cast<int>(&any)) v = *i;
         else if (const double* d = boost::any_cast<double>(&any)) v = *d;
         else if (const std::int64_t* l = boost::any_cast<std::int64_t>(&any)) v = static_cast<double>(*l);
+        else if (const std::size_t* z = boost::any_cast<std::size_t>(&any)) v = static_cast<double>(*z);
         else continue;
         if (auto why = range_violation(r, v); !why.empty()) throw UserError(std::string(r.path) + ": " + why);
     }

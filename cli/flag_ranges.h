@@ -13,6 +13,9 @@ namespace moesim::cli {
 std::span<const ValueRange> comm_flag_ranges();
 // `run`'s numeric flags.
 std::span<const ValueRange> run_flag_ranges();
+// `sweep`'s and `search`'s.
+std::span<const ValueRange> sweep_flag_ranges();
+std::span<const ValueRange> search_flag_ranges();
 
 // Throws UserError("--nodes: must be in [1, 2^16], got 0") for each flag the user gave
 // (defaults are not checked) whose value lies outside its row.

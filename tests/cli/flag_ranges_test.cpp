@@ -7,6 +7,7 @@
 #include <cstdio>
 #include <filesystem>
 #include <string>
+#include <utility>
 
 #include "flag_ranges.h"
 #include "run_moesim.h"
@@ -94,5 +95,22 @@ TEST_CASE("README.md lists every comm flag range", "[cli][ranges]") {
                                  moesim::show_bound(r.max) + "] |";
         INFO(line);
         CHECK(readme.find(line) != std::string::npos);
+    }
+}
+
+TEST_CASE("every sweep and search flag range row refuses values outside it with exit 2 naming the flag", "[cli][ranges]") {
+    TempDir tmp;
+    // The flags are checked before the document is read, so a missing file is never reached.
+    for (const auto& [verb, table] : {std::pair{"sweep", moesim::cli::sweep_flag_ranges()},
+                                      std::pair{"search", moesim::cli::search_flag_ranges()}}) {
+        for (const auto& row : table) {
+            for (const double v : {row.max + 1, row.min - 1}) {
+                const auto r = run_moesim_args(tmp, {std::string(verb), "absent.json", std::string(row.path), text(v)});
+                INFO(verb << " " << row.path << " " << text(v) << ": " << r.err);
+                CHECK(r.exit_status == 2);
+                CHECK_THAT(r.err, Catch::Contains(std::string(row.path) + ": must be in ["));
+                CHECK_FALSE(std::filesystem::exists(tmp / "results.sqlite"));
+            }
+        }
     }
 }
