@@ -101,7 +101,7 @@ report::PendingRun simulate_run(const Prepared& p, training::Fidelity fid, const
 
 std::string refusal_reason(const UserError& e) {
     const auto* s = dynamic_cast<const ScenarioError*>(&e);
-    if (std::string(e.what()).find(" GB per GPU") != std::string::npos) return "does not fit in GPU memory";
+    if (dynamic_cast<const MemoryFitError*>(&e)) return "does not fit in GPU memory";
     if (s && !s->json_path().empty()) return "refused at " + s->json_path();
     return "refused";
 }

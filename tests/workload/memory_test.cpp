@@ -8,7 +8,7 @@
 #include "moesim/workload/memory.h"
 
 using namespace moesim::workload;
-using moesim::ScenarioError;
+using moesim::MemoryFitError;
 
 namespace {
 
@@ -169,8 +169,8 @@ TEST_CASE("memory per GPU: DeepSeek-V3's published layout fits an H800", "[workl
     CHECK_FALSE(big.fits);
     try {
         require_memory_fits(big, "H800");
-        FAIL("expected a ScenarioError");
-    } catch (const ScenarioError& e) {
+        FAIL("expected a MemoryFitError");
+    } catch (const MemoryFitError& e) {  // typed, so sweeps count it as a memory refusal
         CHECK(e.json_path() == "/parallelism");
         CHECK_THAT(e.message(), Catch::StartsWith("the layout needs ") && Catch::Contains(" GB per GPU (weights ") &&
                                     Catch::Contains("optimizer") && Catch::Contains("activations") &&

@@ -57,7 +57,7 @@ void require_fits(const workload::Scenario& s, const hw::GpuSpec& gpu, const Poo
                   const std::string& what, double weights, double working) {
     const double reserve = p.reserve.total_bytes();
     if (p.kv_free_bytes <= 0)
-        throw ScenarioError(s.source_file, path,
+        throw MemoryFitError(s.source_file, path,
                             what + " needs " + gb(weights + working + reserve) + " per GPU before any KV cache (weights " +
                                 gb(weights) + " with attn_tp " + str(p.attn_tp) + " and ep " + str(p.ep) +
                                 ", working memory " + gb(working) + ", reserve " + gb(reserve) + ") but the " +
@@ -66,7 +66,7 @@ void require_fits(const workload::Scenario& s, const hw::GpuSpec& gpu, const Poo
                                 "; use a larger ep to spread the experts, a larger attn_tp, FP8 weights, or more "
                                 "nodes per instance");
     if (p.kv_capacity_tokens_per_group < 1)
-        throw ScenarioError(s.source_file, path,
+        throw MemoryFitError(s.source_file, path,
                             what + " leaves " + gb(p.kv_free_bytes) + " per GPU for the KV cache, less than one token (" +
                                 str(static_cast<long long>(p.kv_bytes_per_token)) + " bytes)");
 }

@@ -116,7 +116,7 @@ std::string describe_memory(const MemoryEstimate& m) {
 
 void require_memory_fits(const MemoryEstimate& m, const std::string& gpu_name) {
     if (m.fits) return;
-    throw ScenarioError("", "/parallelism",
+    throw MemoryFitError("", "/parallelism",
                         "the layout needs " + describe_memory(m) + " but the " + gpu_name + " has " +
                             gb(m.available_bytes) +
                             "; use more pipeline or expert parallelism, a higher ZeRO stage, recompute, "

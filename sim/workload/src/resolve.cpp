@@ -3,8 +3,10 @@
 namespace moesim::workload {
 
 void rethrow_in_scenario(const ScenarioError& e, const Scenario& s, const std::string& default_path) {
-    if (!e.file().empty()) throw e;
-    throw ScenarioError(s.source_file, e.json_path().empty() ? default_path : e.json_path(), e.message());
+    if (!e.file().empty()) throw;  // the exception being handled, its type kept
+    const std::string& path = e.json_path().empty() ? default_path : e.json_path();
+    if (dynamic_cast<const MemoryFitError*>(&e)) throw MemoryFitError(s.source_file, path, e.message());
+    throw ScenarioError(s.source_file, path, e.message());
 }
 
 ModelConfig resolve_model(const Scenario& s) {

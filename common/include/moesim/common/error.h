@@ -27,6 +27,13 @@ private:
     std::string file_, json_path_, message_;
 };
 
+// A scenario whose layout does not fit in GPU memory: a ScenarioError that sweeps and
+// searches count apart from the other refusals (run_pipeline.h refusal_reason).
+class MemoryFitError : public ScenarioError {
+public:
+    using ScenarioError::ScenarioError;
+};
+
 // A calibration profile that is corrupt, from a newer format, or cannot be produced.
 class CalibrationError : public UserError {
 public:

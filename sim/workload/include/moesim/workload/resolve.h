@@ -17,6 +17,7 @@ namespace moesim::workload {
 // Errors from loaders of referenced files name that file; errors about the scenario's own
 // values (an unknown name, an override) carry no file yet: give them the scenario's, and
 // `default_path` when they carry no JSON path either.
+// Call it from the handler that caught `e`: an error that already names its file is rethrown as is.
 [[noreturn]] void rethrow_in_scenario(const ScenarioError& e, const Scenario& s, const std::string& default_path);
 
 ModelConfig resolve_model(const Scenario& s);                // errors at /model
