@@ -25,6 +25,7 @@
 #include "options.h"
 #include "progress.h"
 #include "run_pipeline.h"
+#include "serving_searches.h"
 #include "serving_summary.h"
 #include "summary.h"
 #include "trace.h"
@@ -111,7 +112,11 @@ int cmd_run(const Args& args) {
         ("explain", "print each scenario with every default filled in, then stop (nothing is simulated or written)")
         ("json", "print {\"runs\": [...]} on stdout instead of the summary")
         ("find-max-load", "serving scenarios: find the highest Poisson request rate that meets the scenario's slo, "
-         "print it, and record the run at that rate")
+         "print it, and record the run at that rate; for a disaggregated deployment also each pool's highest rate "
+         "alone and the prefill:decode ratio they imply")
+        ("find-ratio", "disaggregated serving scenarios: find the number of prefill instances (the decode instances as "
+         "given) whose highest rate meeting the slo gives the most output tokens per GPU-hour over both pools; print "
+         "the counts tried and record the run at the best count and its rate")
         ("seeds", po::value<int>(&seeds)->default_value(3),
          "with --find-max-load: repeat the search with this many seeds (the scenario's and the next ones, in "
          "parallel) and print the spread of their answers; the run recorded is the scenario's seed's")
@@ -153,7 +158,11 @@ int cmd_run(const Args& args) {
     for (const auto& f : files) prepared.push_back(prepare_scenario(f, sets, vm.count("allow-memory-overflow") > 0));
 
     const bool find_max_load = vm.count("find-max-load") > 0;
+    const bool find_ratio = vm.count("find-ratio") > 0;
     check_flag_ranges(vm, run_flag_ranges());
+    if (find_ratio && find_max_load)
+        throw UserError("--find-ratio searches the request rate at every count of prefill instances it tries; drop "
+                        "--find-max-load");
     if (!vm["seeds"].defaulted() && !find_max_load)
         throw UserError("--seeds " + std::to_string(seeds) + ": repeats the --find-max-load search; add --find-max-load");
     for (const auto& p : prepared) {
@@ -163,6 +172,10 @@ int cmd_run(const Args& args) {
         if (!p.serving && find_max_load)
             throw UserError("--find-max-load searches the request rate of serving scenarios; " + p.scenario.source_file +
                             " is a training scenario");
+        if (find_ratio && (!p.serving || p.scenario.inference.deployment != workload::Deployment::Disaggregated))
+            throw UserError("--find-ratio searches the number of prefill instances of a disaggregated serving "
+                            "deployment; " + p.scenario.source_file + " is " +
+                            (p.serving ? "colocated (one pool)" : "a training scenario"));
     }
     std::vector<int> traced_ranks;
     if (tracing) traced_ranks = trace_ranks_of(trace_ranks, prepared.front().scenario, fid);
@@ -174,12 +187,12 @@ int cmd_run(const Args& args) {
     std::vector<training::TimelineEntry> traced;
     for (std::size_t i = 0; i < prepared.size(); ++i) {
         // Progress of the long simulations: the search's rates, or a full step's operations.
-        const bool searched = prepared[i].serving && find_max_load;
+        const bool searched = prepared[i].serving && (find_max_load || find_ratio);
         const bool full = !prepared[i].serving && fid == training::Fidelity::Full;
-        Progress progress(searched ? "rates probed" : "GPU operations", 0, (searched || full) && !vm.count("quiet"));
+        Progress progress(find_ratio ? "prefill counts searched" : searched ? "rates probed" : "GPU operations", 0, (searched || full) && !vm.count("quiet"));
         const ProgressHook hook = [&progress](std::int64_t done, std::int64_t total) { progress.set(done, total); };
         runs.push_back(simulate_run(prepared[i], fid, sets, find_max_load, traced_ranks, serving[i], traced, seeds,
-                                    searched || full ? hook : ProgressHook{}));
+                                    searched || full ? hook : ProgressHook{}, {find_max_load, find_ratio}));
     }
     report::ResultsDb db(db_path);
     for (std::size_t i = 0; i < runs.size(); ++i) runs[i].record.calibration_id = record_profile(db, prepared[i].profile());
@@ -193,6 +206,9 @@ int cmd_run(const Args& args) {
             nlohmann::json run = report::run_to_json(ids[i], runs[i].record, runs[i].result);
             if (serving[i].max_load) run["max_load"] = max_load_json(*serving[i].max_load);
             if (serving[i].spread) run["max_load"]["over_seeds"] = spread_json(*serving[i].spread);
+            if (serving[i].pools) run["max_load"]["pools"] = pools_json(*serving[i].pools);
+            if (serving[i].ratio)
+                run["ratio"] = ratio_json(*serving[i].ratio, prepared[i].scenario.inference.decode.instances);
             out["runs"].push_back(std::move(run));
         }
         std::cout << out.dump(2) << "\n";
@@ -202,8 +218,12 @@ int cmd_run(const Args& args) {
         if (i) std::cout << "\n";
         if (prepared[i].serving) {
             const ServingOutcome& o = serving[i];
-            print_serving_summary(std::cout, *prepared[i].serving, prepared[i].scenario, o.result(),
-                                  o.max_load ? &*o.max_load : nullptr, o.spread ? &*o.spread : nullptr);
+            const workload::Scenario& s = prepared[i].scenario;
+            print_serving_summary(
+                std::cout, *prepared[i].serving,
+                o.ratio ? inference::with_prefill_instances(s, o.ratio->answer().prefill_instances) : s, o.result(),
+                o.max_load ? &*o.max_load : nullptr, o.spread ? &*o.spread : nullptr, o.pools ? &*o.pools : nullptr,
+                o.ratio ? &*o.ratio : nullptr);
         } else {
             print_training_summary(std::cout, *prepared[i].training, std::get<training::TrainingResult>(runs[i].result));
         }

@@ -13,9 +13,27 @@ namespace {
 // Simulates a serving scenario (at the highest rate meeting its SLO with --find-max-load) and
 // adds what the CLI knows to its assumptions. `recorded` becomes the scenario as run.
 ServingOutcome simulate_serving(const Prepared& p, bool find_max_load, int seeds, workload::Scenario& recorded,
-                                const ProgressHook& progress) {
+                                const ProgressHook& progress, ServingSearches searches) {
     ServingOutcome out;
-    if (find_max_load) {
+    const bool disaggregated = p.scenario.inference.deployment == workload::Deployment::Disaggregated;
+    if (searches.ratio) {
+        inference::RatioOptions options;
+        options.progress = progress;
+        out.ratio = inference::find_ratio(p.scenario, inference::scenario_costs, options);
+        out.max_load = std::move(*out.ratio->best_load);
+        out.ratio->best_load.reset();
+        out.pools = out.ratio->pools;
+        const int n = out.ratio->answer().prefill_instances;
+        recorded = inference::with_prefill_instances(p.scenario, n);
+        recorded.inference.traffic.requests_per_s = out.max_load->requests_per_s;
+        out.max_load->run.result.assumptions.insert(
+            out.max_load->run.result.assumptions.begin(),
+            "--find-ratio: inference.prefill.instances set to " + std::to_string(n) + " (cluster.nodes " +
+                std::to_string(recorded.cluster.nodes) + "), of " + std::to_string(out.ratio->tried.size()) +
+                " counts searched from " + std::to_string(out.ratio->start_prefill_instances) +
+                " (the pools' implied ratio), the one giving the most output tokens per GPU-hour over both pools at "
+                "its highest rate meeting the slo");
+    } else if (find_max_load) {
         inference::MaxLoadOptions options;
         options.progress = progress;
         out.max_load = inference::find_max_load(p.scenario, *p.costs, options);
@@ -23,13 +41,18 @@ ServingOutcome simulate_serving(const Prepared& p, bool find_max_load, int seeds
             out.spread = inference::max_load_spread(p.scenario, *out.max_load, seeds,
                                                     static_cast<int>(std::max(1u, std::thread::hardware_concurrency())));
         recorded.inference.traffic.requests_per_s = out.max_load->requests_per_s;
+        if (searches.pools && disaggregated) {
+            inference::MaxLoadOptions quiet;
+            out.pools = inference::pool_capacities(p.scenario, inference::scenario_costs, quiet);
+        }
     } else {
         out.run = inference::simulate_serving(p.scenario, *p.costs);
     }
     auto& assumptions = (out.max_load ? out.max_load->run : *out.run).result.assumptions;
     if (out.max_load)
         assumptions.insert(assumptions.begin(),
-                           "--find-max-load: traffic.requests_per_s set to " + std::to_string(out.max_load->requests_per_s) +
+                           std::string(out.ratio ? "--find-ratio" : "--find-max-load") + ": traffic.requests_per_s set to " +
+                               std::to_string(out.max_load->requests_per_s) +
                                ", the highest of " + std::to_string(out.max_load->probes.size()) +
                                " rates simulated (doubling or halving from the scenario's, then bisecting to 2%) at "
                                "which p99 TTFT and TPOT meet the slo");
@@ -65,12 +88,12 @@ Prepared prepare_scenario(workload::Scenario scenario, bool allow_memory_overflo
 report::PendingRun simulate_run(const Prepared& p, training::Fidelity fid, const std::vector<std::string>& sets,
                                 bool find_max_load, const std::vector<int>& trace_ranks, ServingOutcome& serving,
                                 std::vector<training::TimelineEntry>& traced, int max_load_seeds,
-                                const ProgressHook& progress) {
+                                const ProgressHook& progress, ServingSearches searches) {
     workload::Scenario recorded = p.scenario;
     const auto start = std::chrono::steady_clock::now();
     report::RunResult result;
     if (p.serving) {
-        serving = simulate_serving(p, find_max_load, max_load_seeds, recorded, progress);
+        serving = simulate_serving(p, find_max_load || searches.ratio, max_load_seeds, recorded, progress, searches);
         result = serving.result().result;
     } else {
         training::StepOptions options;
@@ -86,7 +109,7 @@ report::PendingRun simulate_run(const Prepared& p, training::Fidelity fid, const
     rec.mode = workload::to_string(p.scenario.mode);
     rec.model = p.scenario.model;
     rec.gpu = p.scenario.cluster.gpu;
-    rec.gpus = p.scenario.cluster.gpus();
+    rec.gpus = recorded.cluster.gpus();
     rec.seed = static_cast<std::int64_t>(p.scenario.seed);
     rec.sim_wall_s = wall_s;
     rec.scenario_json = workload::to_json(recorded).dump();
@@ -94,6 +117,10 @@ report::PendingRun simulate_run(const Prepared& p, training::Fidelity fid, const
     rec.git_revision = MOESIM_GIT_REVISION;
     rec.fidelity = std::visit([](const auto& r) { return r.fidelity; }, result);
     rec.overrides = sets;
+    if (serving.ratio) {
+        rec.overrides.push_back("/inference/prefill/instances=" + std::to_string(recorded.inference.prefill.instances));
+        rec.overrides.push_back("/cluster/nodes=" + std::to_string(recorded.cluster.nodes));
+    }
     if (serving.max_load) rec.overrides.push_back(report::max_load_override(serving.max_load->requests_per_s));
     rec.label = report::run_label(rec.name, rec.overrides);
     return {std::move(rec), std::move(result)};

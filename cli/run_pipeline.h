@@ -10,6 +10,7 @@
 #include "moesim/common/error.h"
 #include "moesim/inference/max_load.h"
 #include "moesim/inference/operator_costs.h"
+#include "moesim/inference/ratio_search.h"
 #include "moesim/inference/serving_sim.h"
 #include "moesim/inference/setup.h"
 #include "moesim/reports/results_db.h"
@@ -43,7 +44,18 @@ struct ServingOutcome {
     std::optional<inference::ServingRun> run;
     std::optional<inference::MaxLoad> max_load;
     std::optional<inference::MaxLoadSpread> spread;  // the search over more seeds (max_load_seeds > 1)
+    std::optional<inference::PoolCapacities> pools;  // each pool alone (ServingSearches::pools)
+    std::optional<inference::RatioSearch> ratio;     // the prefill:decode ratio search (its best_load moved to max_load)
     const inference::ServingRun& result() const { return max_load ? max_load->run : *run; }
+};
+
+// Searches beyond the rate (ratio_search.h), for a disaggregated deployment: with the
+// --find-max-load search, each pool's rate alone (`pools`); or instead of it, the number of
+// prefill instances giving the most output tokens per GPU-hour at its max load (`ratio`; the
+// run recorded is at that count and rate).
+struct ServingSearches {
+    bool pools = false;
+    bool ratio = false;
 };
 
 // Simulates `p` (training at `fid`; serving at its rate, or the highest meeting its SLO with
@@ -57,7 +69,7 @@ struct ServingOutcome {
 report::PendingRun simulate_run(const Prepared& p, training::Fidelity fid, const std::vector<std::string>& sets,
                                 bool find_max_load, const std::vector<int>& trace_ranks, ServingOutcome& serving,
                                 std::vector<training::TimelineEntry>& traced, int max_load_seeds = 1,
-                                const ProgressHook& progress = {});
+                                const ProgressHook& progress = {}, ServingSearches searches = {});
 
 // The profile a run used, as the store keeps it.
 report::CalibrationRecord calibration_record(const hw::CalibrationProfile& profile);

@@ -4,6 +4,7 @@
 
 #include "format.h"
 #include "moesim/reports/run_status.h"
+#include "serving_searches.h"
 
 namespace moesim::cli {
 
@@ -58,7 +59,8 @@ void print_spread(std::ostream& out, const inference::MaxLoad& found, const infe
 
 void print_serving_summary(std::ostream& out, const inference::ServingSetup& st, const workload::Scenario& s,
                            const inference::ServingRun& run, const inference::MaxLoad* max_load,
-                           const inference::MaxLoadSpread* spread) {
+                           const inference::MaxLoadSpread* spread, const inference::PoolCapacities* pools,
+                           const inference::RatioSearch* ratio) {
     const workload::Inference& inf = s.inference;
     const inference::InferenceResult& r = run.result;
     const inference::ServingStats& x = run.stats;
@@ -121,6 +123,8 @@ void print_serving_summary(std::ostream& out, const inference::ServingSetup& st,
                 << (p.meets ? "  meets" : "  misses") << "\n";
     }
     if (max_load != nullptr && spread != nullptr) print_spread(out, *max_load, *spread);
+    if (pools != nullptr) print_pools(out, *pools, inf.prefill.instances);
+    if (ratio != nullptr) print_ratio(out, *ratio, inf.decode.instances);
     out << "  assumptions:\n";
     for (const auto& a : r.assumptions) out << "    - " << a << "\n";
 }

@@ -8,10 +8,10 @@
 
 using namespace moesim;
 
-TEST_CASE("the DeepSeek-V2 serving scenario at duration_s 1e6 is refused up front, exit 2", "[cli][ranges]") {
+TEST_CASE("the DeepSeek-V2 serving scenario at duration_s 1.5e5 is refused up front, exit 2", "[cli][ranges]") {
     test::TempDir tmp;
     const auto r = test::run_moesim(tmp, "run", test::source_path("scenarios/deepseek-v2-serve-8xh800.json"), "--set",
-                                    "/inference/traffic/duration_s=1e6", "--db", (tmp / "r.sqlite").string());
+                                    "/inference/traffic/duration_s=1.5e5", "--db", (tmp / "r.sqlite").string());
     CHECK(r.exit_status == 2);
     CHECK_THAT(r.err, Catch::Contains("/inference/traffic/duration_s") && Catch::Contains("decode iterations") &&
                           Catch::Contains("budget of 1e+07"));

@@ -14,14 +14,7 @@ namespace {
 
 // Decode is the bottleneck: at most 8 sequences, whose steps take 5 + 8 x 0.2 = 6.6 ms, and
 // 99 steps per request (100 output tokens): 8 / (99 x 6.6 ms) ≈ 12.2 requests/s at most.
-workload::Scenario bounded() {
-    auto s = test::serving_scenario();
-    s.inference.traffic.duration_s = 60;
-    s.inference.traffic.requests_per_s = 4;
-    s.inference.traffic.output_tokens = {workload::LengthDist::Fixed, 100, 1.0};
-    s.inference.slo = {500, 20};
-    return s;
-}
+workload::Scenario bounded() { return test::search_scenario(); }
 
 test::FakeCosts bounded_costs() {
     test::FakeCosts c;

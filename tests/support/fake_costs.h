@@ -101,6 +101,17 @@ inline workload::Scenario serving_scenario() {
     return s;
 }
 
+// The scenario the rate and ratio searches are tested on: 60 s of Poisson traffic from 4
+// requests/s, 1000-token prompts, 100 output tokens, a 500 ms TTFT and 20 ms TPOT target.
+inline workload::Scenario search_scenario() {
+    auto s = serving_scenario();
+    s.inference.traffic.duration_s = 60;
+    s.inference.traffic.requests_per_s = 4;
+    s.inference.traffic.output_tokens = {workload::LengthDist::Fixed, 100, 1.0};
+    s.inference.slo = {500, 20};
+    return s;
+}
+
 // Writes `rows` (CSV text) as a trace file in `dir` and points the scenario at it.
 inline void use_trace(workload::Scenario& s, const std::filesystem::path& dir, const std::string& rows,
                       double duration_s = 1000) {
