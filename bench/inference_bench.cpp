@@ -21,10 +21,8 @@ using namespace moesim;
 
 const std::string kV3Serve = std::string(MOESIM_SOURCE_DIR) + "/scenarios/deepseek-v3-serve.json";
 
-void BM_SaturatedV3DecodeTenMinutes(benchmark::State& state) {
-    const auto scenario = workload::load_scenario(
-        kV3Serve, {"/cluster/nodes=136", "/inference/prefill/instances=24", "/inference/traffic/requests_per_s=2200",
-                   "/inference/traffic/duration_s=300"});
+// Simulates `scenario` once per iteration and puts what the run measured in the counters.
+void simulate_with_counters(benchmark::State& state, const workload::Scenario& scenario) {
     const auto setup = inference::prepare_serving(scenario);
     const auto costs = inference::make_operator_costs(*setup);
     inference::ServingRun run;
@@ -40,8 +38,15 @@ void BM_SaturatedV3DecodeTenMinutes(benchmark::State& state) {
     state.counters["seqs_per_group"] = st.mean_decode_sequences_per_group;
     state.counters["kv_used"] = run.result.kv_cache_utilization;
     state.counters["decode_busy"] = st.decode_busy_fraction;
+    state.counters["ttft_p99_ms"] = run.result.ttft_ms.p99;
     state.counters["out_tok_per_s_node"] = run.result.decode_output_tokens_per_s_per_node;
     state.counters["usd_per_M_out"] = run.result.usd_per_million_output_tokens;
+}
+
+void BM_SaturatedV3DecodeTenMinutes(benchmark::State& state) {
+    simulate_with_counters(state, workload::load_scenario(kV3Serve, {"/cluster/nodes=136", "/inference/prefill/instances=24",
+                                                                     "/inference/traffic/requests_per_s=2200",
+                                                                     "/inference/traffic/duration_s=300"}));
 }
 BENCHMARK(BM_SaturatedV3DecodeTenMinutes)->Unit(benchmark::kSecond)->Iterations(1);
 
@@ -60,6 +65,15 @@ void BM_SweepPointServingV3(benchmark::State& state) {
     state.counters["points_per_s"] = benchmark::Counter(static_cast<double>(state.iterations()), benchmark::Counter::kIsRate);
 }
 BENCHMARK(BM_SweepPointServingV3)->Unit(benchmark::kSecond)->Iterations(1)->MeasureProcessCPUTime()->UseRealTime();
+
+// Issue 13's bar: ten simulated minutes (duration_s 600, as bundled) of the Feb-2025 DeepSeek-V3
+// deployment at its operating point (scenarios/deepseek-v3-serve-feb2025.json as it stands,
+// default balancers), in under 10 s on one core. CPU time beside wall: shared machines.
+void BM_Feb2025OperatingPointTenMinutes(benchmark::State& state) {
+    simulate_with_counters(state,
+                           workload::load_scenario(std::string(MOESIM_SOURCE_DIR) + "/scenarios/deepseek-v3-serve-feb2025.json"));
+}
+BENCHMARK(BM_Feb2025OperatingPointTenMinutes)->Unit(benchmark::kSecond)->Iterations(1)->MeasureProcessCPUTime()->UseRealTime();
 
 }  // namespace
 

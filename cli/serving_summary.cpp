@@ -94,7 +94,8 @@ void print_serving_summary(std::ostream& out, const inference::ServingSetup& st,
         << thousands(static_cast<double>(r.requests_completed)) << " completed, "
         << thousands(static_cast<double>(x.requests_unfinished))
         << " unfinished at the stop (in the percentiles with what they had got by then), "
-        << thousands(static_cast<double>(x.requests_rejected)) << " rejected\n";
+        << thousands(static_cast<double>(x.requests_rejected)) << " rejected, "
+        << thousands(static_cast<double>(x.decode_holds)) << " held for decode KV room\n";
     print_percentiles(out, "TTFT          ", r.ttft_ms, inf.slo.ttft_p99_ms);
     print_percentiles(out, "TPOT          ", r.tpot_ms, inf.slo.tpot_p99_ms);
     out << "  verdict       " << report::describe(report::serving_verdict(r)) << "\n";

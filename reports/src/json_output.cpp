@@ -96,6 +96,7 @@ json run_to_json(std::int64_t run_id, const RunRecord& record, const inference::
     out["usd_per_million_output_tokens"] = result.usd_per_million_output_tokens;
     put_serving_verdict(out, result);
     out["output_tokens_decoded"] = optional_value(result.output_tokens_decoded);
+    out["decode_holds"] = optional_value(result.decode_holds);
     out["assumptions"] = result.assumptions;
     return out;
 }

@@ -214,13 +214,20 @@ ALTER TABLE runs ADD COLUMN sweep_id INTEGER REFERENCES sweeps(id);
 CREATE INDEX runs_by_sweep ON runs(sweep_id);
 )sql";
 
-constexpr std::array<Migration, 4> kMigrations = {{
+// Schema 5: serving runs count the measured requests that waited for decode KV room
+// (admission "hold", sim/inference decode_placement.h); NULL in rows written before.
+constexpr const char* kDecodeHoldsV5 = R"sql(
+ALTER TABLE inference_results ADD COLUMN decode_holds INTEGER;
+)sql";
+
+constexpr std::array<Migration, 5> kMigrations = {{
     {1, "results schema: runs, training/inference results, breakdown, assumptions, calibrations, prices",
      kSchemaV1},
     {2, "seed published API prices (PUBLISHED.md section G)", kSeedPricesV2},
     {3, "run identity: label, overrides; serving rate, SLO verdict, request counts; training memory headroom",
      kRunIdentityV3},
     {4, "sweeps: one row per sweep document, runs tagged with their sweep", kSweepsV4},
+    {5, "serving: requests held for decode KV room", kDecodeHoldsV5},
 }};
 
 }  // namespace

@@ -53,6 +53,7 @@ void visit_inference_columns(Result& r, Visit&& visit) {
     visit("requests_unfinished", r.requests_unfinished);
     visit("requests_rejected", r.requests_rejected);
     visit("output_tokens_decoded", r.output_tokens_decoded);
+    visit("decode_holds", r.decode_holds);  // schema 5
     visit("slo_met", r.slo_met);
     visit("slo_missed", r.slo_missed);
 }

@@ -8,6 +8,8 @@
 #include <cstdint>
 #include <cmath>
 #include <functional>
+#include <limits>
+#include <tuple>
 
 #include "moesim/common/error.h"
 #include "moesim/hw/costs.h"
@@ -69,7 +71,7 @@ std::size_t LayerPricer::KeyHash::operator()(const Key& k) const {
         return x ^ (x >> 31);
     };
     const auto bits = [](double v) { return std::bit_cast<std::uint64_t>(v); };
-    return mix(mix(reinterpret_cast<std::uintptr_t>(k.pass)) ^ bits(k.value));
+    return mix(mix(reinterpret_cast<std::uintptr_t>(k.owner)) ^ bits(k.value));
 }
 
 LayerPricer::LayerPricer(const ServingSetup& setup, Pool pool) : st_(setup), plan_(setup.pool(pool)), pool_(pool) {
@@ -182,67 +184,145 @@ double LayerPricer::attention_s(const workload::Operator& op, const Load& load) 
     return hw::attention_time_s(a, st_.gpu, st_.profile);
 }
 
+namespace {
+
+// 2·v as an index into a flat memo, when v is a whole or half count below 2^21.
+constexpr std::size_t kNoIndex = static_cast<std::size_t>(-1);
+std::size_t half_index(double v) {
+    const double h = 2 * v;
+    if (!(h >= 0 && h < 4194304.0) || h != std::floor(h)) return kNoIndex;
+    return static_cast<std::size_t>(h);
+}
+
+template <class T>
+T* flat_slot(std::vector<T>& memo, std::size_t i, const T& unknown) {
+    if (i == kNoIndex) return nullptr;
+    if (memo.size() <= i) memo.resize(std::max(i + 1, memo.size() * 2), unknown);
+    return &memo[i];
+}
+
+}  // namespace
+
+LayerPricer::PassPlan& LayerPricer::plan_of(const Pass& pass) const {
+    if (const auto it = plans_.find(&pass); it != plans_.end()) return it->second;
+    PassPlan plan;
+    const auto same_attention = [](const workload::Operator& a, const workload::Operator& b) {
+        return a.attn.heads == b.attn.heads && a.attn.d_qk == b.attn.d_qk && a.attn.d_v == b.attn.d_v &&
+               a.kv_cache_values == b.kv_cache_values;
+    };
+    const auto same_kv_b = [&](const workload::Operator& a, const workload::Operator& b) {
+        return a.gemm.n == b.gemm.n && a.gemm.k == b.gemm.k && a.gemm.count == b.gemm.count && gemm_dtype(a) == gemm_dtype(b);
+    };
+    const auto slot_of = [](std::vector<const workload::Operator*>& distinct, const workload::Operator& op, auto same) {
+        for (std::size_t i = 0; i < distinct.size(); ++i)
+            if (same(*distinct[i], op)) return i;
+        distinct.push_back(&op);
+        return distinct.size() - 1;
+    };
+    for (const workload::Layer* layer : pass.layers) {
+        auto& adds = plan.layers.emplace_back();
+        for (const auto& op : layer->ops) {
+            if (op.kind == OpKind::AttentionCore)
+                adds.push_back({PassPlan::Kind::Attention, slot_of(plan.attention, op, same_attention)});
+            else if (is_head(op))
+                adds.push_back({PassPlan::Kind::Head, 0});
+            else if (op.kind == OpKind::Gemm && is_prefill_kv_b(op))
+                adds.push_back({PassPlan::Kind::KvB, slot_of(plan.kv_b, op, same_kv_b)});
+        }
+    }
+    plan.kv_b_times.resize(plan.kv_b.size());
+    return plans_.emplace(&pass, std::move(plan)).first->second;
+}
+
 void LayerPricer::group_side(const Pass& pass, const Load& load, double head_rows, std::span<LayerTimes> out) const {
     MOESIM_CHECK(out.size() == pass.layers.size(), "one LayerTimes per layer of the pass");
     std::fill(out.begin(), out.end(), LayerTimes{});
     if (load.new_tokens <= 0 || load.sequences <= 0) return;
-    const std::vector<TokenPart>* parts = nullptr;
+    constexpr double kUnknown = std::numeric_limits<double>::quiet_NaN();
+    const std::size_t n_index = half_index(load.new_tokens), head_index = half_index(head_rows);
+    const double rows = load.new_tokens + load.context_tokens;  // prefill kv_b_proj's
+    const std::size_t rows_index = half_index(rows);
+    PassPlan* plan = nullptr;
+    thread_local std::vector<TokenPart> parts;
+    thread_local std::vector<double> attention, kv_b, kv_b_cast;
+    bool have_parts = false, have_head = false;
     double head_s = 0;
-    bool have_head = false;
     {
         const std::lock_guard<std::mutex> lock(memo_mutex_);
-        if (const auto it = token_memo_.find({&pass, load.new_tokens}); it != token_memo_.end()) parts = &it->second;
-        if (const auto it = head_memo_.find({&pass, head_rows}); it != head_memo_.end()) {
-            head_s = it->second;
-            have_head = true;
+        plan = &plan_of(pass);  // node-based map: stable across inserts
+        if (const auto* flat = flat_slot(plan->token_parts, n_index, {}); flat && !flat->empty()) {
+            parts = *flat;
+            have_parts = true;
+        } else if (!flat) {
+            if (const auto it = token_memo_.find({&pass, load.new_tokens}); it != token_memo_.end()) {
+                parts = it->second;
+                have_parts = true;
+            }
         }
+        if (const double* flat = flat_slot(plan->head, head_index, kUnknown); flat && !std::isnan(*flat)) {
+            head_s = *flat;
+            have_head = true;
+        } else if (!flat) {
+            if (const auto it = head_memo_.find({&pass, head_rows}); it != head_memo_.end()) {
+                head_s = it->second;
+                have_head = true;
+            }
+        }
+        kv_b.assign(plan->kv_b.size(), kUnknown);
+        kv_b_cast.assign(plan->kv_b.size(), kUnknown);
+        for (std::size_t k = 0; k < plan->kv_b.size(); ++k)
+            if (const auto* flat = flat_slot(plan->kv_b_times[k], rows_index, {kUnknown, kUnknown}))
+                std::tie(kv_b[k], kv_b_cast[k]) = *flat;
     }
-    if (!parts) {
-        std::vector<TokenPart> computed;
-        for (const workload::Layer* layer : pass.layers) computed.push_back(token_part(*layer, load.new_tokens));
+    if (!have_parts) {
+        parts.clear();
+        for (const workload::Layer* layer : pass.layers) parts.push_back(token_part(*layer, load.new_tokens));
         const std::lock_guard<std::mutex> lock(memo_mutex_);
-        parts = &token_memo_.emplace(Key{&pass, load.new_tokens}, std::move(computed)).first->second;
+        if (n_index != kNoIndex)
+            plan->token_parts[n_index] = parts;
+        else
+            token_memo_.emplace(Key{&pass, load.new_tokens}, parts);
     }
     if (!have_head) {
         head_s = head_gemm_s(pass, head_rows);
         const std::lock_guard<std::mutex> lock(memo_mutex_);
-        head_memo_.emplace(Key{&pass, head_rows}, head_s);
+        if (head_index != kNoIndex)
+            plan->head[head_index] = head_s;
+        else
+            head_memo_.emplace(Key{&pass, head_rows}, head_s);
     }
-    // Layers of a pass share their attention block (dense and MoE layers): price its core and
-    // prefill's kv_b_proj once.
-    const workload::Operator* priced_attention = nullptr;
-    const workload::Operator* priced_kv_b = nullptr;
-    double attention = 0, kv_b = 0, kv_b_cast = 0;
+    // Each distinct attention core and kv_b_proj of the pass, priced once on this load.
+    attention.resize(plan->attention.size());
+    for (std::size_t a = 0; a < plan->attention.size(); ++a) attention[a] = attention_s(*plan->attention[a], load);
+    for (std::size_t k = 0; k < plan->kv_b.size(); ++k) {
+        if (!std::isnan(kv_b[k])) continue;
+        const workload::Operator& op = *plan->kv_b[k];
+        const hw::GemmShape g{rows, static_cast<double>(op.gemm.n) / plan_.attn_tp, static_cast<double>(op.gemm.k),
+                              static_cast<double>(op.gemm.count)};
+        kv_b[k] = hw::gemm_time_s(g, gemm_dtype(op), st_.gpu, st_.profile);
+        kv_b_cast[k] = fp8_cast_s(op, g.m / plan_.attn_tp);
+        if (rows_index == kNoIndex) continue;
+        const std::lock_guard<std::mutex> lock(memo_mutex_);
+        plan->kv_b_times[k][rows_index] = {kv_b[k], kv_b_cast[k]};
+    }
     for (std::size_t i = 0; i < pass.layers.size(); ++i) {
         LayerTimes& t = out[i];
-        const TokenPart& part = (*parts)[i];  // node-based map: stable across inserts
+        const TokenPart& part = parts[i];
         t.dense_gemm_s = part.dense_gemm_s;
         t.other_s = part.other_s;
         t.tp_comm_s = part.tp_comm_s;
-        for (const auto& op : pass.layers[i]->ops) {
-            if (op.kind == OpKind::AttentionCore) {
-                const bool same = priced_attention && priced_attention->attn.heads == op.attn.heads &&
-                                  priced_attention->attn.d_qk == op.attn.d_qk && priced_attention->attn.d_v == op.attn.d_v &&
-                                  priced_attention->kv_cache_values == op.kv_cache_values;
-                if (!same) {
-                    attention = attention_s(op, load);
-                    priced_attention = &op;
-                }
-                t.attention_s += attention;
-            } else if (is_head(op)) {
-                t.dense_gemm_s += head_s;
-            } else if (op.kind == OpKind::Gemm && is_prefill_kv_b(op)) {
-                const bool same = priced_kv_b && priced_kv_b->gemm.n == op.gemm.n && priced_kv_b->gemm.k == op.gemm.k &&
-                                  priced_kv_b->gemm.count == op.gemm.count && gemm_dtype(*priced_kv_b) == gemm_dtype(op);
-                if (!same) {
-                    const hw::GemmShape g{load.new_tokens + load.context_tokens, static_cast<double>(op.gemm.n) / plan_.attn_tp,
-                                          static_cast<double>(op.gemm.k), static_cast<double>(op.gemm.count)};
-                    kv_b = hw::gemm_time_s(g, gemm_dtype(op), st_.gpu, st_.profile);
-                    kv_b_cast = fp8_cast_s(op, g.m / plan_.attn_tp);
-                    priced_kv_b = &op;
-                }
-                t.dense_gemm_s += kv_b;
-                t.other_s += kv_b_cast;
+        for (const PassPlan::Add& add : plan->layers[i]) {
+            switch (add.kind) {
+                case PassPlan::Kind::Attention:
+                    t.attention_s += attention[add.slot];
+                    break;
+                case PassPlan::Kind::Head:
+                    t.dense_gemm_s += head_s;
+                    break;
+                case PassPlan::Kind::KvB:
+                    t.dense_gemm_s += kv_b[add.slot];
+                    t.other_s += kv_b_cast[add.slot];
+                    break;
             }
         }
     }
@@ -272,6 +352,10 @@ LayerTimes LayerPricer::expert_side(const workload::Layer& layer, double instanc
 LayerTimes LayerPricer::ep_comm(double tokens_per_gpu) const {
     LayerTimes out;
     if (plan_.ep <= 1 || tokens_per_gpu <= 0) return out;
+    {
+        const std::lock_guard<std::mutex> lock(memo_mutex_);
+        if (const auto it = ep_memo_.find({nullptr, tokens_per_gpu}); it != ep_memo_.end()) return it->second;
+    }
     const auto& cfg = st_.model.model;
     hw::DeepEpShape shape;
     shape.tokens = tokens_per_gpu;
@@ -285,6 +369,8 @@ LayerTimes LayerPricer::ep_comm(double tokens_per_gpu) const {
     out.dispatch_s =
         net.deepep_times(fp8_dispatch ? hw::DeepEpOp::Dispatch : hw::DeepEpOp::Combine, mode, shape, ep_ranks_).time_s;
     out.combine_s = net.deepep_times(hw::DeepEpOp::Combine, mode, shape, ep_ranks_).time_s;
+    const std::lock_guard<std::mutex> lock(memo_mutex_);
+    ep_memo_.emplace(Key{nullptr, tokens_per_gpu}, out);
     return out;
 }
 

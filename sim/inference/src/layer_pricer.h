@@ -68,10 +68,32 @@ private:
     std::vector<int> attention_ranks_, ep_ranks_;
     int max_nodes_per_token_ = 0;
 
+    // Which operators of each layer of a pass are priced on the group's whole load (attention
+    // cores, the LM head, prefill's kv_b_proj), in op order; each distinct attention core and
+    // kv_b_proj once (layers of a pass share their attention block), so group_side need not
+    // walk every operator of every layer for every group.
+    struct PassPlan {
+        enum class Kind { Attention, Head, KvB };
+        struct Add {
+            Kind kind;
+            std::size_t slot;  // into attention or kv_b
+        };
+        std::vector<std::vector<Add>> layers;
+        std::vector<const workload::Operator*> attention, kv_b;
+        // Flat memos by twice a token count (whole or half tokens: micro-batches of 2), where
+        // the hashed ones below would walk long chains: N -> TokenParts (empty: not yet),
+        // head rows -> seconds, and per kv_b slot N + C -> {GEMM, cast} seconds (NaN: not yet).
+        std::vector<std::vector<TokenPart>> token_parts;
+        std::vector<double> head;
+        std::vector<std::vector<std::pair<double, double>>> kv_b_times;
+    };
+    PassPlan& plan_of(const Pass& pass) const;  // memo_mutex_ held
+
     // Memos, because the serving simulation asks for the same token counts again and again:
-    // (pass, N) -> each layer's TokenPart; (pass, head rows) -> the LM head's seconds.
+    // (pass, N) -> each layer's TokenPart; (pass, head rows) -> the LM head's seconds;
+    // (nullptr, tokens per GPU) -> ep_comm. Counts PassPlan's flat memos cannot index.
     struct Key {
-        const Pass* pass;
+        const void* owner;
         double value;
         bool operator==(const Key&) const = default;
     };
@@ -81,6 +103,8 @@ private:
     mutable std::mutex memo_mutex_;
     mutable std::unordered_map<Key, std::vector<TokenPart>, KeyHash> token_memo_;
     mutable std::unordered_map<Key, double, KeyHash> head_memo_;
+    mutable std::unordered_map<Key, LayerTimes, KeyHash> ep_memo_;
+    mutable std::unordered_map<const Pass*, PassPlan> plans_;
 };
 
 }  // namespace moesim::inference::detail

@@ -70,11 +70,14 @@ void add_assumptions(const workload::Scenario& s, const Deployment& d, const Ser
             " iterations gather-bound); working memory stays sized for max_batch_tokens / groups per group; the "
             "first token comes out of the prompt's last chunk");
     out.push_back("decode: continuous batching; FIFO admission to the group (of " + groups_d + " per instance x " +
-                  std::to_string(d.decode_instances) + " instances) with the fewest sequences, reserving input + output "
-                  "tokens of its " + std::to_string(d.decode_kv_capacity) + "-token KV cache (at most " +
+                  std::to_string(d.decode_instances) + " instances) with the least KV reserved after placing it, then "
+                  "the fewest sequences (decode_placement.h), reserving input + output tokens of its " +
+                  std::to_string(d.decode_kv_capacity) + "-token KV cache (at most " +
                   std::to_string(d.decode_max_sequences) +
-                  " sequences); the output length is known, so nothing is preempted; KV-cache utilisation counts the "
-                  "tokens really cached, time-averaged over the window (reserved: " +
+                  " sequences); admission \"hold\": with no room the request waits, in FIFO order (" +
+                  std::to_string(st.decode_holds) +
+                  " measured requests waited); the output length is known, so nothing is preempted; KV-cache "
+                  "utilisation counts the tokens really cached, time-averaged over the window (reserved: " +
                   num(100 * st.kv_reserved_fraction, 1) + "%)");
     out.push_back("decode tokens per step " + num(d.tokens_per_decode_step, 4) +
                   (d.draft_tokens > 0 ? " (MTP: " + std::to_string(d.draft_tokens) + " draft tokens)" : "") +
@@ -162,6 +165,7 @@ void summarize(const workload::Scenario& s, const Deployment& d, Tally& t, Servi
     r.requests_measured = st.requests_measured;
     r.requests_unfinished = st.requests_unfinished;
     r.requests_rejected = st.requests_rejected;
+    r.decode_holds = st.decode_holds;
     r.output_tokens_decoded = st.output_tokens_decoded;
     record_slo(s.inference.slo, r);
     add_assumptions(s, d, run, r.assumptions);

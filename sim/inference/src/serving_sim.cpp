@@ -10,6 +10,7 @@
 #include <utility>
 
 #include "moesim/common/error.h"
+#include "moesim/inference/decode_placement.h"
 #include "moesim/engine/event_loop.h"
 #include "serving_tally.h"
 
@@ -34,6 +35,7 @@ struct Live {
     Request req;
     Picoseconds arrival_ps = 0;
     Picoseconds first_token_ps = -1;
+    Picoseconds decode_ready_ps = -1;  // disaggregated: when it joined the decode queue
     std::int64_t to_compute = 0;     // prompt tokens prefill computes
     std::int64_t computed = 0;
     std::int64_t emitted_at_join = 0;  // the decode instance's floor(K0·t) when it joined
@@ -201,6 +203,8 @@ private:
     std::vector<Slot> free_;
     std::vector<Instance> instances_;
     std::deque<Slot> decode_wait_;       // disaggregated: prefilled, waiting for a decode group
+    std::vector<std::uint32_t> decode_instances_;  // the instances that decode, in order
+    std::vector<DecodeGroupUse> decode_use_;       // scratch: their groups, flat
     bool decode_room_freed_ = true;      // since the head of decode_wait_ last found no room
     // Scratch for forming an iteration.
     std::vector<GroupLoad> loads_, loads_uncached_;
@@ -224,6 +228,8 @@ void ServingSimulation::describe_deployment() {
         for (int i = 0; i < d_.prefill_instances; ++i) add(true, false, d_.prefill_groups);
         for (int i = 0; i < d_.decode_instances; ++i) add(false, true, d_.decode_groups);
     }
+    for (std::uint32_t i = 0; i < instances_.size(); ++i)
+        if (instances_[i].decodes) decode_instances_.push_back(i);
 }
 
 void ServingSimulation::schedule_next_arrival() {
@@ -524,47 +530,41 @@ void ServingSimulation::on_prefill_end(std::uint32_t i) {
             finish(slot);
         else if (d_.colocated)
             start_transfer(slot);
-        else
+        else {
+            r.decode_ready_ps = now;
             decode_wait_.push_back(slot);
+        }
     }
     if (!d_.colocated) admit_to_decode();
     try_start(i);
 }
 
+// Placement and admission "hold" (decode_placement.h) over every decode group of every instance.
 void ServingSimulation::admit_to_decode() {
     // The head of the queue waits until a decode group frees room: no need to look before.
     if (!decode_room_freed_) return;
     while (!decode_wait_.empty()) {
         const Slot slot = decode_wait_.front();
         Live& r = live_[slot];
-        const std::int64_t need = r.decode_need();
-        // The decode group (over every decode instance) with the fewest sequences that has room.
-        std::uint32_t best_i = 0, best_g = 0;
-        const Group* best = nullptr;
-        for (std::uint32_t i = 0; i < instances_.size(); ++i) {
-            if (!instances_[i].decodes) continue;
-            const auto& groups = instances_[i].groups;
-            for (std::uint32_t g = 0; g < groups.size(); ++g) {
-                const Group& grp = groups[g];
-                if (grp.sequences >= d_.decode_max_sequences || grp.reserved_kv + need > d_.decode_kv_capacity) continue;
-                if (best == nullptr || grp.sequences < best->sequences ||
-                    (grp.sequences == best->sequences && grp.reserved_kv < best->reserved_kv)) {
-                    best = &grp;
-                    best_i = i;
-                    best_g = g;
-                }
-            }
-        }
-        if (best == nullptr) {
+        decode_use_.clear();
+        for (const std::uint32_t i : decode_instances_)
+            for (const Group& grp : instances_[i].groups) decode_use_.push_back({grp.reserved_kv, grp.sequences});
+        const std::size_t flat =
+            place_decode(decode_use_, r.decode_need(), d_.decode_kv_capacity, d_.decode_max_sequences);
+        if (flat == kNoDecodeGroup) {
             decode_room_freed_ = false;
             return;
         }
-        Group& grp = instances_[best_i].groups[best_g];
-        grp.reserved_kv += need;
+        const auto per_instance = static_cast<std::size_t>(d_.decode_groups);
+        const std::uint32_t i = decode_instances_[flat / per_instance];
+        const auto g = static_cast<std::uint32_t>(flat % per_instance);
+        Group& grp = instances_[i].groups[g];
+        grp.reserved_kv += r.decode_need();
         ++grp.sequences;
-        r.decode_instance = best_i;
-        r.decode_group = best_g;
+        r.decode_instance = i;
+        r.decode_group = g;
         r.holds_decode_kv = true;
+        if (r.measured && loop_.now() > r.decode_ready_ps) ++run_.stats.decode_holds;
         decode_wait_.pop_front();
         start_transfer(slot);
     }
@@ -687,6 +687,7 @@ void ServingSimulation::censor_unfinished() {
             tally_.ttft_ms.push_back(to_s(now - r.arrival_ps) * 1e3);
             continue;
         }
+        if (r.decode_ready_ps >= 0 && !r.holds_decode_kv && now > r.decode_ready_ps) ++run_.stats.decode_holds;
         tally_.ttft_ms.push_back(to_s(r.first_token_ps - r.arrival_ps) * 1e3);
         tally_.tpot_ms.push_back(to_s(now - r.first_token_ps) * 1e3 / static_cast<double>(r.req.output_tokens - 1));
     }

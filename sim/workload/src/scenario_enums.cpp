@@ -27,6 +27,7 @@ MOESIM_ENUM_NAMES(Arrival, {Arrival::Poisson, "poisson"}, {Arrival::Trace, "trac
 MOESIM_ENUM_NAMES(LengthDist, {LengthDist::Lognormal, "lognormal"}, {LengthDist::Fixed, "fixed"},
                   {LengthDist::Uniform, "uniform"})
 MOESIM_ENUM_NAMES(PrefillBalancer, {PrefillBalancer::AttentionCost, "attention-cost"}, {PrefillBalancer::None, "none"})
+MOESIM_ENUM_NAMES(DecodeAdmission, {DecodeAdmission::Hold, "hold"})
 
 #undef MOESIM_ENUM_NAMES
 
@@ -69,6 +70,9 @@ std::string to_string(LengthDist e) {
     return detail::name_of(e);
 }
 std::string to_string(PrefillBalancer e) {
+    return detail::name_of(e);
+}
+std::string to_string(DecodeAdmission e) {
     return detail::name_of(e);
 }
 

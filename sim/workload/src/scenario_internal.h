@@ -40,6 +40,7 @@ const EnumTable<Deployment>& enum_names(Deployment);
 const EnumTable<Arrival>& enum_names(Arrival);
 const EnumTable<LengthDist>& enum_names(LengthDist);
 const EnumTable<PrefillBalancer>& enum_names(PrefillBalancer);
+const EnumTable<DecodeAdmission>& enum_names(DecodeAdmission);
 
 // The range a floating-point value must lie in.
 enum class Bound { Finite, Positive, NonNegative, AtLeastOne, Probability };

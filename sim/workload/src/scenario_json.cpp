@@ -51,6 +51,7 @@ json inference_json(const Inference& i) {
     json decode = pool_json(i.decode);
     decode["max_batch_per_gpu"] = i.decode.max_batch_per_gpu;
     decode["mtp"] = {{"draft_tokens", i.decode.mtp.draft_tokens}, {"acceptance", i.decode.mtp.acceptance}};
+    decode["admission"] = to_string(i.decode.admission);
     return json{{"deployment", to_string(i.deployment)},
                 {"precision",
                  {{"weights", to_string(i.precision.weights)},

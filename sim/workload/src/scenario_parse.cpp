@@ -178,6 +178,7 @@ DecodePool parse_decode(const Section& s) {
         out.mtp.draft_tokens = m->non_negative("draft_tokens", out.mtp.draft_tokens);
         out.mtp.acceptance = m->number("acceptance", out.mtp.acceptance, Bound::Probability);
     }
+    out.admission = s.choice("admission", std::optional(out.admission));
     return out;
 }
 
@@ -230,7 +231,7 @@ Inference parse_inference(const Section& s) {
     if (auto p = s.optional_section("precision", {"weights", "kv_cache", "activations"}))
         out.precision = parse_inference_precision(*p);
     if (auto p = s.optional_section("prefill", with(kPoolKeys, {"max_batch_tokens", "balancer"}))) out.prefill = parse_prefill(*p);
-    if (auto d = s.optional_section("decode", with(kPoolKeys, {"max_batch_per_gpu", "mtp"})))
+    if (auto d = s.optional_section("decode", with(kPoolKeys, {"max_batch_per_gpu", "mtp", "admission"})))
         out.decode = parse_decode(*d);
     if (auto t = s.optional_section("traffic", {"arrival", "requests_per_s", "duration_s", "trace_file", "input_tokens",
                                                 "output_tokens", "prefix_cache_hit_rate"}))

@@ -32,6 +32,7 @@ struct InferenceResult {
     std::optional<long long> requests_rejected;        // measured, too long for any group's KV cache
     std::optional<long long> output_tokens_decoded;    // in the window, of any request: the
                                                        // denominator of usd_per_million_output_tokens
+    std::optional<long long> decode_holds;             // measured, waited for decode KV room (schema 5)
     std::optional<bool> slo_met;                       // slo.h: every target met, a request completed
     std::string slo_missed;                            // slo.h's targets missed, comma-separated; "" if met
 };

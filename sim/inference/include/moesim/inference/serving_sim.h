@@ -8,7 +8,7 @@
 // Policies (each also printed in the result's assumptions):
 //  * Arrival: a request goes to the prefill instance with the fewest prompt tokens still to
 //    compute (ties: lowest index) and waits there in FIFO order.
-//  * Prefill iteration, balancer "attention-cost" (opt-in; prefill_balancer.h): the
+//  * Prefill iteration, balancer "attention-cost" (the default; prefill_balancer.h): the
 //    instance takes up to max_batch_tokens new tokens in FIFO order, started prompts' next
 //    chunks first, then queued prompts whose KV fits a home group (the group with the most
 //    room; a prompt's KV lives there until it has moved to decode); the token stream is cut
@@ -30,11 +30,13 @@
 //    highest rate meeting a 2 s p99 TTFT by about 4x.
 //  * Prefix cache: cached tokens are not computed but are attention context.
 //  * First token: made by the prefill iteration that computes the last prompt token.
-//  * Decode admission (FIFO): a request reserves input + output tokens of KV in the decode
-//    group (over all decode instances) with the fewest sequences that has room for them and
-//    fewer than max_sequences_per_group(Decode) sequences; while none has, it waits (and
-//    keeps its prompt KV on the prefill group). The simulator knows each output length, so
-//    reserving it up front means no sequence is ever preempted.
+//  * Decode placement and admission (decode_placement.h; FIFO): a request reserves input +
+//    output tokens of KV in the decode group (over all decode instances) with the least KV
+//    reserved after placing it, then the fewest sequences, among those with room for them
+//    and fewer than max_sequences_per_group(Decode) sequences; admission "hold": while none
+//    has, it waits (and keeps its prompt KV on the prefill group), counted in decode_holds.
+//    The simulator knows each output length, so reserving it up front means no sequence is
+//    ever preempted.
 //  * KV transfer: kv_transfer_s(input tokens) per request, transfers independent of each other.
 //  * Decode: continuous batching; sequences join at the next iteration boundary. With t =
 //    tokens_per_decode_step() (MTP: fractional), a sequence that has run k steps of its
@@ -90,6 +92,7 @@ struct ServingStats {
     long long requests_unfinished = 0;  // measured ones still in the system at the stop
     long long prefill_iterations = 0, decode_iterations = 0;
     long long prefill_gather_bound_iterations = 0;  // attention-cost: KV gather longer than compute
+    long long decode_holds = 0;         // measured ones that waited for decode KV room (admission "hold")
     // Inside the window.
     double mean_requests_in_system = 0;     // time average of (arrived, not yet finished)
     double mean_latency_s = 0;              // measured and completed: arrival → last token

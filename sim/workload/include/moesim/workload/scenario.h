@@ -22,6 +22,7 @@ enum class Deployment { Invalid, Disaggregated, Colocated };
 enum class Arrival { Invalid, Poisson, Trace };
 enum class LengthDist { Invalid, Lognormal, Fixed, Uniform };
 enum class PrefillBalancer { Invalid, AttentionCost, None };
+enum class DecodeAdmission { Invalid, Hold };
 
 struct Network {
     Topology topology = Topology::RailOptimized;
@@ -110,9 +111,7 @@ struct PrefillPool {
     std::int64_t max_batch_tokens = 16384;
     int micro_batches = 1;
     // How an iteration's tokens go to the attention groups (sim/inference prefill_balancer.h).
-    // Default "none" until its per-group pricing is fast (issue 13): "attention-cost" prices
-    // every group of every iteration on its own load, about 9x the CPU of "none" on feb2025.
-    PrefillBalancer balancer = PrefillBalancer::None;
+    PrefillBalancer balancer = PrefillBalancer::AttentionCost;
 
     friend bool operator==(const PrefillPool&, const PrefillPool&) = default;
 };
@@ -123,6 +122,9 @@ struct DecodePool {
     int max_batch_per_gpu = 256;
     int micro_batches = 1;
     Mtp mtp;
+    // What a request does when no decode group has KV room for it (sim/inference
+    // decode_placement.h): "hold", wait in FIFO order (the only policy so far).
+    DecodeAdmission admission = DecodeAdmission::Hold;
 
     friend bool operator==(const DecodePool&, const DecodePool&) = default;
 };
@@ -217,5 +219,6 @@ std::string to_string(Deployment);
 std::string to_string(Arrival);
 std::string to_string(LengthDist);
 std::string to_string(PrefillBalancer);
+std::string to_string(DecodeAdmission);
 
 }  // namespace moesim::workload
