@@ -174,7 +174,7 @@ DecodePool parse_decode(const Section& s) {
     DecodePool out;
     parse_pool_shape(s, out);
     out.max_batch_per_gpu = s.positive("max_batch_per_gpu", out.max_batch_per_gpu);
-    out.overlap_stages = static_cast<int>(s.integer("overlap_stages", out.overlap_stages, 1, 16));
+    out.overlap_stages = s.positive("overlap_stages", out.overlap_stages);  // at most 16: scenario_ranges.cpp
     if (out.overlap_stages == 2 || out.overlap_stages == 3)
         s.fail("overlap_stages", "must be 1 (no overlap) or 4 to 16 (a MoE layer's stages: the attention side in "
                                  "overlap_stages - 3 steps, dispatch, experts, combine), got " +
