@@ -1,5 +1,6 @@
 #include "serving_summary.h"
 
+#include <algorithm>
 #include <string>
 
 #include "format.h"
@@ -55,6 +56,42 @@ void print_spread(std::ostream& out, const inference::MaxLoad& found, const infe
         if (!r.requests_per_s) out << "                seed " << r.seed << ": " << r.why_none << "\n";
 }
 
+// Where each pool's iteration time goes (InferenceResult::breakdown), as shares of it.
+void print_breakdown(std::ostream& out, const std::vector<inference::ServingBreakdownEntry>& entries) {
+    static const char* const kColumns[][2] = {{"attention", "attention"}, {"dense_gemm", "GEMM"},
+                                              {"moe_gemm", "MoE GEMM"},   {"tp_comm", "TP comm"},
+                                              {"other", "other"},         {"ep_comm_exposed", "EP exposed"},
+                                              {"kv_gather_exposed", "KV gather"}};
+    bool header = false;
+    for (const char* pool : {"prefill", "decode"}) {
+        double total = 0, ep_comm = 0, ep_exposed = 0;
+        std::string row;
+        for (const auto& col : kColumns)
+            for (const auto& e : entries)
+                if (e.pool == pool && e.category == col[0]) {
+                    const std::string cell = percent(e.share, 1);
+                    row += std::string(std::max<std::size_t>(1, std::string(col[1]).size() + 2 - cell.size()), ' ') + cell;
+                    total += e.seconds;
+                    if (e.category == std::string("ep_comm_exposed")) ep_exposed = e.seconds;
+                }
+        for (const auto& e : entries)
+            if (e.pool == pool && e.category == std::string("ep_comm")) ep_comm = e.seconds;
+        if (row.empty()) continue;
+        if (!header) {
+            out << "  breakdown     of iteration time";
+            for (const auto& col : kColumns) out << "  " << col[1];
+            out << "  (mean iteration; EP dispatch + combine on their stream)\n";
+            header = true;
+        }
+        out << "                " << pool << std::string(std::string("of iteration time").size() - std::string(pool).size(), ' ')
+            << row << "  (" << fixed(1e3 * total, 2) << " ms; EP comm " << fixed(1e3 * ep_comm, 2) << " ms, "
+            << percent(ep_comm > 0 ? std::max(0.0, 1 - ep_exposed / ep_comm) : 0, 0) << " hidden)\n";
+    }
+    for (const auto& e : entries)
+        if (e.pool == std::string("kv_transfer"))
+            out << "  KV transfer   " << fixed(1e3 * e.seconds, 2) << " ms per request on average, prefill to decode\n";
+}
+
 }  // namespace
 
 void print_serving_summary(std::ostream& out, const inference::ServingSetup& st, const workload::Scenario& s,
@@ -100,9 +137,16 @@ void print_serving_summary(std::ostream& out, const inference::ServingSetup& st,
     print_percentiles(out, "TPOT          ", r.tpot_ms, inf.slo.tpot_p99_ms);
     out << "  verdict       " << report::describe(report::serving_verdict(r)) << "\n";
     out << "  throughput    prefill " << thousands(r.prefill_input_tokens_per_s_per_node)
-        << " input tokens/s per node (busy " << percent(x.prefill_busy_fraction) << "); decode "
-        << thousands(r.decode_output_tokens_per_s_per_node) << " output tokens/s per node (busy "
-        << percent(x.decode_busy_fraction) << ")\n";
+        << " input tokens/s per node (busy " << percent(x.prefill_busy_fraction) << ", iterating "
+        << percent(x.prefill_iterating_fraction) << "); decode " << thousands(r.decode_output_tokens_per_s_per_node)
+        << " output tokens/s per node (busy " << percent(x.decode_busy_fraction) << ", iterating "
+        << percent(x.decode_iterating_fraction) << ")\n"
+        << "                (busy: the instances had work, prompts queued or sequences decoding; iterating: an "
+           "iteration ran)\n";
+    print_breakdown(out, r.breakdown);
+    if (st.model.model.is_moe())
+        out << "  EP load       " << st.prefill.experts.describe("prefill") << "\n                "
+            << st.decode.experts.describe("decode") << "\n";
     out << "  KV cache      " << percent(r.kv_cache_utilization) << " used on average (" << percent(x.kv_reserved_fraction)
         << " reserved); " << fixed(x.mean_decode_sequences_per_group, 1) << " sequences per group per decode step\n";
     out << "  cost          $" << fixed(r.usd_per_million_input_tokens_cache_miss, 4)

@@ -97,6 +97,12 @@ json run_to_json(std::int64_t run_id, const RunRecord& record, const inference::
     put_serving_verdict(out, result);
     out["output_tokens_decoded"] = optional_value(result.output_tokens_decoded);
     out["decode_holds"] = optional_value(result.decode_holds);
+    if (!result.breakdown.empty()) {
+        json breakdown = json::array();
+        for (const inference::ServingBreakdownEntry& e : result.breakdown)
+            breakdown.push_back({{"pool", e.pool}, {"category", e.category}, {"seconds", e.seconds}, {"share", e.share}});
+        out["breakdown"] = std::move(breakdown);
+    }
     out["assumptions"] = result.assumptions;
     return out;
 }

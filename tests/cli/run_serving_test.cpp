@@ -29,7 +29,9 @@ const std::set<std::string> kInferenceKeys = {
     "fidelity", "assumptions",
     // schema 3 (issue 18): what tells runs apart
     "label", "overrides", "requests_per_s", "requests_measured", "requests_unfinished", "requests_rejected",
-    "output_tokens_decoded", "slo_met", "slo_missed"};
+    "output_tokens_decoded", "slo_met", "slo_missed",
+    // issue 13: where the iterations' time went (not stored in the database)
+    "breakdown"};
 
 std::set<std::string> keys_of(const json& j) {
     std::set<std::string> keys;

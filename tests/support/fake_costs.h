@@ -32,6 +32,12 @@ struct FakeCosts final : inference::IterationCosts {
     double gather_s_per_token = 0;  // kv_gather_s
     double tokens_per_step = 1;
     Linear cost[2] = {{0.010, 1e-5, 0}, {0.005, 0, 0}};
+    // iteration_breakdown: these shares of iteration_s; dispatch and combine each the exposed
+    // share (half of the communication hidden); the rest "other".
+    struct Shares {
+        double attention = 0, moe_gemm = 0, exposed_comm = 0;
+    };
+    Shares shares[2] = {};
 
     struct Call {
         Pool pool;
@@ -50,6 +56,17 @@ struct FakeCosts final : inference::IterationCosts {
         for (const GroupLoad& l : loads)
             t += c.per_token_s * static_cast<double>(l.new_tokens) + c.per_context_s * static_cast<double>(l.context_tokens);
         return t;
+    }
+    inference::IterationBreakdown iteration_breakdown(Pool p, std::span<const GroupLoad> loads) const override {
+        inference::IterationBreakdown b;
+        b.total_s = iteration_s(p, loads);
+        const Shares& s = shares[at(p)];
+        b.attention_s = s.attention * b.total_s;
+        b.moe_gemm_s = s.moe_gemm * b.total_s;
+        b.exposed_comm_s = s.exposed_comm * b.total_s;
+        b.dispatch_s = b.combine_s = b.exposed_comm_s;
+        b.other_s = b.total_s - b.attention_s - b.moe_gemm_s - b.exposed_comm_s;
+        return b;
     }
     // The same price as iteration_s, not logged: the budget's probe is not a simulated iteration.
     double shortest_decode_iteration_s(std::int64_t new_tokens) const override {

@@ -33,17 +33,6 @@ bool has_routed_experts(const workload::Layer& l) {
     return std::any_of(l.ops.begin(), l.ops.end(), [](const workload::Operator& op) { return op.placement == ParamPlacement::Expert; });
 }
 
-// Node-limited routing of the normal kernels: a token reaches at most topk_group of the
-// model's n_group expert groups, each spread over ceil(EP nodes / n_group) nodes (V3 on EP64
-// over 8 nodes: 4 groups of one node, the "at most 4 nodes" of V3TR §3.2.2). 0 = unlimited.
-int max_nodes_per_token(const workload::ModelConfig& m, int ep, int gpus_per_node) {
-    const int ep_nodes = (ep + gpus_per_node - 1) / gpus_per_node;
-    if (m.n_group <= 1 || m.topk_group >= m.n_group) return 0;
-    const int nodes_per_group = static_cast<int>((ep_nodes + m.n_group - 1) / m.n_group);
-    const int limit = static_cast<int>(m.topk_group) * nodes_per_group;
-    return limit >= ep_nodes ? 0 : limit;
-}
-
 }  // namespace
 
 LayerTimes& LayerTimes::operator+=(const LayerTimes& o) {
@@ -332,7 +321,8 @@ LayerTimes LayerPricer::expert_side(const workload::Layer& layer, double instanc
     LayerTimes out;
     if (instance_tokens <= 0 || plan_.expert_slots_per_gpu == 0) return out;
     const double top_k = static_cast<double>(st_.model.model.experts_per_token);
-    const double rows = instance_tokens * top_k / plan_.gpus;
+    // The slowest EP rank's rows: the mean times the drawn imbalance (expert_balance.h).
+    const double rows = instance_tokens * top_k / plan_.gpus * plan_.experts.at(instance_tokens / plan_.gpus);
     // A GPU reads the weights of the experts that get rows only: with fewer rows than slots,
     // at most that many experts (at least one: the busiest GPU has a row).
     const double slots = std::min<double>(plan_.expert_slots_per_gpu, std::max(1.0, rows));

@@ -10,6 +10,7 @@
 #include "layer_pricer.h"
 #include "moesim/common/error.h"
 #include "moesim/hw/costs.h"
+#include "moesim/inference/stage_schedule.h"
 
 namespace moesim::inference {
 
@@ -42,7 +43,8 @@ struct OperatorCosts::PoolModel {
     PoolModel(const ServingSetup& st, Pool pool)
         : plan(st.pool(pool)), pricer(st, pool),
           draft_passes(pool == Pool::Decode ? st.scenario.inference.decode.mtp.draft_tokens : 0),
-          prefill(pool == Pool::Prefill) {
+          prefill(pool == Pool::Prefill),
+          overlap_stages(pool == Pool::Decode ? st.scenario.inference.decode.overlap_stages : 0) {
         for (LayerKind kind : {LayerKind::Embedding, LayerKind::Dense, LayerKind::Moe, LayerKind::Head}) {
             const workload::Layer* layer = first_of(st.model, kind);
             if (!layer) continue;
@@ -64,6 +66,7 @@ struct OperatorCosts::PoolModel {
     std::vector<int> main_counts;
     int draft_passes;
     bool prefill;
+    int overlap_stages;  // decode: stage_schedule.h; prefill: 0 (the closed form below)
 
     // One kind of layer in one micro-batch: the slowest group's side, plus the expert side and
     // the EP communication when the layer has routed experts.
@@ -71,6 +74,7 @@ struct OperatorCosts::PoolModel {
         LayerTimes t;
         double count = 0;
         bool moe = false;
+        double experts_s = 0;  // the expert side's compute, inside t
     };
 
     // The steps of `pass` over the groups' loads; `draft`: an MTP pass (one head row per
@@ -92,7 +96,9 @@ struct OperatorCosts::PoolModel {
         }
         for (std::size_t i = 0; i < n; ++i) {
             if (!out[first + i].moe) continue;
-            out[first + i].t += pricer.expert_side(*pass.layers[i], instance_tokens);
+            const LayerTimes experts = pricer.expert_side(*pass.layers[i], instance_tokens);
+            out[first + i].t += experts;
+            out[first + i].experts_s = experts.compute_s();
             out[first + i].t += pricer.ep_comm(busiest_tokens / plan.attn_tp);
         }
     }
@@ -118,6 +124,20 @@ struct OperatorCosts::PoolModel {
         return out;
     }
 
+    // Decode: m micro-batches through the two-stream stage schedule (stage_schedule.h).
+    double staged_s(const std::vector<Step>& s, int m) const {
+        std::vector<Stage> chain;
+        for (const Step& x : s)
+            for (int c = 0; c < static_cast<int>(x.count); ++c) {
+                if (x.moe && x.t.comm_s() > 0)
+                    append_moe_layer(chain, overlap_stages, x.t.compute_s() - x.experts_s, x.t.dispatch_s, x.experts_s,
+                                     x.t.combine_s);
+                else
+                    chain.push_back({false, x.t.compute_s()});
+            }
+        return two_stream_makespan_s(chain, m);
+    }
+
     // The iteration cut into m micro-batches (operator_costs.h).
     IterationBreakdown evaluate(const std::vector<Load>& loads, int m) const {
         std::vector<Load> part;
@@ -139,7 +159,12 @@ struct OperatorCosts::PoolModel {
         b.dispatch_s = busy.dispatch_s;
         b.combine_s = busy.combine_s;
         b.micro_batches = m;
-        b.total_s = m == 1 ? b.compute_s() + b.comm_s() : overlapped + fill;
+        if (m == 1)
+            b.total_s = b.compute_s() + b.comm_s();
+        else if (overlap_stages > 0)
+            b.total_s = staged_s(s, m);
+        else
+            b.total_s = overlapped + fill;
         b.exposed_comm_s = b.total_s - b.compute_s();
         return b;
     }
@@ -159,7 +184,8 @@ struct OperatorCosts::PoolModel {
         }
         if (!any) return {};
         IterationBreakdown best = evaluate(loads, 1);
-        for (int m = 2; m <= plan.micro_batches; ++m) {
+        const int most = overlap_stages == 1 ? 1 : plan.micro_batches;  // 1 stage: no overlap
+        for (int m = 2; m <= most; ++m) {
             const IterationBreakdown b = evaluate(loads, m);
             if (b.total_s < best.total_s) best = b;
         }

@@ -92,10 +92,43 @@ double weight_bytes_per_value(const workload::Scenario& s, bool fp8_gemm) {
 
 bool uses_ep_buffers(const ServingSetup& st, const PoolPlan& p) { return st.model.model.is_moe() && p.ep > 1; }
 
+ExpertBalance balance_pool_experts(const ServingSetup& st, const PoolPlan& p) {
+    const auto& cfg = st.model.model;
+    if (!cfg.is_moe()) return {};
+    workload::MoeRoutingShape shape;
+    shape.num_experts = static_cast<int>(cfg.n_routed_experts);
+    shape.top_k = static_cast<int>(cfg.experts_per_token);
+    shape.ep = p.ep;
+    shape.gpus_per_node = st.scenario.cluster.gpus_per_node;
+    shape.max_nodes_per_token = max_nodes_per_token(cfg, p.ep, shape.gpus_per_node);
+    shape.redundant_experts = p.redundant_experts;
+    // The pool's largest iteration, per GPU.
+    shape.tokens_per_rank = std::max<std::int64_t>(1, p.max_tokens_per_group * p.attention_groups / p.gpus);
+    int layer = 0;  // the first MoE layer
+    for (const auto& l : st.model.layers)
+        if (l.kind == workload::LayerKind::Moe) {
+            layer = l.index;
+            break;
+        }
+    const std::vector<double> uniform(static_cast<std::size_t>(shape.num_experts), 1.0 / shape.num_experts);
+    return balance_experts(shape, uniform, st.scenario.seed, layer);
+}
+
 void set_kv_capacity(PoolPlan& p) {
     MOESIM_CHECK(p.kv_bytes_per_token > 0, "KV bytes per token");
     const double tokens = std::max(0.0, p.kv_free_bytes) * p.kv_shards / p.kv_bytes_per_token;
     p.kv_capacity_tokens_per_group = static_cast<std::int64_t>(std::floor(tokens));
+}
+
+// Node-limited routing of the normal kernels: a token reaches at most topk_group of the
+// model's n_group expert groups, each spread over ceil(EP nodes / n_group) nodes (V3 on EP64
+// over 8 nodes: 4 groups of one node, the "at most 4 nodes" of V3TR §3.2.2). 0 = unlimited.
+int max_nodes_per_token(const workload::ModelConfig& m, int ep, int gpus_per_node) {
+    const int ep_nodes = (ep + gpus_per_node - 1) / gpus_per_node;
+    if (m.n_group <= 1 || m.topk_group >= m.n_group) return 0;
+    const int nodes_per_group = static_cast<int>((ep_nodes + m.n_group - 1) / m.n_group);
+    const int limit = static_cast<int>(m.topk_group) * nodes_per_group;
+    return limit >= ep_nodes ? 0 : limit;
 }
 
 PoolPlan plan_pool(const ServingSetup& st, Pool pool) {
@@ -138,6 +171,7 @@ PoolPlan plan_pool(const ServingSetup& st, Pool pool) {
     p.reserve = hw::memory_reserve(hw::reserve_policy(st.gpu), p.working_bytes, uses_ep_buffers(st, p));
     p.kv_free_bytes = st.gpu.hbm_bytes - p.weights_bytes - p.working_bytes - p.reserve.total_bytes();
     set_kv_capacity(p);
+    p.experts = balance_pool_experts(st, p);
     return p;
 }
 

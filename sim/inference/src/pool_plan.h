@@ -12,6 +12,12 @@ PoolPlan plan_pool(const ServingSetup& st, Pool pool);
 // Whether the pool's GPUs hold DeepEP's buffers: a MoE model with ep > 1.
 bool uses_ep_buffers(const ServingSetup& st, const PoolPlan& p);
 
+// Node-limited routing: the most nodes of an EP group of `ep` GPUs one token reaches (0 = unlimited).
+int max_nodes_per_token(const workload::ModelConfig& m, int ep, int gpus_per_node);
+
+// The pool's EPLB placement and per-GPU expert load (expert_balance.h), from the scenario seed.
+ExpertBalance balance_pool_experts(const ServingSetup& st, const PoolPlan& p);
+
 // kv_capacity_tokens_per_group from kv_free_bytes.
 void set_kv_capacity(PoolPlan& p);
 

@@ -9,6 +9,24 @@
 #include "moesim/inference/slo.h"
 #include "serving_tally.h"
 
+namespace moesim::inference {
+
+void ServingBreakdown::add(const IterationBreakdown& b, double gather_exposed_s, double weight) {
+    attention_s += weight * b.attention_s;
+    dense_gemm_s += weight * b.dense_gemm_s;
+    moe_gemm_s += weight * b.moe_gemm_s;
+    tp_comm_s += weight * b.tp_comm_s;
+    other_s += weight * b.other_s;
+    dispatch_s += weight * b.dispatch_s;
+    combine_s += weight * b.combine_s;
+    exposed_comm_s += weight * b.exposed_comm_s;
+    kv_gather_exposed_s += weight * gather_exposed_s;
+    iteration_s += weight * (b.total_s + gather_exposed_s);
+    iterations += weight;
+}
+
+}  // namespace moesim::inference
+
 namespace moesim::inference::detail {
 
 namespace {
@@ -98,12 +116,31 @@ void add_assumptions(const workload::Scenario& s, const Deployment& d, const Ser
                   "at the stop with what they had got by then (a lower bound)");
     out.push_back(
         "dollars: every GPU costs gpu_hour_usd for the whole window, busy or idle; " +
-        std::string(d.colocated ? "the instances' time goes to prefill and decode in proportion to their busy time, "
+        std::string(d.colocated ? "the instances' time goes to prefill and decode in proportion to their iteration time, "
                                 : "the prefill pool's time goes to input tokens and the decode pool's to output tokens, ") +
         "output tokens being those decode emits (the first token is prefill's); prefill time splits between cache hits "
         "and misses by the time cached context adds to each prefill iteration (iteration_s with and without it): " +
         num(100 * st.cache_hit_time_fraction, 1) + "% to hits; busy: prefill " + num(100 * st.prefill_busy_fraction, 1) +
-        "%, decode " + num(100 * st.decode_busy_fraction, 1) + "% of their instances' time");
+        "%, decode " + num(100 * st.decode_busy_fraction, 1) +
+        "% of their instances' time had work (prompts queued or computing, sequences decoding), iterating: prefill " +
+        num(100 * st.prefill_iterating_fraction, 1) + "%, decode " + num(100 * st.decode_iterating_fraction, 1) + "%");
+}
+
+void add_pool_breakdown(const char* pool, const ServingBreakdown& b, std::vector<ServingBreakdownEntry>& out) {
+    if (b.iterations <= 0) return;
+    const std::pair<const char*, double> kinds[] = {
+        {"attention", b.attention_s}, {"dense_gemm", b.dense_gemm_s},         {"moe_gemm", b.moe_gemm_s},
+        {"tp_comm", b.tp_comm_s},     {"other", b.other_s},                   {"ep_comm_exposed", b.exposed_comm_s},
+        {"kv_gather_exposed", b.kv_gather_exposed_s}, {"ep_comm", b.dispatch_s + b.combine_s}};
+    for (const auto& [category, seconds] : kinds)
+        out.push_back({pool, category, seconds / b.iterations, ratio(seconds, b.iteration_s)});
+}
+
+void add_breakdown(const ServingStats& st, std::vector<ServingBreakdownEntry>& out) {
+    add_pool_breakdown("prefill", st.prefill_breakdown, out);
+    add_pool_breakdown("decode", st.decode_breakdown, out);
+    if (st.kv_transfers > 0)
+        out.push_back({"kv_transfer", "kv_transfer", st.kv_transfer_s / static_cast<double>(st.kv_transfers), 0});
 }
 
 }  // namespace
@@ -128,8 +165,10 @@ void summarize(const workload::Scenario& s, const Deployment& d, Tally& t, Servi
     st.mean_latency_s = ratio(t.latency_sum_s, static_cast<double>(t.measured_completed));
     const double prefill_instance_s = d.prefill_instances * window_s;
     const double decode_instance_s = d.decode_instances * window_s;
-    st.prefill_busy_fraction = t.prefill_busy_s / prefill_instance_s;
-    st.decode_busy_fraction = t.decode_busy_s / decode_instance_s;
+    st.prefill_busy_fraction = t.prefill_work_s / prefill_instance_s;
+    st.decode_busy_fraction = t.decode_work_s / decode_instance_s;
+    st.prefill_iterating_fraction = t.prefill_busy_s / prefill_instance_s;
+    st.decode_iterating_fraction = t.decode_busy_s / decode_instance_s;
     st.cache_hit_time_fraction = ratio(t.cache_hit_s, t.prefill_busy_s);
     st.mean_decode_sequences_per_group = ratio(t.decode_group_sequences, static_cast<double>(t.decode_group_iterations));
     const double kv_token_s =
@@ -167,6 +206,7 @@ void summarize(const workload::Scenario& s, const Deployment& d, Tally& t, Servi
     r.requests_rejected = st.requests_rejected;
     r.decode_holds = st.decode_holds;
     r.output_tokens_decoded = st.output_tokens_decoded;
+    add_breakdown(st, r.breakdown);
     record_slo(s.inference.slo, r);
     add_assumptions(s, d, run, r.assumptions);
 }

@@ -67,6 +67,8 @@ struct Instance {
     std::vector<Group> groups;
     bool busy = false;
     Picoseconds iteration_start = 0;
+    bool has_work = false;               // since work_since (ServingStats' busy)
+    Picoseconds work_since = 0;
     double iteration_cache_s = 0;        // of the running prefill iteration, added by cached context
     double iteration_gather_s = 0;       // of the running prefill iteration, moving split prompts' KV
     // Prefill role.
@@ -117,6 +119,8 @@ public:
         st.end_s = to_s(loop_.now());
         st.requests_unfinished = measured_open_;
         count_in_system(0);  // closes the in-system integral at the current time
+        for (const Instance& in : instances_)
+            if (in.has_work) close_work(in);
         detail::summarize(s_, d_, tally_, run_);
         return std::move(run_);
     }
@@ -125,6 +129,9 @@ private:
     void describe_deployment();
     void schedule_next_arrival();
     void on_arrival();
+    // Opens or closes the instance's interval with work (called wherever its work may change).
+    void note_work(std::uint32_t i);
+    void close_work(const Instance& in);
     void try_start(std::uint32_t i);
     bool start_prefill(std::uint32_t i);
     bool fits_home(const Instance& in, std::size_t g, const Live& r) const;
@@ -157,7 +164,13 @@ private:
         return s;
     }
     bool in_window(Picoseconds t) const { return t >= window_start_ps_ && t < window_end_ps_; }
+    // The share of an iteration of `seconds` starting now that falls inside the window.
+    double window_share(double seconds) const {
+        if (seconds <= 0) return in_window(loop_.now()) ? 1.0 : 0.0;
+        return window_overlap_s(loop_.now(), loop_.now() + to_ps(seconds)) / seconds;
+    }
     // Seconds of [a, b) inside the window.
+
     double window_overlap_s(Picoseconds a, Picoseconds b) const {
         return to_s(std::max<Picoseconds>(0, std::min(b, window_end_ps_) - std::max(a, window_start_ps_)));
     }
@@ -292,9 +305,30 @@ void ServingSimulation::on_arrival() {
 
 void ServingSimulation::try_start(std::uint32_t i) {
     Instance& in = instances_[i];
-    if (in.busy) return;
-    if (in.prefills && start_prefill(i)) return;  // colocated: prefill first
+    if (in.busy) return;  // note_work saw it start
+    if (in.prefills && start_prefill(i)) {  // colocated: prefill first
+        note_work(i);
+        return;
+    }
     if (in.decodes && (!in.joining.empty() || !in.finishing.empty())) start_decode(i);
+    note_work(i);
+}
+
+void ServingSimulation::note_work(std::uint32_t i) {
+    Instance& in = instances_[i];
+    const bool has = in.busy || !in.queue.empty() || !in.started.empty() || !in.joining.empty() || !in.finishing.empty();
+    if (has == in.has_work) return;
+    if (has)
+        in.work_since = loop_.now();
+    else
+        close_work(in);
+    in.has_work = has;
+}
+
+void ServingSimulation::close_work(const Instance& in) {
+    const double s = window_overlap_s(in.work_since, loop_.now());
+    if (in.prefills) tally_.prefill_work_s += s;
+    if (in.decodes) tally_.decode_work_s += s;
 }
 
 // Whether a queued prompt's KV fits group g of instance `in` (colocated: its decode
@@ -479,12 +513,14 @@ bool ServingSimulation::start_prefill(std::uint32_t i) {
     bool any_cached_context = false;
     for (std::size_t g = 0; g < groups; ++g)
         any_cached_context = any_cached_context || loads_[g].context_tokens != loads_uncached_[g].context_tokens;
-    const double compute_s = costs_.iteration_s(Pool::Prefill, loads_);
+    const IterationBreakdown parts = costs_.iteration_breakdown(Pool::Prefill, loads_);
+    const double compute_s = parts.total_s;
     in.iteration_cache_s =
         any_cached_context ? std::max(0.0, compute_s - costs_.iteration_s(Pool::Prefill, loads_uncached_)) : 0;
     // The gather moves layer by layer under the compute: the longer of the two sets the time.
     const double seconds = std::max(compute_s, in.iteration_gather_s);
     if (in.iteration_gather_s > compute_s) ++run_.stats.prefill_gather_bound_iterations;
+    run_.stats.prefill_breakdown.add(parts, seconds - compute_s, window_share(seconds));
     in.busy = true;
     in.iteration_start = loop_.now();
     loop_.schedule_at(loop_.now() + to_ps(seconds), prefill_end_, i);
@@ -572,6 +608,10 @@ void ServingSimulation::admit_to_decode() {
 
 void ServingSimulation::start_transfer(Slot slot) {
     const double seconds = costs_.kv_transfer_s(live_[slot].req.input_tokens);
+    if (in_window(loop_.now())) {
+        run_.stats.kv_transfer_s += seconds;
+        ++run_.stats.kv_transfers;
+    }
     loop_.schedule_at(loop_.now() + to_ps(seconds), transfer_end_, slot);
 }
 
@@ -609,8 +649,10 @@ void ServingSimulation::start_decode(std::uint32_t i) {
         tally_.decode_group_sequences += static_cast<double>(grp.active);
     }
     tally_.decode_group_iterations += static_cast<long long>(in.groups.size());
-    const Picoseconds end = loop_.now() + to_ps(costs_.iteration_s(Pool::Decode, loads_));
+    const IterationBreakdown parts = costs_.iteration_breakdown(Pool::Decode, loads_);
+    const Picoseconds end = loop_.now() + to_ps(parts.total_s);
     const double overlap_s = window_overlap_s(loop_.now(), end);
+    run_.stats.decode_breakdown.add(parts, 0, window_share(parts.total_s));
     tally_.kv_used_token_s += used * overlap_s;
     tally_.kv_reserved_token_s += reserved * overlap_s;
     in.busy = true;

@@ -34,7 +34,8 @@ struct Tally {
     double latency_sum_s = 0;              // measured, completed: arrival → finish
     long long measured_completed = 0;
     // Inside the window, in seconds of instance time (summed over instances).
-    double prefill_busy_s = 0, decode_busy_s = 0, cache_hit_s = 0;
+    double prefill_busy_s = 0, decode_busy_s = 0, cache_hit_s = 0;  // iterations running
+    double prefill_work_s = 0, decode_work_s = 0;  // instances with work (ServingStats' busy)
     double kv_used_token_s = 0, kv_reserved_token_s = 0;  // decode groups, summed
     double in_system_request_s = 0;
     double decode_group_sequences = 0;     // Σ over decode iterations of active sequences

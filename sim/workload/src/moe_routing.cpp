@@ -329,6 +329,17 @@ double LayerRouting::nvlink_imbalance() const {
     return max_over_mean(ranks, &RankRouting::nvlink_recv, &RankRouting::nvlink_send);
 }
 
+std::vector<double> expert_rows(const LayerRouting& routing, const ExpertPlacement& placement) {
+    std::vector<double> rows(placement.copies.size(), 0.0);
+    MOESIM_CHECK(routing.ranks.size() == placement.rank_slots.size(), "a routing and its placement");
+    for (std::size_t r = 0; r < routing.ranks.size(); ++r) {
+        const auto& slots = placement.rank_slots[r];
+        for (std::size_t s = 0; s < slots.size(); ++s)
+            rows[static_cast<std::size_t>(slots[s])] += static_cast<double>(routing.ranks[r].slot_rows[s]);
+    }
+    return rows;
+}
+
 LayerRouting draw_layer_routing(const MoeRoutingShape& sh, const std::vector<double>& popularity,
                                 const ExpertPlacement& pl, std::uint64_t seed, int layer, std::int64_t micro_batch,
                                 const RoutingDrawOptions& options) {

@@ -50,6 +50,7 @@ json inference_json(const Inference& i) {
     prefill["balancer"] = to_string(i.prefill.balancer);
     json decode = pool_json(i.decode);
     decode["max_batch_per_gpu"] = i.decode.max_batch_per_gpu;
+    decode["overlap_stages"] = i.decode.overlap_stages;
     decode["mtp"] = {{"draft_tokens", i.decode.mtp.draft_tokens}, {"acceptance", i.decode.mtp.acceptance}};
     decode["admission"] = to_string(i.decode.admission);
     return json{{"deployment", to_string(i.deployment)},

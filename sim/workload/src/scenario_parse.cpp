@@ -174,6 +174,11 @@ DecodePool parse_decode(const Section& s) {
     DecodePool out;
     parse_pool_shape(s, out);
     out.max_batch_per_gpu = s.positive("max_batch_per_gpu", out.max_batch_per_gpu);
+    out.overlap_stages = s.positive("overlap_stages", out.overlap_stages);  // at most 16: scenario_ranges.cpp
+    if (out.overlap_stages == 2 || out.overlap_stages == 3)
+        s.fail("overlap_stages", "must be 1 (no overlap) or 4 to 16 (a MoE layer's stages: the attention side in "
+                                 "overlap_stages - 3 steps, dispatch, experts, combine), got " +
+                                     std::to_string(out.overlap_stages));
     if (auto m = s.optional_section("mtp", {"draft_tokens", "acceptance"})) {
         out.mtp.draft_tokens = m->non_negative("draft_tokens", out.mtp.draft_tokens);
         out.mtp.acceptance = m->number("acceptance", out.mtp.acceptance, Bound::Probability);
@@ -231,7 +236,7 @@ Inference parse_inference(const Section& s) {
     if (auto p = s.optional_section("precision", {"weights", "kv_cache", "activations"}))
         out.precision = parse_inference_precision(*p);
     if (auto p = s.optional_section("prefill", with(kPoolKeys, {"max_batch_tokens", "balancer"}))) out.prefill = parse_prefill(*p);
-    if (auto d = s.optional_section("decode", with(kPoolKeys, {"max_batch_per_gpu", "mtp", "admission"})))
+    if (auto d = s.optional_section("decode", with(kPoolKeys, {"max_batch_per_gpu", "overlap_stages", "mtp", "admission"})))
         out.decode = parse_decode(*d);
     if (auto t = s.optional_section("traffic", {"arrival", "requests_per_s", "duration_s", "trace_file", "input_tokens",
                                                 "output_tokens", "prefix_cache_hit_rate"}))

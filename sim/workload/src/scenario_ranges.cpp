@@ -39,6 +39,7 @@ constexpr ValueRange kRanges[] = {
     {"/inference/*/redundant_experts", 0, k2_16},
     {"/inference/prefill/max_batch_tokens", 1, k2_24},
     {"/inference/decode/max_batch_per_gpu", 1, k2_16},
+    {"/inference/decode/overlap_stages", 1, 16},
     {"/inference/decode/mtp/draft_tokens", 0, 16},
     {"/inference/decode/mtp/acceptance", 0, 1},
     {"/inference/traffic/duration_s", 1e-3, 1e6},

@@ -25,6 +25,24 @@ struct GroupLoad {
                                       // tokens decoded so far)
 };
 
+// Seconds of one iteration by kind of work. The compute-stream kinds are the busy time of
+// the slowest attention group (over all micro-batches and passes); dispatch and combine are
+// the communication stream's busy time. total_s = compute_s() + exposed_comm_s.
+struct IterationBreakdown {
+    double attention_s = 0;     // attention cores
+    double dense_gemm_s = 0;    // projections, dense FFN, shared experts, router, LM head, MTP eh_proj
+    double moe_gemm_s = 0;      // routed-expert grouped GEMMs
+    double tp_comm_s = 0;       // all-gather / reduce-scatter inside attention groups
+    double other_s = 0;         // memory-bound: norms, SwiGLU, permutes, embedding lookups
+    double dispatch_s = 0;      // EP dispatch (communication stream)
+    double combine_s = 0;       // EP combine (communication stream)
+    double exposed_comm_s = 0;  // the part of dispatch + combine not hidden behind compute
+    double total_s = 0;         // == iteration_s
+    int micro_batches = 1;      // micro-batches the iteration was cut into (operator_costs.h)
+    double compute_s() const { return attention_s + dense_gemm_s + moe_gemm_s + tp_comm_s + other_s; }
+    double comm_s() const { return dispatch_s + combine_s; }
+};
+
 class IterationCosts {
 public:
     virtual ~IterationCosts() = default;
@@ -37,6 +55,14 @@ public:
     // attention group; missing groups are idle). Includes MoE dispatch/combine, the overlap
     // of `micro_batches`, and in decode the MTP module's draft work.
     virtual double iteration_s(Pool, std::span<const GroupLoad> groups) const = 0;
+
+    // The same iteration by kind of work (the serving breakdown tallies it). The default puts
+    // all of iteration_s in other_s; the operator model (operator_costs.h) splits it.
+    virtual IterationBreakdown iteration_breakdown(Pool p, std::span<const GroupLoad> groups) const {
+        IterationBreakdown b;
+        b.total_s = b.other_s = iteration_s(p, groups);
+        return b;
+    }
 
     // Seconds of the cheapest decode iteration of an instance: one sequence in one group, one
     // token of context, `new_tokens` new tokens (1 + MTP draft tokens). The serving

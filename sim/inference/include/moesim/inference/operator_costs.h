@@ -31,10 +31,10 @@
 //    N·d BF16 activations around attention, and again around a dense FFN (sequence
 //    parallelism, as the training model does; a MoE FFN works on the shard), on the compute
 //    stream.
-//  * Expert side (MoE layers): the instance's ΣN·top_k expert rows spread evenly over its
-//    GPUs (balanced routing: EPLB's goal; the serving scenario has no expert_load to draw
-//    imbalance from), each GPU running its `slots` experts as one grouped GEMM per weight at
-//    m_per_group = rows/slots — the profile's grouped-GEMM efficiency at that m, floored by
+//  * Expert side (MoE layers): the slowest EP rank's expert rows, the mean ΣN·top_k / gpus
+//    times the pool's drawn imbalance at that many tokens per GPU (EPLB placement over a
+//    routing draw, expert_balance.h), each GPU running its `slots` experts as one grouped GEMM
+//    per weight at m_per_group = rows/slots — the profile's grouped-GEMM efficiency at that m, floored by
 //    reading the experts' weights — plus their SwiGLU.
 //  * EP dispatch and combine (MoE layers, ep > 1): DeepEP's normal kernels in prefill and
 //    low-latency kernels in decode (hw::deepep_time_s) for the busiest group's N/attn_tp
@@ -52,7 +52,10 @@
 //     T_1 = Σ_l (c_l + k_l)                          one micro-batch: nothing to overlap
 // (the m = 2 schedule of two streams alternating gives exactly this per repeated layer). An
 // engine splits only when it pays (SGLang's two-batch overlap leaves batches it cannot split
-// usefully whole): iteration_s = min over m' = 1 … micro_batches of T_m'. Splitting a small
+// usefully whole): iteration_s = min over m' = 1 … micro_batches of T_m'. Decode replaces the
+// closed form T_m by the two-stream list schedule of its stages (stage_schedule.h,
+// inference.decode.overlap_stages S: the attention side of a MoE layer in S − 3 steps, then
+// dispatch, experts, combine; S = 1 prices T_1 only). Splitting a small
 // decode batch re-reads every weight per micro-batch, so it often does not pay there. Thus
 // the result is never above T_1, and never below the busier stream (Σ compute, Σ comm).
 //
@@ -81,24 +84,6 @@
 
 namespace moesim::inference {
 
-// Seconds of one iteration by kind of work. The compute-stream kinds are the busy time of
-// the slowest attention group (over all micro-batches and passes); dispatch and combine are
-// the communication stream's busy time. total_s = compute_s() + exposed_comm_s.
-struct IterationBreakdown {
-    double attention_s = 0;     // attention cores
-    double dense_gemm_s = 0;    // projections, dense FFN, shared experts, router, LM head, MTP eh_proj
-    double moe_gemm_s = 0;      // routed-expert grouped GEMMs
-    double tp_comm_s = 0;       // all-gather / reduce-scatter inside attention groups
-    double other_s = 0;         // memory-bound: norms, SwiGLU, permutes, embedding lookups
-    double dispatch_s = 0;      // EP dispatch (communication stream)
-    double combine_s = 0;       // EP combine (communication stream)
-    double exposed_comm_s = 0;  // the part of dispatch + combine not hidden behind compute
-    double total_s = 0;         // == iteration_s
-    int micro_batches = 1;      // micro-batches the iteration was cut into (see above)
-    double compute_s() const { return attention_s + dense_gemm_s + moe_gemm_s + tp_comm_s + other_s; }
-    double comm_s() const { return dispatch_s + combine_s; }
-};
-
 class OperatorCosts final : public IterationCosts {
 public:
     // Keeps a reference to `setup`, which must outlive it.
@@ -118,7 +103,7 @@ public:
     double tokens_per_decode_step() const override;
 
     // The same iteration as iteration_s, by kind of work.
-    IterationBreakdown iteration_breakdown(Pool, std::span<const GroupLoad> groups) const;
+    IterationBreakdown iteration_breakdown(Pool, std::span<const GroupLoad> groups) const override;
 
     const ServingSetup& setup() const { return setup_; }
 

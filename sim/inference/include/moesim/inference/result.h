@@ -10,6 +10,19 @@ struct Percentiles {
     double p50 = 0, p90 = 0, p99 = 0;
 };
 
+// One kind of work of a pool's iterations (ServingStats' breakdown): mean seconds per
+// iteration inside the window, and its share of the pool's iteration time. The compute kinds
+// and the exposed communication and gather add up to the iteration; "ep_comm" (dispatch +
+// combine on the communication stream, hidden or not) does not add in. Pool "kv_transfer":
+// mean seconds per request of the prefill → decode KV transfer (not in an iteration; share 0).
+struct ServingBreakdownEntry {
+    std::string pool;       // "prefill", "decode", "kv_transfer"
+    std::string category;   // attention, dense_gemm, moe_gemm, tp_comm, other, ep_comm_exposed,
+                            // kv_gather_exposed, ep_comm
+    double seconds = 0;     // per iteration (kv_transfer: per request)
+    double share = 0;       // of the pool's iteration time
+};
+
 struct InferenceResult {
     std::string fidelity;
     double prefill_input_tokens_per_s_per_node = 0;
@@ -22,6 +35,7 @@ struct InferenceResult {
     double usd_per_million_input_tokens_cache_hit = 0;
     double usd_per_million_output_tokens = 0;
     std::vector<std::string> assumptions;
+    std::vector<ServingBreakdownEntry> breakdown;  // not stored in the results database
 
     // What tells a run apart from another of the same deployment (serving_sim.h's
     // measurement). nullopt only in a run read back from a database written before these were

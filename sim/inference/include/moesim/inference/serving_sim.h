@@ -81,6 +81,21 @@ struct RequestRecord {
     double finish_s = -1;          // -1: not finished
 };
 
+// Where one pool's iteration time went: IterationBreakdowns summed over the pool's iterations
+// inside the window (each weighted by its share inside the window), in instance-seconds.
+// iteration_s = compute (attention … other) + exposed_comm_s + kv_gather_exposed_s.
+struct ServingBreakdown {
+    double attention_s = 0, dense_gemm_s = 0, moe_gemm_s = 0, tp_comm_s = 0, other_s = 0;
+    double dispatch_s = 0, combine_s = 0;  // the communication stream's busy time
+    double exposed_comm_s = 0;             // the part of dispatch + combine not hidden behind compute
+    double kv_gather_exposed_s = 0;        // prefill: a split prompt's KV gather beyond the compute
+    double iteration_s = 0;                // Σ iteration lengths
+    double iterations = 0;
+    double compute_s() const { return attention_s + dense_gemm_s + moe_gemm_s + tp_comm_s + other_s; }
+    // Adds one iteration (`gather_exposed_s` beyond b.total_s), weighted by `weight` in [0, 1].
+    void add(const IterationBreakdown& b, double gather_exposed_s, double weight);
+};
+
 // What the simulation counted, beside the result's headline figures.
 struct ServingStats {
     double requests_per_s = 0;          // offered rate (Poisson), or measured / window (trace)
@@ -99,8 +114,16 @@ struct ServingStats {
     long long input_tokens_computed = 0;    // by prefill iterations ending in the window
     long long input_tokens_cached = 0;      // cache hits of prompts starting prefill in the window
     long long output_tokens_decoded = 0;    // by decode iterations ending in the window
+    // Busy: the fraction of the instances' time they had work (prompts queued or computing;
+    // sequences decoding or joining), whether or not an iteration could run. Iterating: the
+    // fraction an iteration was running (a prefill instance with prompts queued waits when its
+    // groups' KV is full).
     double prefill_busy_fraction = 0;       // of the prefill (or colocated) instances' time
     double decode_busy_fraction = 0;        // of the decode (or colocated) instances' time
+    double prefill_iterating_fraction = 0, decode_iterating_fraction = 0;
+    ServingBreakdown prefill_breakdown, decode_breakdown;  // colocated: the same instances'
+    double kv_transfer_s = 0;               // Σ of the KV transfers starting in the window
+    long long kv_transfers = 0;             // transfers starting in the window
     double cache_hit_time_fraction = 0;     // of prefill time, added by cached context
     double mean_decode_sequences_per_group = 0;  // over decode iterations
     double kv_reserved_fraction = 0;        // time average of reserved / capacity (decode groups)

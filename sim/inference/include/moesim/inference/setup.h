@@ -17,9 +17,9 @@
 //    EPLB replicas of hot experts (redundant experts). This is DeepSeek's layout where the
 //    scenario gives EP320 or EP144 for 256 experts: one expert per GPU with 64 GPUs of
 //    replicas (V3TR §3.4), two per GPU with 32 replicas (DAY6); and EP32 with 32 redundant
-//    experts: 9 per GPU (V3TR §3.4's "8+1", DAY6's "9 routed"). Routing is balanced, so the
-//    replicas add weights and expert GEMM groups on each GPU but its expert rows stay
-//    ΣN·top_k / gpus: what they buy against a skewed load is not modelled. The
+//    experts: 9 per GPU (V3TR §3.4's "8+1", DAY6's "9 routed"). The replicas are placed by
+//    EPLB's greedy over a routing draw (expert_balance.h, PoolPlan::experts); the slowest
+//    GPU's expert rows are the mean ΣN·top_k / gpus times the drawn imbalance. The
 //    MTP modules are loaded on decode GPUs when decode.mtp.draft_tokens > 0.
 //  * Working memory: inference keeps no activations across layers, so it is the largest set
 //    of buffers alive inside one layer at the pool's largest iteration (max_tokens_per_group
@@ -45,6 +45,7 @@
 #include "moesim/hw/calibration_profile.h"
 #include "moesim/hw/gpu_spec.h"
 #include "moesim/hw/memory_reserve.h"
+#include "moesim/inference/expert_balance.h"
 #include "moesim/inference/iteration_costs.h"
 #include "moesim/network/network.h"
 #include "moesim/workload/model_accounting.h"
@@ -75,6 +76,7 @@ struct PoolPlan {
     hw::MemoryReserve reserve;             // per GPU
     double kv_free_bytes = 0;              // per GPU: hbm − weights − working − reserve (colocated: shared)
     std::int64_t kv_capacity_tokens_per_group = 0;
+    ExpertBalance experts;                 // EPLB placement and per-GPU expert load (expert_balance.h)
 };
 
 struct ServingSetup {

@@ -24,6 +24,7 @@
 #include <vector>
 
 #include "moesim/workload/model_accounting.h"
+#include "moesim/workload/moe_routing.h"
 #include "moesim/workload/operators.h"
 #include "moesim/workload/scenario.h"
 
@@ -63,7 +64,7 @@ int moe_layer_id(const workload::Layer& layer, long long num_layers);
 // Whether `layer` has routed experts (an MoE layer, or an MTP module's MoE block).
 bool has_routed_experts(const workload::Layer& layer);
 
-constexpr long long kMaxDrawTokens = 32768;
+constexpr long long kMaxDrawTokens = workload::kMaxDrawTokens;
 constexpr int kUniformDraws = 2;
 
 // The imbalance of `model`'s MoE layers under scenario `s`'s layout, routing and expert load.

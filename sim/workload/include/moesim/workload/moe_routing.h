@@ -121,6 +121,14 @@ struct RoutingDrawOptions {
     bool keep_token_experts = false;  // fill LayerRouting::token_experts (tests)
 };
 
+// Rows each logical expert got in `routing` (over all its copies): the observed load an
+// EPLB-style placement balances (place_experts takes it as the popularity).
+std::vector<double> expert_rows(const LayerRouting& routing, const ExpertPlacement& placement);
+
+// The most tokens of an EP group one routing draw takes: beyond it, callers scale the drawn
+// imbalance (max/mean − 1 ∝ 1/√tokens under a uniform load).
+constexpr long long kMaxDrawTokens = 32768;
+
 // Same (seed, layer, micro_batch) → the same routing, bit for bit.
 LayerRouting draw_layer_routing(const MoeRoutingShape& shape, const std::vector<double>& popularity,
                                 const ExpertPlacement& placement, std::uint64_t seed, int layer, std::int64_t micro_batch,

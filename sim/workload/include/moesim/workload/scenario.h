@@ -121,6 +121,10 @@ struct DecodePool {
     int redundant_experts = 0;
     int max_batch_per_gpu = 256;
     int micro_batches = 1;
+    // Stages of each layer in the overlapped schedule of the micro-batches (sim/inference
+    // stage_schedule.h): 1 = no overlap; 4 … 16 = the attention side cut into overlap_stages − 3
+    // steps, then dispatch, experts, combine. 5 is DeepSeek's decode pipeline (DAY6).
+    int overlap_stages = 5;
     Mtp mtp;
     // What a request does when no decode group has KV room for it (sim/inference
     // decode_placement.h): "hold", wait in FIFO order (the only policy so far).
