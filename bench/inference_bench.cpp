@@ -38,7 +38,6 @@ void simulate_with_counters(benchmark::State& state, const workload::Scenario& s
     state.counters["seqs_per_group"] = st.mean_decode_sequences_per_group;
     state.counters["kv_used"] = run.result.kv_cache_utilization;
     state.counters["decode_busy"] = st.decode_busy_fraction;
-    state.counters["ttft_p99_ms"] = run.result.ttft_ms.p99;
     state.counters["out_tok_per_s_node"] = run.result.decode_output_tokens_per_s_per_node;
     state.counters["usd_per_M_out"] = run.result.usd_per_million_output_tokens;
 }

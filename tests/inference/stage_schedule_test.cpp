@@ -1,9 +1,11 @@
 // Decode micro-batch overlap (stage_schedule.h, inference.decode.overlap_stages): the
 // two-stream list schedule on hand-timed chains, and the key in the operator model.
 #include <algorithm>
+#include <filesystem>
 #include <vector>
 
 #include "moesim/inference/stage_schedule.h"
+#include "run_moesim.h"
 #include "operator_test_helpers.h"
 
 using namespace operator_test;
@@ -98,4 +100,13 @@ TEST_CASE("decode overlap_stages: bad values are rejected naming the key", "[inf
         }
     }
     CHECK(prepare(v3_doc())->scenario.inference.decode.overlap_stages == 5);
+}
+
+TEST_CASE("scenario: overlap_stages 3 exits 2 naming its path and writes nothing", "[inference]") {
+    moesim::test::TempDir tmp;
+    const auto r = moesim::test::run_moesim(tmp, "run", moesim::test::source_path("scenarios/deepseek-v3-serve-feb2025.json"),
+                                            "--db", (tmp / "r.sqlite").string(), "--set", "/inference/decode/overlap_stages=3");
+    CHECK(r.exit_status == 2);
+    CHECK_THAT(r.err, Catch::Contains("/inference/decode/overlap_stages"));
+    CHECK_FALSE(std::filesystem::exists(tmp / "r.sqlite"));
 }

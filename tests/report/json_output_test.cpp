@@ -61,7 +61,8 @@ TEST_CASE("inference JSON has exactly the DESIGN §6 keys", "[report]") {
                                        "usd_per_million_input_tokens_cache_miss",
                                        "usd_per_million_input_tokens_cache_hit", "usd_per_million_output_tokens",
                                        "requests_per_s", "requests_measured", "requests_unfinished",
-                                       "requests_rejected", "output_tokens_decoded", "slo_met", "slo_missed"}));
+                                       "requests_rejected", "output_tokens_decoded", "decode_holds", "slo_met",
+                                       "slo_missed"}));
     for (const char* percentiles : {"ttft_ms", "tpot_ms"})
         CHECK(keys(out[percentiles]) == std::set<std::string>{"p50", "p90", "p99"});
     CHECK(out["ttft_ms"]["p99"] == 1930.125);

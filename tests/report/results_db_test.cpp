@@ -140,7 +140,7 @@ TEST_CASE("an inference run round-trips, every column", "[report]") {
     const inference::InferenceResult result = test::sample_inference();
     const std::int64_t id = db.record_inference_run(record, result);
 
-    check_round_trip(db, id, record, result, "inference_results", 21);
+    check_round_trip(db, id, record, result, "inference_results", 22);
     CHECK(scalar(db.connection(), "SELECT count(*) FROM runs WHERE calibration_id IS NOT NULL") == 1);
     CHECK(scalar(db.connection(), "SELECT count(*) FROM breakdown") == 0);
 }

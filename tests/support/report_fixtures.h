@@ -116,6 +116,7 @@ inline inference::InferenceResult sample_inference() {
     r.requests_unfinished = 0;
     r.requests_rejected = 0;
     r.output_tokens_decoded = 41000000;
+    r.decode_holds = 17;
     r.slo_met = true;
     r.slo_missed = "";
     r.assumptions = {"poisson arrivals"};
