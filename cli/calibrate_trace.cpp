@@ -111,7 +111,8 @@ int calibrate_from_trace(const TraceCalibrateOptions& o) {
         for (const auto& f : fit.classes)
             fitted.push_back({{"model", calib::to_string(f.model)}, {"kernels", f.kernels}, {"time_us", f.real_s * 1e6},
                               {"ideal_us", f.ideal_s * 1e6}, {"efficiency", f.efficiency},
-                              {"fitted", f.efficiency > 0}, {"why_not", f.why_not}});
+                              {"latency_us", f.latency_s * 1e6}, {"fitted", f.efficiency > 0 || f.latency_s > 0},
+                              {"why_not", f.why_not}});
         j["fitted"] = fitted;
         j["compute_sm_share"] = in.pair.work.compute_sm_share;
         j["profile"] = {{"name", name}, {"file", out_path.string()}, {"calibration_id", id}, {"db", db.path()}};
@@ -126,7 +127,9 @@ int calibrate_from_trace(const TraceCalibrateOptions& o) {
     for (const auto& f : fit.classes)
         std::cout << std::left << std::setw(18) << calib::to_string(f.model) << std::right << std::setw(8) << f.kernels
                   << std::setw(12) << ms(f.real_s * 1e6) << std::setw(12) << ms(f.ideal_s * 1e6) << std::setw(12)
-                  << (f.efficiency > 0 ? fixed(f.efficiency, 4) : std::string("-")) << (f.why_not.empty() ? "" : "  " + f.why_not)
+                  << (f.efficiency > 0 ? fixed(f.efficiency, 4) : std::string("-"))
+                  << (f.latency_s > 0 ? "  latency " + fixed(f.latency_s * 1e6, 1) + " us per DeepEP call" : "")
+                  << (f.why_not.empty() ? "" : "  " + f.why_not)
                   << "\n";
     std::cout << "written: " << out_path.string() << " (profile '" << name << "'); calibration " << id
               << " with one row per class and unnamed kernel in " << db.path() << "\n";

@@ -40,7 +40,10 @@ const std::vector<Row>& rows() {
         {"attention_fwd", {ModelClass::AttentionFwd}, ModelClass::AttentionFwd},
         {"attention_bwd", {ModelClass::AttentionBwd}, ModelClass::AttentionBwd},
         {"memory_bound", {ModelClass::MemoryBound}, ModelClass::MemoryBound},
+        {"rotary", {ModelClass::Rotary}, ModelClass::Rotary},
+        {"elementwise", {ModelClass::Elementwise}, ModelClass::Elementwise},
         {"deepep (dispatch+combine)", {ModelClass::DeepEpDispatch, ModelClass::DeepEpCombine}, ModelClass::DeepEpDispatch},
+        {"deepep_notify", {ModelClass::DeepEpNotify}, ModelClass::DeepEpNotify},
         {"not modelled", {ModelClass::None}, ModelClass::Invalid},
     };
     return all;

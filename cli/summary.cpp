@@ -51,6 +51,12 @@ void print_training_summary(std::ostream& out, const training::TrainingSetup& st
     for (const auto& e : entries)
         out << "    " << std::left << std::setw(16) << e.phase << std::setw(20) << e.category << std::right << std::setw(9)
             << fixed(e.seconds, 3) << " s  " << std::setw(6) << percent(e.seconds / r.step_time_s) << "\n";
+    if (!r.phases.empty()) {
+        out << "  the step by schedule phase:\n";
+        for (const auto& e : r.phases)
+            out << "    " << std::left << std::setw(20) << e.phase << std::setw(22) << e.part << std::right << std::setw(9)
+                << fixed(e.seconds, 3) << " s  " << std::setw(6) << percent(e.seconds / r.step_time_s) << "\n";
+    }
     out << "  assumptions:\n";
     for (const auto& a : r.assumptions) out << "    - " << a << "\n";
 }

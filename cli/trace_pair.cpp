@@ -33,10 +33,17 @@ void add_dense(calib::PairWork& w, hw::Dtype dt, double m, double n, double k, d
     w.gemm.push_back({weight, dt, wg});
 }
 
-void add_bytes(calib::PairWork& w, double bytes) {
+void add_bytes(calib::PairWork& w, double bytes, ModelClass c = ModelClass::MemoryBound) {
     if (bytes <= 0) return;
-    w.bytes[idx(ModelClass::MemoryBound)] += bytes;
-    w.memory_ops += 1;
+    w.bytes[idx(c)] += bytes;
+    if (c == ModelClass::MemoryBound) w.memory_ops += 1;
+}
+
+// The class of a memory-bound operator's work: its own (rotary, residual adds) or the pool.
+ModelClass memory_class(const workload::Operator& op) {
+    if (op.kind == OpKind::Rotary) return ModelClass::Rotary;
+    if (op.kind == OpKind::Elementwise) return ModelClass::Elementwise;
+    return ModelClass::MemoryBound;
 }
 
 // The work of one operator: its forward in the forward chunk (`forward`), its backward (and
@@ -100,8 +107,8 @@ void add_op(calib::PairWork& w, const training::TrainingSetup& st, const workloa
                     hw::attention_flops(training::attention_shape(st, op, hw::AttentionPhase::Backward));
             break;
         default:
-            add_bytes(w, runs_fwd * op.hbm_bytes_fwd * tokens_per_rank);
-            if (backward) add_bytes(w, op.hbm_bytes_bwd * tokens_per_rank);
+            add_bytes(w, runs_fwd * op.hbm_bytes_fwd * tokens_per_rank, memory_class(op));
+            if (backward) add_bytes(w, op.hbm_bytes_bwd * tokens_per_rank, memory_class(op));
             break;
     }
 }
@@ -139,10 +146,18 @@ TracePair trace_pair(const training::TrainingSetup& st, int layers, const std::s
     w.gpu = st.gpu;
     w.forward_layers = w.backward_layers = layers;
     w.moe_layers_forward = w.moe_layers_backward = layers;
+    const double tokens_per_rank = static_cast<double>(p.micro_batch_size) * s.training.seq_len / p.tp;
+    const auto op_s = [&](const workload::Operator& op, bool recompute) {
+        const std::string klass = workload::memory_class(op.kind);
+        return hw::memory_op_time_s(klass, op.hbm_bytes_fwd * tokens_per_rank, st.gpu, st.profile) * (recompute ? 2.0 : 1.0) +
+               hw::memory_op_time_s(klass, op.hbm_bytes_bwd * tokens_per_rank, st.gpu, st.profile);
+    };
     for (const workload::Layer* l : stage.layers)
         for (const auto& op : l->ops) {
             add_op(w, st, op, true, false, false);
             add_op(w, st, op, false, true, recomputed(op, p.recompute));
+            if (op.kind == OpKind::Rotary) pair.rotary_s += op_s(op, recomputed(op, p.recompute));
+            if (op.kind == OpKind::Elementwise) pair.elementwise_s += op_s(op, recomputed(op, p.recompute));
         }
     // DeepEP: forward dispatch (FP8) and combine (BF16); backward the gradients both ways in
     // BF16, the combine's bytes (training/analytic_costs.cpp moe_comm).
@@ -162,12 +177,16 @@ TracePair trace_pair(const training::TrainingSetup& st, int layers, const std::s
         w.combine_counted_bytes = hw::deepep_traffic(w.ep_shape, w.ep_group, hw::DeepEpOp::Combine).counted_rdma_bytes;
         w.bytes[idx(ModelClass::DeepEpDispatch)] = layers * (w.dispatch_counted_bytes + w.combine_counted_bytes);
         w.bytes[idx(ModelClass::DeepEpCombine)] = 2.0 * layers * w.combine_counted_bytes;
+        w.ep_calls = 4.0 * layers;  // forward dispatch and combine, backward their gradients
+        pair.notify_s = w.ep_calls * st.profile.latency_s("deepep_notify");
     }
     w.compute_sm_share = static_cast<double>(st.gpu.sm_count - p.comm_sms) / st.gpu.sm_count;
 
     pair.costs = training::stage_costs(st, pair.stage);
     const auto program = training::detail::build_chunk_program(st);
     pair.slowdown = program.slowdown;
+    pair.rotary_s *= program.slowdown;
+    pair.elementwise_s *= program.slowdown;
     pair.timing = program.pair_timing(pair.stage, pair.stage);
     const auto& sp = program.stages[static_cast<std::size_t>(pair.stage)];
     for (int pass : {training::detail::kF, training::detail::kBW})
@@ -192,9 +211,13 @@ double simulated_s(const TracePair& pair, ModelClass model) {
             return slow * c.backward_input.attention_s;
         case ModelClass::MemoryBound:
             return slow * (c.forward.memory_bound_s + c.backward_input.memory_bound_s + c.backward_weight.memory_bound_s +
-                           c.recompute.memory_bound_s);
+                           c.recompute.memory_bound_s) -
+                   pair.rotary_s - pair.elementwise_s;
+        case ModelClass::Rotary: return pair.rotary_s;
+        case ModelClass::Elementwise: return pair.elementwise_s;
+        case ModelClass::DeepEpNotify: return pair.notify_s;
         case ModelClass::DeepEpDispatch:
-            return c.forward_comm.ep_s + c.backward_comm.ep_s;
+            return c.forward_comm.ep_s + c.backward_comm.ep_s - pair.notify_s;
         default:
             return 0;
     }

@@ -22,6 +22,9 @@ struct TracePair {
     training::detail::PairTiming timing;  // the pair on its two streams
     double slowdown = 1.0;                // SMs / (SMs - comm_sms) inside a pair
     double collective_busy_s = 0;         // collective stream busy time in the pair
+    // Memory-bound classes of their own (rotary, elementwise) and DeepEP's notify inside the
+    // simulated costs above, slowed as the pair runs them.
+    double rotary_s = 0, elementwise_s = 0, notify_s = 0;
 };
 
 // The first stage with `layers` transformer layers, all MoE, and no embedding, head or MTP.
@@ -32,7 +35,8 @@ TracePair trace_pair(const training::TrainingSetup& setup, int layers, const std
 // classes slowed by the SMs the communication kernels take, as inside the pair); DeepEP
 // dispatch and combine are reported together under DeepEpDispatch (the model prices a layer's
 // transfers as one), and the dense GEMMs of both dtypes under GemmFp8 (the router's BF16 weight
-// gradient among the weight gradients); DeepEpCombine and GemmBf16 give 0.
+// gradient among the weight gradients); DeepEpCombine and GemmBf16 give 0. MemoryBound leaves
+// out rotary and elementwise, DeepEpDispatch the notify: each has its own class.
 double simulated_s(const TracePair& pair, calib::ModelClass model);
 
 }  // namespace moesim::cli

@@ -33,6 +33,9 @@ std::string fixed(double v, int digits) {
 double round6(double v) { return std::round(v * 1e6) / 1e6; }
 
 bool is_deepep(ModelClass c) { return c == ModelClass::DeepEpDispatch || c == ModelClass::DeepEpCombine; }
+bool by_bytes(ModelClass c) {
+    return c == ModelClass::MemoryBound || c == ModelClass::Rotary || c == ModelClass::Elementwise || is_deepep(c);
+}
 
 // The peak a class's work is divided by: TFLOPS for compute, GB/s for bytes.
 double peak(const PairWork& w, ModelClass c) {
@@ -43,7 +46,9 @@ double peak(const PairWork& w, ModelClass c) {
         case ModelClass::GemmBf16:
         case ModelClass::AttentionFwd:
         case ModelClass::AttentionBwd: return w.gpu.bf16_dense_TFLOPS * 1e12;
-        case ModelClass::MemoryBound: return w.gpu.hbm_GBps * 1e9;
+        case ModelClass::MemoryBound:
+        case ModelClass::Rotary:
+        case ModelClass::Elementwise: return w.gpu.hbm_GBps * 1e9;
         case ModelClass::DeepEpDispatch:
         case ModelClass::DeepEpCombine: return w.ep_group.nic_GBps * 1e9;
         default: return 0;
@@ -53,7 +58,8 @@ double peak(const PairWork& w, ModelClass c) {
 std::string basis(const PairWork& w, ModelClass c) {
     std::ostringstream s;
     s.precision(4);
-    if (c == ModelClass::MemoryBound) s << w.bytes[idx(c)] << " HBM bytes at " << w.gpu.hbm_GBps << " GB/s";
+    if (c == ModelClass::DeepEpNotify) s << w.ep_calls << " DeepEP calls (dispatch or combine)";
+    else if (by_bytes(c) && !is_deepep(c)) s << w.bytes[idx(c)] << " HBM bytes at " << w.gpu.hbm_GBps << " GB/s";
     else if (is_deepep(c)) s << w.bytes[idx(c)] << " counted RDMA bytes at " << w.ep_group.nic_GBps << " GB/s per NIC";
     else s << w.flops[idx(c)] << " FLOPs at " << peak(w, c) / 1e12 << " TFLOPS";
     return s.str();
@@ -64,8 +70,10 @@ std::string citation(const TraceSummary& s, const PairWork& w, const FittedClass
     std::ostringstream out;
     out << "moesim calibrate --from-trace " << o.trace_name << " (sha256 " << o.trace_sha256 << "): class "
         << to_string(f.model) << ", " << f.kernels << " kernels, " << fixed(f.real_s * 1e6, 1) << " us for "
-        << basis(w, f.model) << " (scenario " << w.scenario << ", " << w.what << "): efficiency "
-        << fixed(f.efficiency, 6) << "; kernels:";
+        << basis(w, f.model) << " (scenario " << w.scenario << ", " << w.what << "): "
+        << (f.model == ModelClass::DeepEpNotify ? "latency per call " + fixed(f.latency_s * 1e6, 3) + " us"
+                                                : "efficiency " + fixed(f.efficiency, 6))
+        << "; kernels:";
     for (const auto& c : s.classes)
         if (c.model == f.model)
             for (const auto& k : c.kernels) out << " [" << c.klass << "] " << k << ";";
@@ -122,8 +130,7 @@ json without(const json& table, Drop&& drop) {
 double ideal_s(const PairWork& w, ModelClass c) {
     const double p = peak(w, c);
     if (p <= 0) return 0;
-    const bool by_bytes = c == ModelClass::MemoryBound || is_deepep(c);
-    return (by_bytes ? w.bytes[idx(c)] : w.flops[idx(c)]) / p;
+    return (by_bytes(c) ? w.bytes[idx(c)] : w.flops[idx(c)]) / p;
 }
 
 void check_trace_matches(const Trace& trace, const TraceSummary& s, const PairWork& w) {
@@ -147,6 +154,12 @@ void check_trace_matches(const Trace& trace, const TraceSummary& s, const PairWo
                                (w.has_ep ? ")" : "; its ep is 1)"));
     for (ModelClass c : model_classes()) {
         if (c == ModelClass::None) continue;
+        if (c == ModelClass::DeepEpNotify) {
+            if (s.model_count(c) > 0 && w.ep_calls <= 0)
+                throw CalibrationError(file + ": the trace has " + std::to_string(s.model_count(c)) +
+                                       " DeepEP notify kernels, the scenario " + w.scenario + " no DeepEP call (" + w.what + ")");
+            continue;
+        }
         if (s.model_count(c) > 0 && ideal_s(w, c) <= 0)
             throw CalibrationError(file + ": the trace has " + std::to_string(s.model_count(c)) + " kernels of class " +
                                    to_string(c) + ", the scenario " + w.scenario + " no work of it (" + w.what + ")");
@@ -168,7 +181,10 @@ TraceFit fit_trace(const Trace& trace, const TraceSummary& s, const PairWork& w,
         f.ideal_s = ideal_s(w, c);
         if (f.kernels == 0) f.why_not = "no kernel of this class in the trace: the base profile's points are kept";
         else if (f.real_s <= 0) f.why_not = "its kernels last 0 us";
-        else {
+        else if (c == ModelClass::DeepEpNotify) {
+            f.latency_s = f.real_s / w.ep_calls;
+            sources[idx(c)] = citation(s, w, f, o);
+        } else {
             f.efficiency = f.ideal_s / (f.real_s * (is_deepep(c) ? 1.0 : w.compute_sm_share));
             if (f.efficiency > 1.0)
                 throw CalibrationError(trace.file + ": class " + std::string(to_string(c)) + ": the trace's kernels took " +
@@ -197,7 +213,10 @@ TraceFit fit_trace(const Trace& trace, const TraceSummary& s, const PairWork& w,
                     base.name() + "''s.";
     json notes = json::array();
     for (const auto& f : out.classes) {
-        if (f.efficiency > 0)
+        if (f.latency_s > 0)
+            notes.push_back(std::string(to_string(f.model)) + ": " + std::to_string(f.kernels) + " kernels, " +
+                            fixed(f.real_s * 1e6, 1) + " us, " + fixed(f.latency_s * 1e6, 3) + " us per DeepEP call");
+        else if (f.efficiency > 0)
             notes.push_back(std::string(to_string(f.model)) + ": " + std::to_string(f.kernels) + " kernels, " +
                             fixed(f.real_s * 1e6, 1) + " us, efficiency " + fixed(f.efficiency, 6));
         else
@@ -244,6 +263,22 @@ TraceFit fit_trace(const Trace& trace, const TraceSummary& s, const PairWork& w,
                                             {"efficiency", round6(fits[idx(ModelClass::MemoryBound)].efficiency)},
                                             {"source", sources[idx(ModelClass::MemoryBound)]}}});
     }
+
+    // A class of its own replaces the base's point of that class (kept: the others).
+    const auto replace_point = [&](const char* table, const char* key, const std::string& value, json point) {
+        json t = doc.contains(table) ? without(doc.at(table), [&](const json& p) { return p.at(key) == value; }) : json::array();
+        t.push_back(std::move(point));
+        doc[table] = t;
+    };
+    for (auto [c, op] : {std::pair{ModelClass::Rotary, "rotary"}, std::pair{ModelClass::Elementwise, "elementwise"}})
+        if (fitted(c))
+            replace_point("memory_bound_ops", "op", op,
+                          {{"op", op}, {"efficiency", round6(fits[idx(c)].efficiency)}, {"source", sources[idx(c)]}});
+    if (fits[idx(ModelClass::DeepEpNotify)].latency_s > 0)
+        replace_point("latencies", "what", "deepep_notify",
+                      {{"what", "deepep_notify"},
+                       {"latency_us", std::round(fits[idx(ModelClass::DeepEpNotify)].latency_s * 1e9) / 1e3},
+                       {"source", sources[idx(ModelClass::DeepEpNotify)]}});
 
     if (w.has_ep && fitted(ModelClass::DeepEpDispatch) && fitted(ModelClass::DeepEpCombine)) {
         // DeepEP's "bottleneck bandwidth" of one call: counted RDMA bytes over the mean kernel time.

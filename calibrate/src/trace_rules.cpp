@@ -22,7 +22,9 @@ constexpr ClassName kClassNames[] = {
     {ModelClass::GroupedGemmFp8, "grouped_gemm_fp8"}, {ModelClass::GemmWgrad, "gemm_wgrad"},
     {ModelClass::AttentionFwd, "attention_fwd"}, {ModelClass::AttentionBwd, "attention_bwd"},
     {ModelClass::MemoryBound, "memory_bound"},   {ModelClass::DeepEpDispatch, "deepep_dispatch"},
-    {ModelClass::DeepEpCombine, "deepep_combine"}, {ModelClass::None, "none"},
+    {ModelClass::DeepEpCombine, "deepep_combine"}, {ModelClass::Rotary, "rotary"},
+    {ModelClass::Elementwise, "elementwise"},   {ModelClass::DeepEpNotify, "deepep_notify"},
+    {ModelClass::None, "none"},
 };
 
 [[noreturn]] void fail(const std::string& file, const std::string& path, const std::string& what) {

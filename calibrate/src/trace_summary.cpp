@@ -57,7 +57,9 @@ TraceSummary summarize(const Trace& trace, const RuleTable& rules) {
             s.unclassified[it->second].time_us += k.dur_us;
             continue;
         }
-        if (r->model == ModelClass::DeepEpDispatch || r->model == ModelClass::DeepEpCombine) st.communication = true;
+        if (r->model == ModelClass::DeepEpDispatch || r->model == ModelClass::DeepEpCombine ||
+            r->model == ModelClass::DeepEpNotify)
+            st.communication = true;
         if (r->layer == LayerMark::Forward) ++s.forward_layers;
         if (r->layer == LayerMark::Backward) ++s.backward_layers;
         auto [it, added] = class_index.try_emplace(r->klass, s.classes.size());

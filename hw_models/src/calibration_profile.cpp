@@ -379,8 +379,8 @@ CalibrationProfile CalibrationProfile::from_json(const json& j, const std::strin
                               std::to_string(kProfileFormat));
     if (format < 1) r.fail("/format", "expected " + std::to_string(kProfileFormat));
     r.object(j, "", {"format", "name", "gpu", "kind", "created", "source", "versions", "notes", "reference", "gemm",
-                     "grouped_gemm", "attention", "memory_bound", "collectives", "deepep_normal", "deepep_low_latency",
-                     "held_out"});
+                     "grouped_gemm", "attention", "memory_bound", "memory_bound_ops", "latencies", "collectives",
+                     "deepep_normal", "deepep_low_latency", "held_out"});
 
     CalibrationProfile p;
     p.name_ = r.str(j, "", "name");
@@ -455,6 +455,39 @@ CalibrationProfile CalibrationProfile::from_json(const json& j, const std::strin
         p.memory_.push_back(pt);
     }
 
+    const auto one_of = [&](const std::string& v, const auto& names, const std::string& path) {
+        std::string list;
+        for (const char* n : names) {
+            if (v == n) return;
+            list += std::string(list.empty() ? "" : ", ") + "\"" + n + "\"";
+        }
+        r.fail(path, "\"" + v + "\" is not one of " + list);
+    };
+    if (j.contains("memory_bound_ops")) {
+        const json& t = r.table(j, "", "memory_bound_ops");
+        for (std::size_t i = 0; i < t.size(); ++i) {
+            const std::string path = "/memory_bound_ops/" + std::to_string(i);
+            r.object(t[i], path, {"op", "efficiency", "source"});
+            MemoryOpPoint pt{r.str(t[i], path, "op"), r.efficiency(t[i], path, "efficiency"), r.str(t[i], path, "source")};
+            one_of(pt.op, kMemoryOps, path + "/op");
+            for (const auto& q : p.memory_ops_)
+                if (q.op == pt.op) r.fail(path + "/op", "\"" + pt.op + "\" has a point already");
+            p.memory_ops_.push_back(pt);
+        }
+    }
+    if (j.contains("latencies")) {
+        const json& t = r.table(j, "", "latencies");
+        for (std::size_t i = 0; i < t.size(); ++i) {
+            const std::string path = "/latencies/" + std::to_string(i);
+            r.object(t[i], path, {"what", "latency_us", "source"});
+            LatencyPoint pt{r.str(t[i], path, "what"), r.number(t[i], path, "latency_us", true) * 1e-6, r.str(t[i], path, "source")};
+            one_of(pt.what, kLatencies, path + "/what");
+            for (const auto& q : p.latencies_)
+                if (q.what == pt.what) r.fail(path + "/what", "\"" + pt.what + "\" has a point already");
+            p.latencies_.push_back(pt);
+        }
+    }
+
     const json& col = r.table(j, "", "collectives");
     AxisCheck<std::pair<int, int>> col_check(r, "size_bytes");
     for (std::size_t i = 0; i < col.size(); ++i) {
@@ -527,6 +560,18 @@ double CalibrationProfile::memory_efficiency(double size_bytes) const {
     std::vector<std::pair<double, double>> xy;
     for (const auto& m : memory_) xy.emplace_back(m.size_bytes, m.efficiency);
     return interpolate_log2(xy, std::max(size_bytes, 1.0));
+}
+
+double CalibrationProfile::memory_op_efficiency(const std::string& op, double size_bytes) const {
+    for (const auto& m : memory_ops_)
+        if (m.op == op) return m.efficiency;
+    return memory_efficiency(size_bytes);
+}
+
+double CalibrationProfile::latency_s(const std::string& what) const {
+    for (const auto& l : latencies_)
+        if (l.what == what) return l.latency_s;
+    return 0.0;
 }
 
 CollectiveEfficiency CalibrationProfile::collective(CollectiveKind kind, Span span, double size_bytes) const {

@@ -61,6 +61,11 @@ double memory_bound_time_s(double bytes, const GpuSpec& gpu, const CalibrationPr
     return bytes / (gpu.hbm_GBps * kGB * profile.memory_efficiency(bytes));
 }
 
+double memory_op_time_s(const std::string& op, double bytes, const GpuSpec& gpu, const CalibrationProfile& profile) {
+    if (bytes <= 0) return 0.0;
+    return bytes / (gpu.hbm_GBps * kGB * profile.memory_op_efficiency(op, bytes));
+}
+
 double attention_flops(const AttentionShape& s) {
     const double pairs = s.causal ? s.q_len * s.kv_len - s.q_len * (s.q_len - 1) / 2.0 : s.q_len * s.kv_len;
     const double forward = 2.0 * s.batch * s.heads_q * (s.qk_head_dim + s.v_head_dim) * pairs;

@@ -79,6 +79,12 @@ json run_to_json(std::int64_t run_id, const RunRecord& record, const training::T
     for (const training::BreakdownEntry& entry : result.breakdown)
         breakdown.push_back({{"phase", entry.phase}, {"category", entry.category}, {"seconds", entry.seconds}});
     out["breakdown"] = std::move(breakdown);
+    if (!result.phases.empty()) {  // a run read back from SQLite has none
+        json phases = json::array();
+        for (const training::PhaseEntry& p : result.phases)
+            phases.push_back({{"phase", p.phase}, {"part", p.part}, {"seconds", p.seconds}});
+        out["phases"] = std::move(phases);
+    }
     out["assumptions"] = result.assumptions;
     return out;
 }

@@ -24,7 +24,9 @@ const std::set<std::string> kTrainingKeys = {
     // beside them
     "fidelity", "assumptions", "fp8_utilization",
     // schema 3 (issue 18): what tells runs apart
-    "label", "overrides", "memory_headroom_GB", "over_memory"};
+    "label", "overrides", "memory_headroom_GB", "over_memory",
+    // issue 12: the step by schedule phase
+    "phases"};
 
 std::set<std::string> keys_of(const json& j) {
     std::set<std::string> keys;
@@ -400,6 +402,13 @@ TEST_CASE("run: every bundled training scenario runs, with MFU in (0, 1)", "[cli
         CHECK(num(runs[i], "mfu") > 0);
         CHECK(num(runs[i], "mfu") < 1);
         CHECK(num(runs[i], "step_time_s") > 0);
+        // The phases are a partition of the step: none negative, together the step time.
+        double phase_sum_s = 0;
+        for (const auto& p : runs[i].at("phases")) {
+            CHECK(p.at("seconds").get<double>() >= 0);
+            phase_sum_s += p.at("seconds").get<double>();
+        }
+        CHECK(phase_sum_s == Approx(num(runs[i], "step_time_s")).epsilon(1e-9));
     }
     CHECK(count_runs(db) == static_cast<long long>(n));
 }

@@ -3,6 +3,7 @@
 // one MoE layer the fixture shows (tests/calibrate/fixtures/README.md).
 #include <catch2/catch.hpp>
 
+#include <algorithm>
 #include <filesystem>
 #include <fstream>
 #include <sstream>
@@ -58,6 +59,11 @@ TEST_CASE("calibrate --from-trace fits a profile that loads, citing the trace an
     for (const auto& f : j.at("fitted")) {
         if (!f.at("fitted").get<bool>()) continue;
         ++fitted;
+        if (f.at("model") == "deepep_notify") {  // a latency per DeepEP call: the pair's one MoE layer per chunk makes 4
+            CHECK(f.at("efficiency") == 0.0);
+            CHECK(f.at("latency_us").get<double>() == Approx(f.at("time_us").get<double>() / 4.0).epsilon(1e-12));
+            continue;
+        }
         const double e = f.at("efficiency");
         CHECK(e > 0);
         CHECK(e <= 1);
@@ -65,12 +71,18 @@ TEST_CASE("calibrate --from-trace fits a profile that loads, citing the trace an
         const double share = deepep ? 1.0 : j.at("compute_sm_share").get<double>();
         CHECK(e == Approx(f.at("ideal_us").get<double>() / (f.at("time_us").get<double>() * share)).epsilon(1e-12));
     }
-    CHECK(fitted == 9);
+    CHECK(fitted == 12);
+    CHECK(profile.latency_s("deepep_notify") > 0);
+    CHECK(profile.memory_op_efficiency("rotary", 1e6) != profile.memory_efficiency(1e6));
+    CHECK(profile.memory_op_efficiency("elementwise", 1e6) != profile.memory_efficiency(1e6));
     // The written points carry those efficiencies and name the kernels that made them.
     const std::string text = read_file(out);
     for (const auto& c : j.at("classes"))
         if (c.at("model") != "none")
-            for (const auto& k : c.at("kernels")) CHECK_THAT(text, Contains(json(k.get<std::string>()).dump().substr(1, 40)));
+            for (const auto& k : c.at("kernels")) {
+                const std::string escaped = json(k.get<std::string>()).dump();  // as the file writes it, quoted
+                CHECK_THAT(text, Contains(escaped.substr(1, std::min<std::size_t>(40, escaped.size() - 2))));
+            }
     // Nothing dropped: the classes and the unclassified kernels add up to the trace's events.
     double sum = j.at("unclassified_us");
     for (const auto& c : j.at("classes")) sum += c.at("time_us").get<double>();
@@ -194,7 +206,9 @@ TEST_CASE("trace compare prints real and simulated time per class, the span and 
     double real_total = 0;
     for (const auto& row : c.at("classes")) {
         real_total += row.at("real_s").get<double>();
-        if (row.at("class") == "not modelled" || row.at("class") == "unclassified") CHECK(row.at("simulated_s") == 0.0);
+        // The published profile has no DeepEP notify latency.
+        if (row.at("class") == "not modelled" || row.at("class") == "unclassified" || row.at("class") == "deepep_notify")
+            CHECK(row.at("simulated_s") == 0.0);
         else CHECK(row.at("simulated_s").get<double>() > 0);
     }
     double events = 0;
@@ -219,8 +233,10 @@ TEST_CASE("trace compare with the profile fitted from the same trace moves each 
     REQUIRE(after.exit_status == 0);
     const json a = json::parse(after.out), b = json::parse(before.out);
     CHECK(a.at("profile") != b.at("profile"));
-    // Attention has one kernel per pass and one shape: the fitted efficiency reproduces it.
+    // Attention has one kernel per pass and one shape, rotary and elementwise one efficiency
+    // each, the notify one latency per call: the fit reproduces them.
     for (const auto& row : a.at("classes"))
-        if (row.at("class") == "attention_fwd" || row.at("class") == "attention_bwd")
+        if (row.at("class") == "attention_fwd" || row.at("class") == "attention_bwd" || row.at("class") == "rotary" ||
+            row.at("class") == "elementwise" || row.at("class") == "deepep_notify")
             CHECK(row.at("simulated_s").get<double>() == Approx(row.at("real_s").get<double>()).epsilon(0.01));
 }

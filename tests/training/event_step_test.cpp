@@ -26,9 +26,13 @@ TEST_CASE("event step: DeepSeek-V3 DualPipe, 16 ranks x 120 micro-batches", "[tr
                                     << r.bubble_fraction << ", " << r.gpu_hours / 14.8 << " GPU-hours per trillion tokens");
     // The event mode adds what the closed form leaves out (chunks outside overlapped pairs
     // expose their all-to-all; the bubble as scheduled, not by formula) but prices the same
-    // operations. No bound follows from the model; measured +0.39% here (17.975 vs 17.905 s),
-    // so 1% keeps the two modes from drifting apart. tests/golden pins each figure exactly.
-    CHECK(r.step_time_s == Approx(a.step_time_s).epsilon(0.01));
+    // operations. No bound follows from the model; measured +0.39% (17.975 vs 17.905 s) until
+    // the pairs ran their weight gradients on a side stream (pair_order.h), which shortens every
+    // pair: the closed form counts all 120 micro-batches as pairs, the event mode only those
+    // between its warm-up and cool-down chunks (which expose their all-to-alls), so the two now
+    // differ by +4.1% (16.394 vs 15.753 s); 5% keeps them from drifting further apart.
+    // tests/golden pins each figure exactly.
+    CHECK(r.step_time_s == Approx(a.step_time_s).epsilon(0.05));
     CHECK(r.step_time_s >= run.makespan_ps * 1e-12);
     CHECK(training::simulate_training(*setup, training::Fidelity::Event).result == r);  // deterministic
 }

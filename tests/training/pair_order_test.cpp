@@ -114,3 +114,39 @@ TEST_CASE("DeepSeek-V3 pairs: between the whole-pair overlap and no overlap at a
     // With computation and all-to-all near 1:1 (V3TR §3.2.1), some of it shows.
     CHECK(exposed_pairs > 0);
 }
+
+TEST_CASE("pair timing: the backward chunk's weight gradients on the side stream fill the compute stream's waits", "[training]") {
+    // Forward: attention 4, dispatch 3, MLP 4, combine 10. Backward: combine-grad 3, MLP 8 of
+    // which 4 weight gradients, dispatch-grad 3, attention 4. Order B-cg, F attention, F-d,
+    // B MLP, B-dg, F MLP, F-c, B attention.
+    const auto f = forward_layer(4, 3, 4, 10);
+    auto b = backward_layer(3, 8, 3, 4);
+    const PairOrder order{1, 0, 0, 1, 1, 0, 0, 1};
+    // Without the side stream, by hand: B-cg 0-3, F attention 0-4, F-d 4-7, B MLP 4-12, B-dg
+    // 12-15, F MLP 12-16, F-c 16-26, B attention 16-20, then the compute stream waits 20-26.
+    const auto serial = time_pair(order, f, b, no_experts);
+    CHECK(serial.span_ps == 26);
+    CHECK(serial.ep_wait_ps == 6);
+    // With it: B MLP's input gradient 4-8 and its 4 of weight gradients in the backlog; B-dg
+    // 8-11, F MLP 8-12, F-c 12-22, B attention 12-16; the backlog fills 16-20 of the final wait.
+    b[1].side_ps = 4;
+    const auto side = time_pair(order, f, b, no_experts);
+    CHECK(side.span_ps == 22);
+    CHECK(side.side_ps == 4);
+    CHECK(side.ep_wait_ps == 2);
+    CHECK(side.compute_ps == 20);  // the work is conserved: the SMs are shared, not added
+    CHECK(side.span_ps == side.compute_ps + side.ep_wait_ps + side.tp_wait_ps);
+}
+
+TEST_CASE("pair timing: weight gradients left when the pair ends run after its last computation", "[training]") {
+    // No wait to fill: the pair is compute-bound, so the side stream changes nothing.
+    const auto f = forward_layer(4, 3, 4, 3);
+    auto b = backward_layer(3, 8, 3, 8);
+    const PairOrder order = make_pair_order(f, b, no_experts);
+    const auto serial = time_pair(order, f, b, no_experts);
+    b[3].side_ps = 5;  // the backward attention's weight gradients
+    const auto side = time_pair(order, f, b, no_experts);
+    CHECK(side.span_ps == serial.span_ps);
+    CHECK(side.compute_ps == serial.compute_ps);
+    CHECK(side.side_ps == 0);
+}

@@ -118,8 +118,8 @@ LayerPricer::TokenPart LayerPricer::token_part(const workload::Layer& layer, dou
             case OpKind::AttentionCore:
             case OpKind::Loss:  // serving samples from the logits; there is no loss
                 break;
-            default:  // norms, SwiGLU, embedding lookup, permute / unpermute: HBM-bound
-                out.other_s += hw::memory_bound_time_s(op.hbm_bytes_fwd * shard, st_.gpu, st_.profile);
+            default:  // norms, SwiGLU, embedding lookup, permute / unpermute, rotary, residual adds: HBM-bound
+                out.other_s += hw::memory_op_time_s(workload::memory_class(op.kind), op.hbm_bytes_fwd * shard, st_.gpu, st_.profile);
                 break;
         }
     }

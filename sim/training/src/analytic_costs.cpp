@@ -129,10 +129,12 @@ OpTimes op_times(const TrainingSetup& st, const workload::Operator& op, const La
             t.bwd_input.attention_s =
                 hw::attention_time_s(attention_shape(st, op, hw::AttentionPhase::Backward), st.gpu, st.profile);
             break;
-        default:  // norms, SwiGLU, permute/unpermute, embedding lookup, loss: HBM-bound
-            t.fwd.memory_bound_s = hw::memory_bound_time_s(op.hbm_bytes_fwd * tokens_per_rank, st.gpu, st.profile);
-            t.bwd_input.memory_bound_s = hw::memory_bound_time_s(op.hbm_bytes_bwd * tokens_per_rank, st.gpu, st.profile);
+        default: {  // norms, SwiGLU, permute/unpermute, embedding lookup, loss, rotary, residual adds: HBM-bound
+            const std::string klass = workload::memory_class(op.kind);
+            t.fwd.memory_bound_s = hw::memory_op_time_s(klass, op.hbm_bytes_fwd * tokens_per_rank, st.gpu, st.profile);
+            t.bwd_input.memory_bound_s = hw::memory_op_time_s(klass, op.hbm_bytes_bwd * tokens_per_rank, st.gpu, st.profile);
             break;
+        }
     }
     return t;
 }
@@ -149,19 +151,28 @@ int rank_of_stage(const workload::PipelineLayout& layout, int stage) {
 }  // namespace
 
 // EP dispatch + combine of one micro-batch through one MoE layer: forward dispatches FP8 and
-// combines BF16; backward sends the gradients both ways in BF16 (two combine-sized transfers).
+// combines BF16. Backward runs them the other way round: the combine's gradient goes to the
+// experts by a dispatch kernel carrying BF16 (the combine's bytes at the dispatch kernel's
+// rate: a normal-mode time is bytes over a rate), the dispatch's gradient comes back by a
+// combine kernel (which reduces the top-k copies). Each call is preceded on its stream by
+// DeepEP's notify (the EP group's metadata exchange and barrier): the profile's
+// "deepep_notify" latency (0 unless the profile has one).
 // The slowest rank's volumes: DeepEP's time is max(IB term, NVLink term) (hw::deepep_times,
 // priced by the network once per setup: TrainingSetup::ep_dispatch / ep_combine); each term
 // is taken alone and scaled by that link class's max/mean volume of the layer's routing draw.
-CommTimes moe_comm(const TrainingSetup& st, const LayerImbalance& imbalance, double& backward_s) {
+EpCalls moe_comm(const TrainingSetup& st, const LayerImbalance& imbalance) {
     const auto slowest_rank_time = [&](const hw::DeepEpTimes& t) {
         if (imbalance.ib == 1.0 && imbalance.nvlink == 1.0) return t.time_s;
         return std::max(t.rdma_s * imbalance.ib, t.nvlink_s * imbalance.nvlink);
     };
-    const double dispatch = slowest_rank_time(st.ep_dispatch);
-    const double combine = slowest_rank_time(st.ep_combine);
-    backward_s = 2.0 * combine;
-    return CommTimes{dispatch + combine, 0, 0};
+    const double notify = st.profile.latency_s("deepep_notify");
+    const double hidden = static_cast<double>(st.model.model.hidden_size);
+    const double bf16_over_fp8 = 2.0 * hidden / (hidden + hidden / 128.0 * 4.0);  // bytes per token copy (hw::deepep_traffic)
+    EpCalls c;
+    c.dispatch_s = slowest_rank_time(st.ep_dispatch) + notify;
+    c.combine_s = slowest_rank_time(st.ep_combine) + notify;
+    c.grad_dispatch_s = slowest_rank_time(st.ep_dispatch) * bf16_over_fp8 + notify;
+    return c;
 }
 
 StageCosts stage_costs(const TrainingSetup& st, int stage_index) {
@@ -185,9 +196,9 @@ StageCosts stage_costs(const TrainingSetup& st, int stage_index) {
         }
         if (p.recompute == Recompute::Full && layer->is_transformer()) c.recompute += layer_forward;
         if (p.ep > 1 && has_routed_experts(*layer)) {
-            double backward = 0;
-            c.forward_comm += moe_comm(st, imbalance, backward);
-            c.backward_comm.ep_s += backward;
+            const EpCalls ep = moe_comm(st, imbalance);
+            c.forward_comm.ep_s += ep.forward_s();
+            c.backward_comm.ep_s += ep.backward_s();
         }
         if (p.tp > 1 && layer->is_transformer()) {
             // Sequence parallelism: per pass, all-gather the layer input before attention and
@@ -249,7 +260,16 @@ DataParallelTimes data_parallel_times(const TrainingSetup& st, int pipeline_rank
     const double weight_bytes = fp8 ? 1 : 2;
     const double per_param = kGradBytes + 4 + 2 * moment_bytes + 4 + 2 * moment_bytes + weight_bytes;
     const double shard = p.zero_stage >= 1 ? share.non_expert / p.dp + share.expert / std::max(expert_dp, 1) : share.total();
-    t.optimizer_s = hw::memory_bound_time_s(shard * per_param, st.gpu, st.profile);
+    t.adam_s = hw::memory_bound_time_s(shard * per_param, st.gpu, st.profile);
+    // Gradient clipping by the global norm (V3TR and Megatron clip at 1.0): the sum of squares
+    // of this GPU's gradient shard (read once), all-reduced over every GPU as one FP32 value,
+    // then the shard scaled in place (read and written).
+    std::vector<int> world(static_cast<std::size_t>(st.ranks.gpus()));
+    for (int g = 0; g < st.ranks.gpus(); ++g) world[static_cast<std::size_t>(g)] = g;
+    t.grad_norm_s = hw::memory_bound_time_s(shard * kGradBytes, st.gpu, st.profile) +
+                    (world.size() > 1 ? st.network->collective_time_s(hw::CollectiveKind::AllReduce, 4.0, world) : 0.0);
+    t.clip_s = hw::memory_bound_time_s(shard * kGradBytes * 2.0, st.gpu, st.profile);
+    t.optimizer_s = t.grad_norm_s + t.clip_s + t.adam_s;
     return t;
 }
 

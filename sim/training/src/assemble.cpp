@@ -4,6 +4,9 @@
 #include <utility>
 
 #include "moesim/common/units.h"
+#include "moesim/common/error.h"
+#include "setup_schedule.h"
+#include "step_phases.h"
 
 namespace moesim::training::detail {
 
@@ -58,7 +61,7 @@ std::vector<BreakdownEntry> breakdown(const StepTrace& t) {
     add(b, "communication", "dp", t.exposed.dp_s);
     add(b, "idle", "straggler_wait", t.straggler_wait_s);
     add(b, "idle", "bubble", t.bubble_s);
-    add(b, "optimizer", "adam_step", t.optimizer_s);
+    add(b, "optimizer", "optimizer_step", t.optimizer_s);  // grad norm, clipping, Adam (step_phases.h splits it)
     return b;
 }
 
@@ -74,6 +77,17 @@ TrainingRun assemble(const TrainingSetup& st, Fidelity fidelity, const ChunkProg
     r.bubble_fraction = trace.bubble_s / r.step_time_s;
     r.exposed_comm = trace.exposed;
     r.breakdown = breakdown(trace);
+    // The full trace reports a GPU, the others a pipeline rank. The closed form ran without a
+    // schedule: its phases read the critical rank's order when one can be made (none: no phases).
+    const int pipeline_rank = fidelity == Fidelity::Full ? st.ranks.coords(trace.critical_rank).pp : trace.critical_rank;
+    if (!schedule.ranks.empty()) {
+        r.phases = step_phases(prog, schedule, trace, pipeline_rank);
+    } else {
+        try {
+            r.phases = step_phases(prog, setup_schedule(st), trace, pipeline_rank);
+        } catch (const ScenarioError&) {
+        }
+    }
     r.assumptions = step_assumptions(st, fidelity, prog, schedule, trace);
     run.timeline = name_timeline(st, prog, schedule, trace.records);
     run.critical_rank = trace.critical_rank;

@@ -69,6 +69,13 @@ Picoseconds ChunkProgram::slowest_experts_ps(const Step& s, int chain) const {
     return *std::max_element(ps.begin(), ps.end());
 }
 
+Picoseconds ChunkProgram::slowest_experts_side_ps(const Step& s, int chain) const {
+    if (chain == 0) return 0;
+    const MoeTable& t = moe[static_cast<std::size_t>(s.moe)];
+    const auto& ps = t.ps[kBWs];
+    return t.side_ps[static_cast<std::size_t>(std::max_element(ps.begin(), ps.end()) - ps.begin())];
+}
+
 namespace {
 
 // One layer's work cut into the parts its activities run, per pass.
@@ -132,9 +139,11 @@ LayerParts layer_parts(const TrainingSetup& st, const workload::Layer& layer) {
 }
 
 // The routed experts of `layer` at each load of its draw, and the EP collectives' times (the
-// slowest rank's, which every member waits for): dispatch, combine.
-MoeTable moe_table(const TrainingSetup& st, const workload::Layer& layer, double slowdown, Picoseconds& dispatch_ps,
-                   Picoseconds& combine_ps) {
+// slowest rank's, which every member waits for) of each call (EpCalls).
+struct EpPs {
+    Picoseconds dispatch = 0, combine = 0, grad_dispatch = 0;
+};
+MoeTable moe_table(const TrainingSetup& st, const workload::Layer& layer, double slowdown, EpPs& ep_ps) {
     const auto& p = st.scenario.parallelism;
     MoeTable t;
     t.layer_id = moe_layer_id(layer, st.model.model.num_layers);
@@ -143,8 +152,9 @@ MoeTable moe_table(const TrainingSetup& st, const workload::Layer& layer, double
     if (ranks) MOESIM_CHECK(static_cast<int>(loads.size()) == p.ep, "MoE draw: one load per EP rank");
     t.loads = static_cast<int>(loads.size());
     for (auto& v : t.ps) v.assign(loads.size(), 0);
+    t.side_ps.assign(loads.size(), 0);
     t.work.assign(loads.size(), {});
-    double dispatch = 0, combine = 0;
+    EpCalls slowest;
     for (std::size_t j = 0; j < loads.size(); ++j) {
         const LayerImbalance& load = loads[j];
         OpTimes e;
@@ -168,15 +178,15 @@ MoeTable moe_table(const TrainingSetup& st, const workload::Layer& layer, double
         t.ps[kBW][j] = to_ps(b + wg);
         t.ps[kFs][j] = to_ps(f * slowdown);
         t.ps[kBWs][j] = to_ps((b + wg) * slowdown);
+        t.side_ps[j] = std::min(t.ps[kBWs][j], to_ps(wg * slowdown));
         if (p.ep > 1) {
-            double backward = 0;
-            const double both = moe_comm(st, LayerImbalance{1.0, load.ib, load.nvlink}, backward).ep_s;
-            combine = std::max(combine, backward / 2.0);
-            dispatch = std::max(dispatch, both - backward / 2.0);
+            const EpCalls c = moe_comm(st, LayerImbalance{1.0, load.ib, load.nvlink});
+            slowest.dispatch_s = std::max(slowest.dispatch_s, c.dispatch_s);
+            slowest.combine_s = std::max(slowest.combine_s, c.combine_s);
+            slowest.grad_dispatch_s = std::max(slowest.grad_dispatch_s, c.grad_dispatch_s);
         }
     }
-    dispatch_ps = to_ps(dispatch);
-    combine_ps = to_ps(combine);
+    ep_ps = EpPs{to_ps(slowest.dispatch_s), to_ps(slowest.combine_s), to_ps(slowest.grad_dispatch_s)};
     return t;
 }
 
@@ -213,7 +223,7 @@ struct LayerSteps {
     int layer = 0;
     const LayerParts& parts;
     int table = -1;                     // MoE table, or −1
-    Picoseconds dispatch_ps = 0, combine_ps = 0;
+    EpPs ep_ps;
     Picoseconds tp_ps = 0;              // one TP collective of this pass (0: none)
     double slowdown = 1.0;
 
@@ -234,10 +244,10 @@ struct LayerSteps {
             tp(Segment::TpGather);
             if (a.moe) {
                 put(Segment::Gate, a.gate.fwd);
-                ep(Segment::Dispatch, dispatch_ps);
+                ep(Segment::Dispatch, ep_ps.dispatch);
                 out.push_back(experts(layer, table));
                 put(Segment::Shared, a.shared.fwd);
-                ep(Segment::Combine, combine_ps);
+                ep(Segment::Combine, ep_ps.combine);
             } else {
                 put(Segment::Ffn, a.ffn.fwd);
             }
@@ -257,30 +267,32 @@ struct LayerSteps {
         }
         // kB or kBW: the input gradient in reverse order, weight gradients with it for kBW.
         const bool weight = pass == kBW;
-        const auto back = [&](const OpTimes& t) {
+        // The weight-gradient part of a BW step is its side_ps (pair_order.h: a pair may run it
+        // on the side stream).
+        const auto back = [&](Segment seg, const OpTimes& t, const WorkTimes* extra = nullptr) {
             WorkTimes w = t.bwd_input;
+            if (extra) w += *extra;
             if (weight) w += t.bwd_weight;
-            return w;
+            if (w.total_s() <= 0) return;
+            Step st = compute(seg, layer, w, slowdown);
+            if (weight) st.side_ps = std::min(st.slow_ps, to_ps(t.bwd_weight.total_s() * slowdown));
+            out.push_back(st);
         };
-        if (!a.transformer) {
-            WorkTimes w = back(a.attention);
-            w += a.recompute;
-            return put(Segment::Layer, w);
-        }
+        if (!a.transformer) return back(Segment::Layer, a.attention, &a.recompute);
         put(Segment::Recompute, a.recompute);
         tp(Segment::TpGather);
-        put(Segment::Post, back(a.post));
+        back(Segment::Post, a.post);
         if (a.moe) {
-            ep(Segment::Combine, combine_ps);  // the combine's gradient goes back to the experts
-            put(Segment::Shared, back(a.shared));
+            ep(Segment::Combine, ep_ps.grad_dispatch);  // the combine's gradient goes to the experts (a BF16 dispatch)
+            back(Segment::Shared, a.shared);
             out.push_back(experts(layer, table));
-            ep(Segment::Dispatch, combine_ps);  // the dispatch's gradient, BF16 like a combine
-            put(Segment::Gate, back(a.gate));
+            ep(Segment::Dispatch, ep_ps.combine);  // the dispatch's gradient comes back (a combine)
+            back(Segment::Gate, a.gate);
         } else {
-            put(Segment::Ffn, back(a.ffn));
+            back(Segment::Ffn, a.ffn);
         }
         tp(Segment::TpScatter);
-        tp(Segment::TpGather), put(Segment::Attention, back(a.attention)), tp(Segment::TpScatter);
+        tp(Segment::TpGather), back(Segment::Attention, a.attention), tp(Segment::TpScatter);
     }
 };
 
@@ -332,19 +344,18 @@ void build_stage(const TrainingSetup& st, int s, ChunkProgram& prog) {
 
     std::vector<LayerParts> parts;
     std::vector<int> tables;
-    std::vector<Picoseconds> dispatch, combine;
+    std::vector<EpPs> ep;
     for (const auto* l : stage.layers) {
         parts.push_back(layer_parts(st, *l));
-        Picoseconds d = 0, k = 0;
+        EpPs calls;
         int table = -1;
         if (has_routed_experts(*l)) {
             table = static_cast<int>(prog.moe.size());
-            prog.moe.push_back(moe_table(st, *l, prog.slowdown, d, k));
+            prog.moe.push_back(moe_table(st, *l, prog.slowdown, calls));
             sp.moe.push_back(table);
         }
         tables.push_back(table);
-        dispatch.push_back(d);
-        combine.push_back(k);
+        ep.push_back(calls);
         sp.fixed_work += fixed_work(parts.back());
     }
     const int n = static_cast<int>(parts.size());
@@ -356,7 +367,7 @@ void build_stage(const TrainingSetup& st, int s, ChunkProgram& prog) {
             const int li = forward || pass == kW ? i : n - 1 - i;  // backward runs the layers in reverse
             const auto u = static_cast<std::size_t>(li);
             const LayerSteps ls{static_cast<int>(stage.layers[u] - st.model.layers.data()), parts[u], tables[u],
-                                dispatch[u], combine[u], parts[u].transformer ? (pass == kW ? 0 : tp_ps) : 0,
+                                ep[u], parts[u].transformer ? (pass == kW ? 0 : tp_ps) : 0,
                                 prog.slowdown};
             ls.emit(pass, out);
         }
@@ -383,6 +394,7 @@ ChunkProgram build_chunk_program(const TrainingSetup& st) {
     for (int r = 0; r < p.pp; ++r) prog.data_parallel.push_back(data_parallel_times(st, r));
     if (prog.overlap) {
         const auto slowest = [&](const Step& s, int chain) { return prog.slowest_experts_ps(s, chain); };
+        const auto side = [&](const Step& s, int chain) { return prog.slowest_experts_side_ps(s, chain); };
         prog.pair_orders.reserve(static_cast<std::size_t>(stages * stages));
         prog.pair_timings.reserve(static_cast<std::size_t>(stages * stages));
         for (int f = 0; f < stages; ++f)
@@ -390,7 +402,7 @@ ChunkProgram build_chunk_program(const TrainingSetup& st) {
                 const auto& forward = prog.stages[static_cast<std::size_t>(f)].steps[kF];
                 const auto& backward = prog.stages[static_cast<std::size_t>(b)].steps[kBW];
                 prog.pair_orders.push_back(make_pair_order(forward, backward, slowest));
-                prog.pair_timings.push_back(time_pair(prog.pair_orders.back(), forward, backward, slowest));
+                prog.pair_timings.push_back(time_pair(prog.pair_orders.back(), forward, backward, slowest, side));
             }
     }
     return prog;

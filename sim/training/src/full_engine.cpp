@@ -42,6 +42,7 @@ struct PairState {
     std::array<Picoseconds, 2> collective_start{}, arrived{};
     std::array<bool, 2> ep{};
     std::uint8_t comm_chain = 0;
+    SideStream side;                       // the backward chunk's weight gradients (pair_order.h)
 };
 
 struct Proc {
@@ -260,6 +261,12 @@ private:
         return t.ps[static_cast<std::size_t>(pass)][static_cast<std::size_t>(load_index(prog_, shape_, table, r, mb))];
     }
 
+    // The weight-gradient part of a BW chunk's routed experts inside a pair (Step::side_ps).
+    Picoseconds experts_side_ps(int r, int table, int mb) const {
+        const MoeTable& t = prog_.moe[static_cast<std::size_t>(table)];
+        return t.side_ps[static_cast<std::size_t>(load_index(prog_, shape_, table, r, mb))];
+    }
+
     // A chunk outside an overlapped pair: its steps one after the other. False when blocked.
     bool walk(int r, Proc& p) {
         Picoseconds t = p.t;
@@ -330,21 +337,29 @@ private:
             }
             const std::int32_t index = q.cursor.index();
             q.cursor.take();
-            const Picoseconds d = s.kind == StepKind::Experts
-                                      ? experts_ps(r, s.moe, c == 0 ? kFs : kBWs, c == 0 ? o.part.micro_batch : o.backward.micro_batch)
-                                      : s.slow_ps;
+            const bool experts = s.kind == StepKind::Experts;
+            const int mb = c == 0 ? o.part.micro_batch : o.backward.micro_batch;
+            const Picoseconds d = experts ? experts_ps(r, s.moe, c == 0 ? kFs : kBWs, mb) : s.slow_ps;
+            const Picoseconds w = c == 1 ? (experts ? experts_side_ps(r, s.moe, mb) : s.side_ps) : 0;
             if (q.ready[u] > q.compute) {
-                pair_idle(p, c, q.compute, q.ready[u]);
+                const Picoseconds filled = q.side.fill(q.ready[u] - q.compute);
+                p.tally.busy_ps += filled;
+                if (q.compute + filled < q.ready[u]) pair_idle(p, c, q.compute + filled, q.ready[u]);
                 q.compute = q.ready[u];
             }
             if (p.recording)
                 record(r, p, RecordKind::Step, static_cast<std::uint8_t>(c), static_cast<std::uint8_t>(c == 0 ? kF : kBW), index,
-                       q.compute, q.compute + d);
-            p.tally.busy_ps += d;
-            q.compute += d;
+                       q.compute, q.compute + d - w);
+            p.tally.busy_ps += d - w;
+            q.compute += d - w;
+            q.side.backlog += w;
             q.ready[u] = q.compute;
         }
-        if (q.comm > q.compute) pair_idle(p, q.comm_chain, q.compute, q.comm);
+        const Picoseconds filled = q.comm > q.compute ? q.side.fill(q.comm - q.compute) : 0;
+        if (q.comm > q.compute + filled) pair_idle(p, q.comm_chain, q.compute + filled, q.comm);
+        p.tally.busy_ps += filled + q.side.backlog;
+        q.compute += filled + q.side.backlog;  // the side stream's rest after the last computation
+        q.side.backlog = 0;
         const Picoseconds end = std::max(q.compute, q.comm);
         if (p.pending_count) cover(p, q.start, end);  // the pair holds the GPU throughout
         end_op(r, p, end);

@@ -18,9 +18,15 @@ struct OpTimes {
 // the other operators do not depend on it.
 OpTimes op_times(const TrainingSetup& st, const workload::Operator& op, const LayerImbalance& imbalance);
 
-// DeepEP dispatch + combine of one micro-batch through one MoE layer, forward (the ep_s of the
-// result: dispatch + combine) and backward (`backward_s` = 2 x combine), with the IB and
-// NVLink terms scaled by imbalance.ib and imbalance.nvlink.
-CommTimes moe_comm(const TrainingSetup& st, const LayerImbalance& imbalance, double& backward_s);
+// DeepEP's calls of one micro-batch through one MoE layer (analytic_costs.cpp): forward a
+// dispatch (FP8) and a combine; backward the combine's gradient by a dispatch kernel carrying
+// BF16, then the dispatch's gradient by a combine kernel. Each with the notify before it, the IB
+// and NVLink terms scaled by imbalance.ib and imbalance.nvlink.
+struct EpCalls {
+    double dispatch_s = 0, combine_s = 0, grad_dispatch_s = 0;
+    double forward_s() const { return dispatch_s + combine_s; }
+    double backward_s() const { return grad_dispatch_s + combine_s; }
+};
+EpCalls moe_comm(const TrainingSetup& st, const LayerImbalance& imbalance);
 
 }  // namespace moesim::training

@@ -120,6 +120,20 @@ Operator memory_op(std::string name, OpKind kind, double bytes_fwd, double bytes
     return op;
 }
 
+// Rotary position embedding of `values` query and key values per token: each read with its
+// cos/sin and written back (BF16); backward the same on their gradients.
+Operator rotary(double values) {
+    Operator op = memory_op("rotary", OpKind::Rotary, 2.0 * kBf16 * values, 2.0 * kBf16 * values);
+    op.recomputed_by_selective = true;
+    return op;
+}
+
+// A residual add of the block: x + f(x), reading both and writing the sum (BF16); backward the
+// gradient of the residual stream is added to the branch's (read both, write one).
+Operator residual_add(std::string name, double dim) {
+    return memory_op(std::move(name), OpKind::Elementwise, 3.0 * kBf16 * dim, 3.0 * kBf16 * dim);
+}
+
 struct Builder {
     const ModelConfig& m;
     int seq_len;
@@ -158,6 +172,9 @@ struct Builder {
         kv_b.saved.push_back(norm_output(static_cast<double>(m.kv_lora_rank), true));
         kv_b.recomputed_by_selective = true;
         ops.push_back(std::move(kv_b));
+        // RoPE on the decoupled parts: q_pe of every head and the head-shared k_pe; rerun with
+        // the up-projections under selective recompute.
+        ops.push_back(rotary(static_cast<double>(h * rope + rope)));
         // Training decompresses K and V per head, so the core is plain MHA with d_qk = 192.
         ops.push_back(attention_core(h, h, dqk, dv, /*up_projected=*/true,
                                      static_cast<double>(m.kv_lora_rank + rope)));
@@ -182,6 +199,7 @@ struct Builder {
                 ops.push_back(std::move(norm));
             }
         }
+        ops.push_back(rotary(static_cast<double>((h + kvh) * hd)));
         auto core = attention_core(h, kvh, hd, hd, false, 2.0 * static_cast<double>(kvh * hd));
         if (m.attention_sinks) {
             // gpt-oss: one learned logit per head joins each softmax; its FLOPs are negligible.
@@ -294,11 +312,13 @@ struct Builder {
             attention_mla(ops);
         else
             attention_gqa(ops);
+        ops.push_back(residual_add("attn_residual", d()));
         ops.push_back(rms_norm("ffn_norm", m.hidden_size));
         if (m.is_moe_layer(position))
             moe_ffn(ops);
         else
             dense_ffn(ops);
+        ops.push_back(residual_add("ffn_residual", d()));
         return ops;
     }
 
@@ -339,6 +359,8 @@ std::string to_string(OpKind k) {
         case OpKind::MoeDispatch: return "moe_dispatch";
         case OpKind::MoeCombine: return "moe_combine";
         case OpKind::Loss: return "loss";
+        case OpKind::Rotary: return "rotary";
+        case OpKind::Elementwise: return "elementwise";
         case OpKind::Invalid: break;
     }
     return "invalid";
@@ -354,6 +376,11 @@ std::string to_string(LayerKind k) {
         case LayerKind::Invalid: break;
     }
     return "invalid";
+}
+
+std::string memory_class(OpKind k) {
+    if (k == OpKind::Rotary || k == OpKind::Elementwise) return to_string(k);
+    return "";
 }
 
 double Operator::saved_bytes(Recompute recompute, Precision precision) const {

@@ -23,6 +23,8 @@
 //   attention     prefill (attention_fwd) and backward (attention_bwd) compute efficiencies;
 //                 decode kept;
 //   memory_bound  one point (the pooled class) at the mean bytes of one memory-bound operator;
+//   memory_bound_ops  rotary and elementwise: each class's own HBM efficiency;
+//   latencies     deepep_notify: the notify kernels' time per DeepEP call (dispatch or combine);
 //   deepep_normal one internode point at the scenario's EP shape (dispatch_GBps, combine_GBps =
 //                 counted RDMA bytes per call / mean kernel time); the base's internode points
 //                 dropped, intranode kept.
@@ -68,7 +70,8 @@ struct PairWork {
     hw::GpuSpec gpu;             // the scenario's GPU: its peaks
     int forward_layers = 0, backward_layers = 0, moe_layers_forward = 0, moe_layers_backward = 0;
     std::array<double, kModelClasses> flops{};  // GEMM and attention classes
-    std::array<double, kModelClasses> bytes{};  // memory_bound: HBM bytes; DeepEP: counted RDMA bytes
+    std::array<double, kModelClasses> bytes{};  // memory_bound, rotary, elementwise: HBM bytes; DeepEP: counted RDMA bytes
+    double ep_calls = 0;                        // DeepEP dispatch + combine calls (each with one notify)
     std::vector<GemmAt> gemm;                   // shapes the operators run (one launch each)
     std::vector<GroupedGemmAt> grouped;
     double memory_ops = 0;                      // memory-bound operator launches (for the point's size)
@@ -86,7 +89,8 @@ struct FittedClass {
     ModelClass model = ModelClass::Invalid;
     double real_s = 0;
     double ideal_s = 0;
-    double efficiency = 0;  // 0: not fitted
+    double efficiency = 0;  // 0: not fitted (deepep_notify: latency_s instead)
+    double latency_s = 0;   // deepep_notify: the traced time per DeepEP call
     std::int64_t kernels = 0;
     std::string why_not;    // when not fitted
 };

@@ -29,6 +29,9 @@ enum class ModelClass : std::uint8_t {
     MemoryBound,      // norms, SwiGLU, router scores, permute, FP8 casts
     DeepEpDispatch,
     DeepEpCombine,
+    Rotary,           // rotary embedding of q and k (memory-bound, its own efficiency)
+    Elementwise,      // residual adds and other elementwise work (memory-bound, its own efficiency)
+    DeepEpNotify,     // DeepEP's notify before each dispatch/combine (a latency per call)
     None,             // the operator model has no such kernel
 };
 const char* to_string(ModelClass c);

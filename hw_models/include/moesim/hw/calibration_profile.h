@@ -22,6 +22,12 @@
 //                        top_k, max_nodes_per_token, num_experts, dispatch_GBps, combine_GBps, source}]
 //   deepep_low_latency [{ep, gpus_per_node, tokens, hidden, top_k, num_experts,
 //                        dispatch_us, combine_us, source}]
+//   memory_bound_ops optional [{op: "rotary"|"elementwise", efficiency, source}]: the HBM
+//                efficiency of one class of memory-bound kernel, used for that class instead of
+//                the memory_bound table (a trace fit writes them; absent: the table's)
+//   latencies   optional [{what: "deepep_notify", latency_us, source}]: fixed times of kernels
+//                that move no payload — DeepEP's notify (the metadata exchange and barrier of
+//                the EP group before each normal dispatch or combine); absent: 0
 //   held_out    optional {"gemm": [...], "grouped_gemm": [...], "deepep_normal": [...],
 //                "deepep_low_latency": [...]}: published points deliberately NOT used by any
 //                lookup or fit; tests predict them to measure the model's error.
@@ -92,6 +98,22 @@ struct AttentionPoint {
 struct MemoryPoint {
     double size_bytes = 0;
     double efficiency = 0;
+    std::string source;
+};
+
+// memory_bound_ops and latencies (file comment).
+inline constexpr const char* kMemoryOps[] = {"rotary", "elementwise"};
+inline constexpr const char* kLatencies[] = {"deepep_notify"};
+
+struct MemoryOpPoint {
+    std::string op;
+    double efficiency = 0;
+    std::string source;
+};
+
+struct LatencyPoint {
+    std::string what;
+    double latency_s = 0;
     std::string source;
 };
 
@@ -172,6 +194,8 @@ public:
     const std::vector<GemmPoint>& gemm_points() const { return gemm_; }
     const std::vector<GroupedGemmPoint>& grouped_gemm_points() const { return grouped_; }
     const std::vector<MemoryPoint>& memory_points() const { return memory_; }
+    const std::vector<MemoryOpPoint>& memory_op_points() const { return memory_ops_; }
+    const std::vector<LatencyPoint>& latency_points() const { return latencies_; }
     const std::vector<CollectivePoint>& collective_points() const { return collectives_; }
     const std::vector<DeepEpNormalPoint>& deepep_normal_points() const { return deepep_normal_; }
     const std::vector<DeepEpLowLatencyPoint>& deepep_low_latency_points() const { return deepep_ll_; }
@@ -185,6 +209,10 @@ public:
     double grouped_gemm_efficiency(const GroupedGemmShape& shape, Dtype dtype) const;
     const AttentionPoint& attention(AttentionPhase phase) const;
     double memory_efficiency(double size_bytes) const;
+    // `op`'s memory_bound_ops point when the profile has one, else memory_efficiency(size).
+    double memory_op_efficiency(const std::string& op, double size_bytes) const;
+    // The latencies point of `what` (one of kLatencies), 0 when the profile has none.
+    double latency_s(const std::string& what) const;
     CollectiveEfficiency collective(CollectiveKind kind, Span span, double size_bytes) const;
     const DeepEpNormalRates& deepep_normal_rates(DeepEpOp op) const;
     const DeepEpLowLatencyRates& deepep_low_latency_rates(DeepEpOp op) const;
@@ -196,6 +224,8 @@ private:
     std::vector<GroupedGemmPoint> grouped_;
     std::vector<AttentionPoint> attention_;
     std::vector<MemoryPoint> memory_;
+    std::vector<MemoryOpPoint> memory_ops_;
+    std::vector<LatencyPoint> latencies_;
     std::vector<CollectivePoint> collectives_;
     std::vector<DeepEpNormalPoint> deepep_normal_;
     std::vector<DeepEpLowLatencyPoint> deepep_ll_;

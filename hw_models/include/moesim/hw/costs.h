@@ -35,6 +35,9 @@ double grouped_gemm_time_s(const GroupedGemmShape& s, Dtype dtype, const GpuSpec
 
 // memory_bound_time_s = bytes / (hbm_GBps·1e9 · eff_mem(bytes)).
 double memory_bound_time_s(double bytes, const GpuSpec& gpu, const CalibrationProfile& profile);
+// The same for one class of memory-bound kernel (kMemoryOps: "rotary", "elementwise") at the
+// profile's efficiency for it (memory_op_efficiency: its own point, else the size table's).
+double memory_op_time_s(const std::string& op, double bytes, const GpuSpec& gpu, const CalibrationProfile& profile);
 
 // Attention FLOPs (FlashMLA / FlashAttention convention, PUBLISHED.md E):
 //   pairs = q_len·kv_len                              (causal = false)

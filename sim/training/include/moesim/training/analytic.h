@@ -50,7 +50,10 @@ hw::AttentionShape attention_shape(const TrainingSetup& setup, const workload::O
 struct DataParallelTimes {
     double reduce_scatter_s = 0;  // gradients (all-reduce when zero_stage = 0)
     double all_gather_s = 0;      // updated parameters (ZeRO ≥ 1)
-    double optimizer_s = 0;       // the Adam step over this GPU's shard, memory-bound
+    double optimizer_s = 0;       // the optimizer step: the three below
+    double grad_norm_s = 0;       // the global gradient norm: an all-reduce of one FP32 sum of squares
+    double clip_s = 0;            // clipping: the FP32 gradient shard read and scaled in place
+    double adam_s = 0;            // Adam over the shard's FP32 master weights and moments, memory-bound
 };
 DataParallelTimes data_parallel_times(const TrainingSetup& setup, int pipeline_rank);
 

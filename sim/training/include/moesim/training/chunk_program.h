@@ -40,6 +40,7 @@ struct MoeTable {
     int loads = 1;     // 1 (every GPU at the mean load) or ep (one per EP rank of the draw)
     std::array<std::vector<Picoseconds>, kPasses> ps;  // [pass][load]
     std::vector<PhaseWork> work;                       // [load]
+    std::vector<Picoseconds> side_ps;                  // [load]: the weight gradients of kBWs (Step::side_ps)
 };
 
 // One chunk of a stage as a whole, at the slowest EP rank's load (the event executor's
@@ -79,6 +80,8 @@ struct ChunkProgram {
     Picoseconds pair_comm_ps(int forward_stage, int backward_stage) const;
     // An Experts step at its layer's slowest EP rank's load, inside a pair (chain 0 forward).
     Picoseconds slowest_experts_ps(const Step& s, int chain) const;
+    // Its weight-gradient part (Step::side_ps), at the same load; 0 for chain 0.
+    Picoseconds slowest_experts_side_ps(const Step& s, int chain) const;
     // What running `work_s` of computation inside pairs costs beyond it (the comm kernels' SMs).
     double sm_contention_s(double work_s) const { return work_s * (slowdown - 1.0); }
 };

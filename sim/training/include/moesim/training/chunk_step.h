@@ -44,6 +44,7 @@ constexpr int kListedPasses = 4;  // F, B, W, BW have step lists; Fs, BWs use F'
 struct Step {
     Picoseconds ps = 0;       // Compute: duration; EP/TP collective: the slowest member's
     Picoseconds slow_ps = 0;  // Compute inside an overlapped pair
+    Picoseconds side_ps = 0;  // Compute of a BW list: the part of slow_ps that is weight gradients
     StepKind kind = StepKind::Compute;
     Segment segment = Segment::Layer;
     std::int16_t layer = 0;   // index into the model's layers (names)

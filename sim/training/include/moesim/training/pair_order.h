@@ -90,20 +90,42 @@ PairOrder make_pair_order(const std::vector<Step>& forward, const std::vector<St
 // it, as when every member of its group is the same GPU.
 struct PairTiming {
     Picoseconds span_ps = 0;     // from the pair's start to the end of both streams
-    Picoseconds compute_ps = 0;  // busy time of the compute stream
+    Picoseconds compute_ps = 0;  // busy time of the SMs left to computation (both compute streams)
     Picoseconds ep_wait_ps = 0;  // compute stream idle waiting for an EP collective
     Picoseconds tp_wait_ps = 0;  // … for a TP collective
+    Picoseconds side_ps = 0;     // weight gradients run while the compute stream waited
 };
 
-// PairTiming of a pair in `order`.
-template <typename ExpertsPs>
+// The side stream. The backward chunk's weight gradients have no consumer inside the pair (only
+// the optimizer step reads them), so they are issued on a second compute stream of lower
+// priority, as DeepSeek's trace shows (PUBLISHED.md H: the dptp128c_acc GEMMs on their own
+// stream). Both compute streams share the SMs DeepEP leaves (SMs − comm_sms) and the model of
+// that sharing is work-conserving: a GEMM that fills the SMs gains nothing from a second kernel
+// beside it, so the two streams together take as long as their work, except that the side
+// stream runs in the time the compute stream would sit idle waiting for a collective. A step's
+// weight-gradient part (Step::side_ps; side_ps(step, chain) for routed experts) joins a backlog
+// when the compute stream reaches the step; the backlog fills the compute stream's next waits,
+// and what is left runs after the pair's last computation.
+struct SideStream {
+    Picoseconds backlog = 0;
+    // A wait of `gap` on the compute stream: the part the backlog fills.
+    Picoseconds fill(Picoseconds gap) {
+        const Picoseconds f = std::min(gap, backlog);
+        backlog -= f;
+        return f;
+    }
+};
+
+// PairTiming of a pair in `order`. side_ps(step, chain): an Experts step's weight-gradient part.
+template <typename ExpertsPs, typename SidePs>
 PairTiming time_pair(const PairOrder& order, const std::vector<Step>& forward, const std::vector<Step>& backward,
-                     ExpertsPs&& experts_ps) {
+                     ExpertsPs&& experts_ps, SidePs&& side_ps) {
     PairCursor pc(order, forward, backward);
     Picoseconds compute = 0, comm = 0;
     std::array<Picoseconds, 2> ready{};
     std::array<bool, 2> ep_last{};  // the chain's last collective was an EP one
     int comm_chain = 0;             // the chain of the last collective
+    SideStream side;
     PairTiming t;
     const auto idle = [&](Picoseconds gap, bool ep) { (ep ? t.ep_wait_ps : t.tp_wait_ps) += gap; };
     while (!pc.done()) {
@@ -118,17 +140,34 @@ PairTiming time_pair(const PairOrder& order, const std::vector<Step>& forward, c
             continue;
         }
         if (ready[u] > compute) {
-            idle(ready[u] - compute, ep_last[u]);
+            const Picoseconds filled = side.fill(ready[u] - compute);
+            t.side_ps += filled;
+            t.compute_ps += filled;
+            idle(ready[u] - compute - filled, ep_last[u]);
             compute = ready[u];
         }
-        const Picoseconds d = s.kind == StepKind::Experts ? experts_ps(s, c) : s.slow_ps;
-        compute += d;
-        t.compute_ps += d;
+        const bool experts = s.kind == StepKind::Experts;
+        const Picoseconds d = experts ? experts_ps(s, c) : s.slow_ps;
+        const Picoseconds w = c == 1 ? (experts ? side_ps(s, c) : s.side_ps) : 0;
+        compute += d - w;
+        t.compute_ps += d - w;
+        side.backlog += w;
         ready[u] = compute;
     }
-    if (comm > compute) idle(comm - compute, ep_last[static_cast<std::size_t>(comm_chain)]);
+    const Picoseconds filled = comm > compute ? side.fill(comm - compute) : 0;
+    t.side_ps += filled;
+    if (comm > compute + filled) idle(comm - compute - filled, ep_last[static_cast<std::size_t>(comm_chain)]);
+    compute += filled + side.backlog;  // the rest after the last computation (filled: inside the final wait)
+    t.compute_ps += filled + side.backlog;
     t.span_ps = std::max(compute, comm);
     return t;
+}
+
+// Without weight gradients on the side stream for routed experts (tests).
+template <typename ExpertsPs>
+PairTiming time_pair(const PairOrder& order, const std::vector<Step>& forward, const std::vector<Step>& backward,
+                     ExpertsPs&& experts_ps) {
+    return time_pair(order, forward, backward, experts_ps, [](const Step&, int) { return Picoseconds{0}; });
 }
 
 }  // namespace moesim::training::detail

@@ -15,6 +15,18 @@ struct BreakdownEntry {
     friend bool operator==(const BreakdownEntry&, const BreakdownEntry&) = default;
 };
 
+// One row of the step by schedule phase (step_phases.h): warmup_forward, steady_pairs,
+// cooldown_backward, weight_grad_tail, bubble, and the optimizer step's parts
+// (phase "optimizer", part grad_norm_all_reduce, clip, adam, dp_exposed). They add up to
+// step_time_s. Not stored in SQLite: a run read back has none.
+struct PhaseEntry {
+    std::string phase;
+    std::string part;     // "" but for the optimizer's parts
+    double seconds = 0;
+
+    friend bool operator==(const PhaseEntry&, const PhaseEntry&) = default;
+};
+
 struct ExposedComm {
     double ep_s = 0, pp_s = 0, dp_s = 0, tp_s = 0;
 
@@ -44,6 +56,7 @@ struct TrainingResult {
     double usd_per_million_tokens = 0;
     double wall_days = 0;
     std::vector<BreakdownEntry> breakdown;
+    std::vector<PhaseEntry> phases;        // the step by schedule phase (empty when read back)
     std::vector<std::string> assumptions;  // named in the output (issue 2, item 6)
 
     // Every field equal (doubles bit for bit, up to -0 == 0): the determinism check.

@@ -15,7 +15,7 @@
 //    size as the two forward ones; FlashAttention's recomputation of P is not counted), all
 //    of it input-gradient: the core has no weights.
 //  * Memory-bound operators (norms, SwiGLU, softmax/top-k, dispatch/combine, embedding
-//    lookup, loss) are costed by HBM bytes; their few arithmetic operations are not counted
+//    lookup, loss, rotary embedding, residual adds) are costed by HBM bytes; their few arithmetic operations are not counted
 //    as FLOPs (< 0.1% of a layer).
 //  * Activations are BF16 (2 bytes); what each operator keeps for its own backward is listed
 //    as SavedTensors so that recompute policies and FP8 caching can be applied to them.
@@ -39,8 +39,13 @@ enum class OpKind {
     MoeDispatch,    // permute tokens to their top-k experts (the all-to-all is the caller's)
     MoeCombine,     // weighted sum of the k expert outputs back into token order
     Loss,           // softmax cross-entropy over the vocabulary
+    Rotary,         // rotary position embedding of q and k (HBM-bound)
+    Elementwise,    // residual adds of a block (HBM-bound)
 };
 std::string to_string(OpKind);
+// The memory-bound kernel class a profile may give its own efficiency (hw::kMemoryOps):
+// "rotary", "elementwise"; "" for the others (the profile's size table).
+std::string memory_class(OpKind);
 
 // Where the weights of an operator sit under parallelism (layout.h uses it).
 enum class ParamPlacement {
