@@ -214,13 +214,32 @@ ALTER TABLE runs ADD COLUMN sweep_id INTEGER REFERENCES sweeps(id);
 CREATE INDEX runs_by_sweep ON runs(sweep_id);
 )sql";
 
-constexpr std::array<Migration, 4> kMigrations = {{
+// Schema 5: `moesim run --fidelity full --network flows` times every collective of the step as
+// flows on the topology and reports, per traffic class, the sum of its collectives' durations
+// alone (closed form) and as achieved sharing the fabric (issue 15, item 4). One row per class
+// of such a run; runs without flows have none.
+constexpr const char* kTrafficClassesV5 = R"sql(
+CREATE TABLE traffic_classes (
+    run_id          INTEGER NOT NULL REFERENCES runs(id) ON DELETE CASCADE,
+    ordinal         INTEGER NOT NULL,
+    class           TEXT NOT NULL,     -- ep_dispatch, ep_combine, pp, dp_rs, dp_ag, tp
+    instances       INTEGER NOT NULL,  -- collectives of the class in the step
+    ideal_s         REAL NOT NULL,     -- their durations alone (closed form), summed
+    achieved_s      REAL NOT NULL,     -- as achieved on the shared fabric, summed
+    worst_slowdown  REAL NOT NULL,     -- max over instances of achieved / ideal
+    slowed          INTEGER NOT NULL,  -- instances more than 1% over their ideal
+    PRIMARY KEY (run_id, ordinal)
+);
+)sql";
+
+constexpr std::array<Migration, 5> kMigrations = {{
     {1, "results schema: runs, training/inference results, breakdown, assumptions, calibrations, prices",
      kSchemaV1},
     {2, "seed published API prices (PUBLISHED.md section G)", kSeedPricesV2},
     {3, "run identity: label, overrides; serving rate, SLO verdict, request counts; training memory headroom",
      kRunIdentityV3},
     {4, "sweeps: one row per sweep document, runs tagged with their sweep", kSweepsV4},
+    {5, "traffic classes of --network flows runs: ideal vs achieved communication time per class", kTrafficClassesV5},
 }};
 
 }  // namespace

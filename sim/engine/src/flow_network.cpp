@@ -37,6 +37,12 @@ LinkId FlowNetwork::add_link(double capacity_Bps, Picoseconds latency_ps) {
     return constraint;
 }
 
+void FlowNetwork::set_link_capacity(LinkId link, double capacity_Bps) {
+    MOESIM_CHECK(link < links_.size(), "unknown link");
+    MOESIM_CHECK(capacity_Bps > 0, "link capacity must be positive");
+    solver_.set_capacity(link, capacity_Bps);
+}
+
 Picoseconds FlowNetwork::route_latency_ps(std::span<const LinkId> route) const {
     Picoseconds sum = 0;
     for (const LinkId link : route) {

@@ -61,6 +61,9 @@ public:
     LinkId add_link(double capacity_Bps, Picoseconds latency_ps = 0);
     std::size_t link_count() const { return links_.size(); }
     double link_capacity_Bps(LinkId link) const { return solver_.capacity(link); }
+    // A new capacity (> 0) from the next update_rates(): the flows crossing it are re-solved
+    // (a fault or a degradation; step_flows.h).
+    void set_link_capacity(LinkId link, double capacity_Bps);
     Picoseconds link_latency_ps(LinkId link) const { return links_[link].latency_ps; }
     Picoseconds route_latency_ps(std::span<const LinkId> route) const;
     // Σ rate of the flows now crossing `link`.
