@@ -32,7 +32,7 @@ TEST_CASE("flows: where nothing contends the step agrees with the closed form wi
         INFO(to_string(sched));
         // EP inside a node, PP between nodes on their rails, DP inside a node: no two
         // collectives ever share a link.
-        auto st = setup_of(small_v3(sched, 32));
+        auto st = setup_of(small_v3(sched));
         const auto closed = full_run(*st);
         const auto flowed = full_run(*st, flows());
         CHECK(closed.result.traffic.empty());
@@ -50,7 +50,7 @@ TEST_CASE("flows: where nothing contends the step agrees with the closed form wi
 }
 
 TEST_CASE("flows: the same scenario gives the same step, bit for bit", "[training][flows]") {
-    auto st = setup_of(small_v3(Schedule::DualPipe, 32));
+    auto st = setup_of(small_v3(Schedule::DualPipe));
     const auto a = full_run(*st, flows());
     const auto b = full_run(*st, flows());
     CHECK(a.result == b.result);
@@ -91,8 +91,8 @@ TEST_CASE("flows: a fault spec the cluster does not have is refused with its JSO
     };
     CHECK(refused(json::array({{{"node", 4}, {"nic", 0}, {"rate_fraction", 0.5}}})) == "/cluster/network/faults/0/node");
     CHECK(refused(json::array({{{"node", 0}, {"nic", 9}, {"rate_fraction", 0.5}}})) == "/cluster/network/faults/0/nic");
-    // 4 nodes: one leaf per rail, no spines.
-    CHECK(refused(json::array({{{"leaf", 0}, {"spine", 0}, {"rate_fraction", 0.5}}})) == "/cluster/network/faults/0/spine");
+    CHECK(refused(json::array({{{"leaf", 999}, {"spine", 0}, {"rate_fraction", 0.5}}})) == "/cluster/network/faults/0/leaf");
+    CHECK(refused(json::array({{{"leaf", 0}, {"spine", 999}, {"rate_fraction", 0.5}}})) == "/cluster/network/faults/0/spine");
 }
 
 TEST_CASE("flows: fault specs are parsed strictly", "[training][flows][faults]") {

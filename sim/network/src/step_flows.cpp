@@ -58,22 +58,32 @@ void StepFlows::apply_faults(engine::Picoseconds now) {
     }
 }
 
-void StepFlows::route(const GpuPair& p, std::vector<engine::LinkId>& out) const {
-    out.clear();
-    if (!topology_.route_avoiding(p.from, p.to, down_, out))
-        throw ScenarioError("cluster", "/cluster/network/faults",
-                            "no route left from GPU " + std::to_string(p.from) + " to GPU " + std::to_string(p.to) +
-                                ": every shortest path crosses a link that is down");
+std::span<const engine::LinkId> StepFlows::route(const GpuPair& p) {
+    const std::uint64_t key = (static_cast<std::uint64_t>(static_cast<std::uint32_t>(p.from)) << 32) |
+                              static_cast<std::uint32_t>(p.to);
+    auto [it, added] = routes_.try_emplace(key);
+    if (added) {
+        const auto first = static_cast<std::uint32_t>(route_links_.size());
+        if (!topology_.route_avoiding(p.from, p.to, down_, route_links_)) {
+            routes_.erase(it);
+            throw ScenarioError("cluster", "/cluster/network/faults",
+                                "no route left from GPU " + std::to_string(p.from) + " to GPU " + std::to_string(p.to) +
+                                    ": every shortest path crosses a link that is down");
+        }
+        it->second = {first, static_cast<std::uint32_t>(route_links_.size()) - first};
+    }
+    return std::span<const engine::LinkId>(route_links_).subspan(it->second.first, it->second.second);
 }
 
-double StepFlows::alone_ps(const std::vector<GpuPair>& pairs) {
+const StepFlows::Pattern& StepFlows::pattern(const std::vector<GpuPair>& pairs) {
     const auto it = alone_ps_.find(pairs);
     if (it != alone_ps_.end()) return it->second;
+    Pattern pat;
     const engine::Picoseconds t0 = scratch_now_;
     std::vector<engine::LinkId> path;
     for (const GpuPair& p : pairs) {
         path.clear();
-        topology_.route_avoiding(p.from, p.to, {}, path);
+        topology_.route_avoiding(p.from, p.to, {}, path);  // the healthy fabric's route
         scratch_.start_flow(t0, kProbeBytes, path);
     }
     std::vector<std::uint64_t> done;
@@ -86,9 +96,14 @@ double StepFlows::alone_ps(const std::vector<GpuPair>& pairs) {
         scratch_.update_rates(t);
         scratch_now_ = t;
     }
-    const double ps = static_cast<double>(scratch_now_ - t0);
-    alone_ps_.emplace(pairs, ps);
-    return ps;
+    pat.alone_ps = static_cast<double>(scratch_now_ - t0);
+    pat.routes.reserve(pairs.size() + 1);
+    for (const GpuPair& p : pairs) {
+        const std::span<const engine::LinkId> r = route(p);
+        pat.routes.push_back(static_cast<std::uint32_t>(r.data() - route_links_.data()));
+        pat.routes.push_back(static_cast<std::uint32_t>(r.size()));
+    }
+    return alone_ps_.emplace(pairs, std::move(pat)).first->second;
 }
 
 void StepFlows::start(engine::Picoseconds now, TrafficClass cls, std::span<const FlowPart> parts, std::uint64_t token) {
@@ -107,13 +122,13 @@ void StepFlows::start(engine::Picoseconds now, TrafficClass cls, std::span<const
     live_[id] = Live{record, 0};
     for (const FlowPart& part : parts) {
         if (part.ideal_s <= 0 || part.pairs.empty()) continue;
-        const double probe_ps = alone_ps(part.pairs);
-        if (probe_ps <= 0) continue;  // every pair inside one GPU
-        const double bytes = kProbeBytes * part.ideal_s * kPsPerSecond / probe_ps;
-        for (const GpuPair& p : part.pairs) {
-            if (p.from == p.to) continue;
-            route(p, route_);
-            net_.start_flow(now, bytes, route_, id);
+        const Pattern& pat = pattern(part.pairs);
+        if (pat.alone_ps <= 0) continue;  // every pair inside one GPU
+        const double bytes = kProbeBytes * part.ideal_s * kPsPerSecond / pat.alone_ps;
+        for (std::size_t i = 0; i < part.pairs.size(); ++i) {
+            if (part.pairs[i].from == part.pairs[i].to) continue;
+            const std::span<const engine::LinkId> r(route_links_.data() + pat.routes[2 * i], pat.routes[2 * i + 1]);
+            net_.start_flow(now, bytes, r, id);
             ++live_[id].outstanding;
             ++flows_started_;
         }

@@ -118,6 +118,10 @@ private:
     std::vector<FlowId> free_flows_;
     std::vector<FlowId> flow_of_variable_;
     std::vector<Entry> entering_;  // a min-heap by (time, sequence)
+    // Flows with no latency enter at their start time: in start order, which is (time,
+    // sequence) order, so a queue instead of the heap; merged with it by (time, sequence).
+    std::vector<Entry> entering_now_;
+    std::size_t entering_now_head_ = 0;
     detail::IndexedHeap finishing_;  // flow -> (finish time, sequence)
     std::uint64_t next_sequence_ = 0;
     std::size_t active_flows_ = 0;

@@ -33,12 +33,13 @@
 // TrafficClass; `instances()` keeps every instance for the per-collective report.
 //
 // Cost: one start costs the flow network's entry of its flows (O(E log L) re-solve of the
-// touched components, flow_network.h); the alone-time cache costs one private run per
-// distinct pattern.
+// touched components, flow_network.h); routes are walked once per pair and kept; the
+// alone-time cache costs one private run per distinct pattern.
 #include <array>
 #include <cstdint>
 #include <map>
 #include <span>
+#include <unordered_map>
 #include <utility>
 #include <vector>
 
@@ -111,8 +112,15 @@ private:
         std::uint32_t record = 0;
         std::uint32_t outstanding = 0;
     };
-    double alone_ps(const std::vector<GpuPair>& pairs);  // per kBytesPerPair
-    void route(const GpuPair& p, std::vector<engine::LinkId>& out) const;
+    // A distinct pattern: its time alone on the healthy fabric (kProbeBytes per pair) and its
+    // pairs' routes on this one (pair i: route_links_ from routes[2i], routes[2i + 1] links).
+    struct Pattern {
+        double alone_ps = 0;
+        std::vector<std::uint32_t> routes;
+    };
+    const Pattern& pattern(const std::vector<GpuPair>& pairs);
+    // The route of `p` avoiding the links down (fixed from time 0), kept per pair.
+    std::span<const engine::LinkId> route(const GpuPair& p);
     void apply_faults(engine::Picoseconds now);
     void finish_instance(std::uint32_t live, engine::Picoseconds now, std::vector<std::uint64_t>& done);
 
@@ -123,14 +131,15 @@ private:
     engine::FlowNetwork net_;
     engine::FlowNetwork scratch_;    // fault-free, for alone times
     engine::Picoseconds scratch_now_ = 0;
-    std::map<std::vector<GpuPair>, double> alone_ps_;
+    std::map<std::vector<GpuPair>, Pattern> alone_ps_;
     std::vector<Live> live_;
     std::vector<std::uint32_t> free_live_;
     std::vector<std::uint32_t> empty_done_;  // instances with no flows, ended at their start
     engine::Picoseconds now_ = 0;
     std::vector<InstanceRecord> records_;
     std::array<ClassTally, kTrafficClasses> tallies_{};
-    std::vector<engine::LinkId> route_;
+    std::unordered_map<std::uint64_t, std::pair<std::uint32_t, std::uint32_t>> routes_;  // pair -> (first, count)
+    std::vector<engine::LinkId> route_links_;
     std::vector<std::uint64_t> finished_;
     std::int64_t flows_started_ = 0;
 };
