@@ -115,6 +115,26 @@ void BM_AllToAllRailScalingSlack1us(benchmark::State& state) {
 }
 BENCHMARK(BM_AllToAllRailScalingSlack1us)->Arg(64)->Arg(128)->Arg(256)->Arg(512)->Arg(1024)->Arg(2048)->Iterations(1)->Unit(benchmark::kMillisecond)->UseRealTime();
 
+// PXN all-to-all (fabric.h add_all_to_all_pxn: one flow per node pair and rail, plus the NVLink
+// hand-over in each node) on the rail-optimized topology: how far it goes beyond the per-pair
+// all-to-all's 256 GPUs.
+void BM_AllToAllPxnRailScaling(benchmark::State& state) {
+    const int gpus = static_cast<int>(state.range(0));
+    const hw::Topology topo(rail_optimized(gpus));
+    const network::CollectiveSpec spec{hw::CollectiveKind::AllToAll, 64.0 * 1024 * 1024, first(gpus),
+                                       network::Algorithm::Pxn};
+    network::FlowRun run;
+    for (auto _ : state) {
+        run = network::simulate_collective(topo, hw::default_profile(), spec);
+        benchmark::DoNotOptimize(run.time_s);
+    }
+    state.counters["flows"] = static_cast<double>(run.flows);
+    state.counters["simulated_ms"] = run.time_s * 1e3;
+    state.counters["peak_rss_MB"] = peak_rss_bytes() / 1e6;
+}
+BENCHMARK(BM_AllToAllPxnRailScaling)->Arg(256)->Arg(512)->Arg(1024)->Arg(2048)->Iterations(1)
+    ->Unit(benchmark::kMillisecond)->MeasureProcessCPUTime()->UseRealTime();
+
 // A 2,048-GPU rail-optimized topology (256 nodes, 64 leaves, 32 spines) with every
 // destination's distance table, and one route per ordered pair walked from GPU 0.
 void BM_Topology2048(benchmark::State& state) {

@@ -67,15 +67,22 @@ void full_counters(benchmark::State& state, const training::TrainingSetup& setup
     state.counters["peak_rss_GiB"] = peak_rss_GiB();
 }
 
+// Times full steps of `setup` with `options` and sets the counters; returns the last run.
+training::TrainingRun time_full(benchmark::State& state, const training::TrainingSetup& setup,
+                                const training::StepOptions& options = {}) {
+    training::TrainingRun run;
+    for (auto _ : state) {
+        run = training::simulate_training(setup, training::Fidelity::Full, options);
+        keep(run);
+    }
+    full_counters(state, setup, run);
+    return run;
+}
+
 // All 2,048 GPUs, no shortcut: the performance target.
 void BM_DeepSeekV3StepFull(benchmark::State& state) {
     const auto setup = training::prepare_training(workload::load_scenario(kV3));
-    training::TrainingRun run;
-    for (auto _ : state) {
-        run = training::simulate_training(*setup, training::Fidelity::Full);
-        keep(run);
-    }
-    full_counters(state, *setup, run);
+    time_full(state, *setup);
 }
 BENCHMARK(BM_DeepSeekV3StepFull)->Unit(benchmark::kMillisecond)->MeasureProcessCPUTime()->UseRealTime();
 
@@ -84,12 +91,7 @@ void BM_DeepSeekV3StepFullOneEpGroup(benchmark::State& state) {
     const auto setup = training::prepare_training(workload::load_scenario(kV3));
     training::StepOptions o;
     o.one_ep_group = true;
-    training::TrainingRun run;
-    for (auto _ : state) {
-        run = training::simulate_training(*setup, training::Fidelity::Full, o);
-        keep(run);
-    }
-    full_counters(state, *setup, run);
+    time_full(state, *setup, o);
 }
 BENCHMARK(BM_DeepSeekV3StepFullOneEpGroup)->Unit(benchmark::kMillisecond)->MeasureProcessCPUTime()->UseRealTime();
 
@@ -162,17 +164,50 @@ void BM_FullScaling(benchmark::State& state) {
                                            "/cluster/nodes=" + std::to_string(2 * dp),
                                            "/training/global_batch_size=" + std::to_string(dp * m)};
     const auto setup = training::prepare_training(workload::load_scenario(kV3, sets), true);
-    training::TrainingRun run;
-    for (auto _ : state) {
-        run = training::simulate_training(*setup, training::Fidelity::Full);
-        keep(run);
-    }
-    full_counters(state, *setup, run);
+    time_full(state, *setup);
 }
 BENCHMARK(BM_FullScaling)
     ->Args({8, 120})->Args({32, 120})->Args({128, 120})
     ->Args({128, 32})->Args({128, 240})->Args({128, 480})
     ->Unit(benchmark::kMillisecond)->MeasureProcessCPUTime()->UseRealTime();
+
+// --network flows (docs/STEP_FLOWS.md): every collective of the step as flows on the topology.
+// V3's layout with DP = range(0) (EP min(64, DP), nodes 2·DP), range(1) micro-batches per
+// pipeline, on the scenario's rail-optimized fabric (range(2) = 1) or a 2:1 fat-tree (2).
+// Counters: the step with flows and in closed form, the flows started, per-class slowdowns.
+void BM_FullFlowsScaling(benchmark::State& state) {
+    const int dp = static_cast<int>(state.range(0));
+    const int m = static_cast<int>(state.range(1));
+    std::vector<std::string> sets = {"/parallelism/dp=" + std::to_string(dp),
+                                     "/parallelism/ep=" + std::to_string(dp < 64 ? dp : 64),
+                                     "/cluster/nodes=" + std::to_string(2 * dp),
+                                     "/training/global_batch_size=" + std::to_string(dp * m)};
+    if (state.range(2) == 2) {
+        sets.push_back("/cluster/network/topology=fat-tree");
+        sets.push_back("/cluster/network/oversubscription=2");
+    }
+    const auto setup = training::prepare_training(workload::load_scenario(kV3, sets), true);
+    training::StepOptions o;
+    o.network_flows = true;
+    const training::TrainingRun run = time_full(state, *setup, o);
+    state.counters["step_s_closed_form"] = training::simulate_training(*setup, training::Fidelity::Full).result.step_time_s;
+    state.counters["flows"] = static_cast<double>(run.stats.flows);
+    for (const auto& c : run.result.traffic)
+        if (c.instances > 0) state.counters["x_" + c.name] = c.slowdown();
+}
+BENCHMARK(BM_FullFlowsScaling)
+    ->Args({8, 32, 1})->Args({8, 32, 2})->Args({16, 32, 1})->Args({16, 32, 2})->Args({32, 32, 1})->Args({32, 32, 2})
+    ->Unit(benchmark::kMillisecond)->MeasureProcessCPUTime()->UseRealTime()->Iterations(1);
+
+// The bar: the whole V3 step (2,048 GPUs) with every collective as flows.
+void BM_DeepSeekV3StepFullFlows(benchmark::State& state) {
+    const auto setup = training::prepare_training(workload::load_scenario(kV3));
+    training::StepOptions o;
+    o.network_flows = true;
+    const training::TrainingRun run = time_full(state, *setup, o);
+    state.counters["flows"] = static_cast<double>(run.stats.flows);
+}
+BENCHMARK(BM_DeepSeekV3StepFullFlows)->Unit(benchmark::kMillisecond)->MeasureProcessCPUTime()->UseRealTime()->Iterations(1);
 
 void BM_DeepSeekV3StepEvent(benchmark::State& state) {
     const auto scenario = workload::load_scenario(kV3);

@@ -55,7 +55,8 @@ void add_comm_options(po::options_description& options) {
         ("minbytes,b", po::value<std::string>(), "sweep start, as nccl-tests -b")
         ("maxbytes,e", po::value<std::string>(), "sweep end, as nccl-tests -e")
         ("stepfactor,f", po::value<int>()->default_value(2), "sweep factor, as nccl-tests -f")
-        ("algorithm", po::value<std::string>()->default_value("auto"), "collectives: auto | ring | hierarchical | tree (all_reduce: NCCL's double binary tree)")
+        ("algorithm", po::value<std::string>()->default_value("auto"), "collectives: auto | ring | hierarchical | tree (all_reduce: NCCL's double binary tree) | pxn (all_to_all, "
+         "--model flows: PXN, rail-aligned, aggregated to one flow per node pair and rail)")
         ("model", po::value<std::string>()->default_value("closed-form"), "closed-form | flows")
         ("calibration", po::value<std::string>(), "calibration profile: built-in name or file (default h800-published)")
         ("json", "print JSON");
@@ -295,7 +296,10 @@ int cmd_comm(const Args& args) {
     if (h.model != "closed-form" && h.model != "flows") throw UserError("--model: '" + h.model + "' is not closed-form or flows");
     h.algorithm = vm["algorithm"].as<std::string>();
     const network::Algorithm algorithm = network::algorithm_from_string(h.algorithm);
-    if (algorithm == network::Algorithm::Invalid) throw UserError("--algorithm: must be auto, ring, hierarchical or tree");
+    if (algorithm == network::Algorithm::Invalid)
+        throw UserError("--algorithm: must be auto, ring, hierarchical, tree or pxn");
+    if (algorithm == network::Algorithm::Pxn && h.op != "all_to_all")
+        throw UserError("--algorithm pxn: only all_to_all has a PXN algorithm (got " + h.op + ")");
     if (algorithm == network::Algorithm::Tree && h.op != "all_reduce")
         throw UserError("--algorithm tree: only all_reduce has a tree algorithm (got " + h.op + ")");
 
@@ -309,12 +313,15 @@ int cmd_comm(const Args& args) {
     if (h.op == "p2p" && h.group != 2 && vm.count("group"))
         throw UserError("--group: p2p is between 2 GPUs (0 and 1 of the group: use --group 2, or leave it out)");
     if (h.model == "flows") {
-        // Every pair of the group may exchange a flow (all_to_all, dispatch): budget the pairs.
-        const double flows = static_cast<double>(h.group) * (h.group - 1);
+        // Every pair of the group may exchange a flow (all_to_all, dispatch): budget the pairs;
+        // PXN aggregates them (network::pxn_flow_count).
+        const double flows = algorithm == network::Algorithm::Pxn
+                                 ? static_cast<double>(network::pxn_flow_count(h.cluster.gpus_per_node, first_gpus(h.group)))
+                                 : static_cast<double>(h.group) * (h.group - 1);
         if (flows > kMaxFlows)
             throw UserError((h.deepep ? "--ep " : "--group ") + std::to_string(h.group) +
                             " with --model flows: about " + std::to_string(static_cast<std::int64_t>(flows)) +
-                            " flows (group*(group-1)), over the budget of " +
+                            " flows, over the budget of " +
                             std::to_string(static_cast<std::int64_t>(kMaxFlows)) + " flows; use --model closed-form");
     }
     // Either model describes a cluster the flows can build: whole leaves (hw::Topology checks;

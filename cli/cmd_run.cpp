@@ -94,7 +94,7 @@ nlohmann::json spread_json(const inference::MaxLoadSpread& m) {
 int cmd_run(const Args& args) {
     po::options_description options("options");
     std::vector<std::string> files, sets;
-    std::string db_path, fidelity, trace_path, trace_ranks;
+    std::string db_path, fidelity, trace_path, trace_ranks, network = "closed-form";
     int seeds = 3;
     options.add_options()
         ("scenario", po::value(&files)->multitoken(), "scenario JSON files (positional)")
@@ -104,6 +104,10 @@ int cmd_run(const Args& args) {
          "training scenarios: analytic, the closed-form estimate; event, one pipeline replica's schedule simulated "
          "operation by operation; full, every GPU simulated layer by layer, each at its own MoE load, collectives "
          "waiting for their group's slowest member (serving scenarios are always simulated request by request)")
+        ("network", po::value(&network)->default_value("closed-form"),
+         "training at --fidelity full: closed-form, each collective timed alone by the cost model; flows, every EP "
+         "dispatch/combine, PP send, DP reduce-scatter/all-gather and TP collective as flows on the cluster's topology "
+         "sharing links max-min fairly (with cluster.network.faults), reported per traffic class as alone vs achieved")
         ("trace", po::value(&trace_path),
          "with --fidelity event or full and one scenario: write a Chrome/Perfetto trace (JSON)")
         ("trace-ranks", po::value(&trace_ranks),
@@ -131,6 +135,11 @@ int cmd_run(const Args& args) {
     const training::Fidelity fid = training::fidelity_from_string(fidelity);
     if (fid == training::Fidelity::Invalid)
         throw UserError("--fidelity " + fidelity + ": expected " + training::fidelity_choices());
+    if (network != "closed-form" && network != "flows")
+        throw UserError("--network " + network + ": expected closed-form or flows");
+    const bool network_flows = network == "flows";
+    if (network_flows && fid != training::Fidelity::Full)
+        throw UserError("--network flows: the flows run inside the full simulation; add --fidelity full");
     const bool tracing = vm.count("trace") > 0;
     if (vm.count("trace-ranks") && !tracing) throw UserError("--trace-ranks needs --trace FILE");
     if (tracing && fid == training::Fidelity::Analytic)
@@ -166,6 +175,13 @@ int cmd_run(const Args& args) {
     if (!vm["seeds"].defaulted() && !find_max_load)
         throw UserError("--seeds " + std::to_string(seeds) + ": repeats the --find-max-load search; add --find-max-load");
     for (const auto& p : prepared) {
+        if (p.serving && network_flows)
+            throw UserError("--network flows times a training step's collectives; " + p.scenario.source_file +
+                            " is a serving scenario");
+        if (!p.serving && !p.scenario.cluster.network.faults.empty() && !network_flows)
+            throw ScenarioError(p.scenario.source_file, "/cluster/network/faults",
+                                "faults are simulated by --fidelity full --network flows only (the closed form times "
+                                "each collective alone on a healthy fabric); add those flags");
         if (p.serving && tracing)
             throw UserError("--trace " + trace_path + ": traces are written for training scenarios; " +
                             p.scenario.source_file + " is a serving scenario");
@@ -192,7 +208,7 @@ int cmd_run(const Args& args) {
         Progress progress(find_ratio ? "prefill counts searched" : searched ? "rates probed" : "GPU operations", 0, (searched || full) && !vm.count("quiet"));
         const ProgressHook hook = [&progress](std::int64_t done, std::int64_t total) { progress.set(done, total); };
         runs.push_back(simulate_run(prepared[i], fid, sets, find_max_load, traced_ranks, serving[i], traced, seeds,
-                                    searched || full ? hook : ProgressHook{}, {find_max_load, find_ratio}));
+                                    searched || full ? hook : ProgressHook{}, {find_max_load, find_ratio}, network_flows));
     }
     report::ResultsDb db(db_path);
     for (std::size_t i = 0; i < runs.size(); ++i) runs[i].record.calibration_id = record_profile(db, prepared[i].profile());

@@ -88,7 +88,7 @@ Prepared prepare_scenario(workload::Scenario scenario, bool allow_memory_overflo
 report::PendingRun simulate_run(const Prepared& p, training::Fidelity fid, const std::vector<std::string>& sets,
                                 bool find_max_load, const std::vector<int>& trace_ranks, ServingOutcome& serving,
                                 std::vector<training::TimelineEntry>& traced, int max_load_seeds,
-                                const ProgressHook& progress, ServingSearches searches) {
+                                const ProgressHook& progress, ServingSearches searches, bool network_flows) {
     workload::Scenario recorded = p.scenario;
     const auto start = std::chrono::steady_clock::now();
     report::RunResult result;
@@ -99,6 +99,7 @@ report::PendingRun simulate_run(const Prepared& p, training::Fidelity fid, const
         training::StepOptions options;
         options.trace_ranks = trace_ranks;
         options.progress = progress;
+        options.network_flows = network_flows;
         training::TrainingRun run = training::simulate_training(*p.training, fid, options);
         result = std::move(run.result);
         traced = std::move(run.timeline);

@@ -65,11 +65,12 @@ struct ServingSearches {
 // With `max_load_seeds` > 1 the search is repeated over that many seeds (the run recorded is
 // the scenario's own seed's) to show how much its answer owes to the requests drawn.
 // `progress` hears how far a long simulation has got: the rates probed by the search, or the
-// chunk operations of a full-fidelity step (simulate.h, max_load.h).
+// chunk operations of a full-fidelity step (simulate.h, max_load.h). `network_flows`: a training
+// step's communication as flows on the topology (StepOptions::network_flows, full fidelity).
 report::PendingRun simulate_run(const Prepared& p, training::Fidelity fid, const std::vector<std::string>& sets,
                                 bool find_max_load, const std::vector<int>& trace_ranks, ServingOutcome& serving,
                                 std::vector<training::TimelineEntry>& traced, int max_load_seeds = 1,
-                                const ProgressHook& progress = {}, ServingSearches searches = {});
+                                const ProgressHook& progress = {}, ServingSearches searches = {}, bool network_flows = false);
 
 // The profile a run used, as the store keeps it.
 report::CalibrationRecord calibration_record(const hw::CalibrationProfile& profile);

@@ -37,6 +37,17 @@ void print_training_summary(std::ostream& out, const training::TrainingSetup& st
     out << "  bubble        " << percent(r.bubble_fraction) << " of the step\n";
     out << "  exposed comm  EP " << fixed(r.exposed_comm.ep_s, 2) << " s, PP " << fixed(r.exposed_comm.pp_s, 2) << " s, DP "
         << fixed(r.exposed_comm.dp_s, 2) << " s, TP " << fixed(r.exposed_comm.tp_s, 2) << " s per step\n";
+    if (!r.traffic.empty()) {
+        out << "  network flows every collective on the topology; per traffic class, alone (closed form) vs "
+               "achieved, summed over the step:\n";
+        for (const auto& c : r.traffic) {
+            if (c.instances == 0) continue;
+            out << "    " << std::left << std::setw(12) << c.name << std::right << std::setw(8) << thousands(c.instances)
+                << "  ideal " << std::setw(9) << fixed(c.ideal_s, 3) << " s  achieved " << std::setw(9)
+                << fixed(c.achieved_s, 3) << " s  x" << fixed(c.slowdown(), 3) << "  (worst x" << fixed(c.worst_slowdown, 2)
+                << ", " << thousands(c.slowed) << " slowed >1%)\n";
+        }
+    }
     out << "  memory        " << fixed(r.peak_memory_GB, 1) << " GB per GPU at the peak, of "
         << fixed(st.gpu.hbm_bytes / units::kGB, 1) << " GB\n";
     print_memory_headroom(out, r);

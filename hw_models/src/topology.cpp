@@ -214,31 +214,49 @@ const std::uint8_t* Topology::distances_to(int dst) const {
 }
 
 std::vector<LinkIndex> Topology::route(int src, int dst) const {
-    MOESIM_CHECK(src >= 0 && src < gpus(), "route source");
     std::vector<LinkIndex> path;
-    if (src == dst) return path;
+    const bool found = route_avoiding(src, dst, {}, path);
+    MOESIM_CHECK(found, "no next hop on a shortest path");
+    return path;
+}
+
+bool Topology::route_avoiding(int src, int dst, const std::vector<char>& down, std::vector<LinkIndex>& out) const {
+    MOESIM_CHECK(src >= 0 && src < gpus(), "route source");
+    if (src == dst) return true;
     const std::uint8_t* dist = distances_to(dst);
     const std::uint32_t target = gpu_vertex(dst);
-    std::uint32_t v = gpu_vertex(src);
-    MOESIM_CHECK(dist[v] != kUnreachable, "GPUs not connected");
-    path.reserve(dist[v]);
+    const std::uint32_t start = gpu_vertex(src);
+    MOESIM_CHECK(dist[start] != kUnreachable, "GPUs not connected");
+    const std::size_t first = out.size();
+    out.reserve(first + dist[start]);
     const std::uint64_t pair_hash = mix((static_cast<std::uint64_t>(src) << 32) | static_cast<std::uint32_t>(dst));
-    while (v != target) {
-        // Equal-cost next hops in edge order; the hash of (src, dst, v) picks one.
+    // Depth first over the equal-cost next hops that are up: the hash of (src, dst, v) picks
+    // the first one tried (with nothing down, the only one), the others follow in edge order.
+    const auto walk = [&](const auto& self, std::uint32_t v) -> bool {
+        if (v == target) return true;
         LinkIndex candidates[64];
         int count = 0;
         for (auto [e, end] = boost::out_edges(v, graph_); e != end; ++e) {
             const auto u = static_cast<std::uint32_t>(boost::target(*e, graph_));
             if (dist[u] + 1 != dist[v]) continue;
             if (graph_[u].kind == VertexKind::Gpu && u != target) continue;
-            if (count < 64) candidates[count++] = graph_[*e].id;
+            const LinkIndex id = graph_[*e].id;
+            if (id < down.size() && down[id]) continue;
+            if (count < 64) candidates[count++] = id;
         }
-        MOESIM_CHECK(count > 0, "no next hop on a shortest path");
-        const LinkIndex pick = candidates[mix(pair_hash ^ (v * 0x9e3779b97f4a7c15ULL)) % static_cast<std::uint64_t>(count)];
-        path.push_back(pick);
-        v = links_[pick].to;
-    }
-    return path;
+        if (count == 0) return false;
+        const int pick = static_cast<int>(mix(pair_hash ^ (v * 0x9e3779b97f4a7c15ULL)) % static_cast<std::uint64_t>(count));
+        for (int k = 0; k < count; ++k) {
+            const LinkIndex id = candidates[(pick + k) % count];
+            out.push_back(id);
+            if (self(self, links_[id].to)) return true;
+            out.pop_back();
+        }
+        return false;
+    };
+    if (walk(walk, start)) return true;
+    out.resize(first);
+    return false;
 }
 
 double Topology::route_latency_s(int src, int dst) const {

@@ -86,6 +86,18 @@ json run_to_json(std::int64_t run_id, const RunRecord& record, const training::T
         out["phases"] = std::move(phases);
     }
     out["assumptions"] = result.assumptions;
+    if (!result.traffic.empty()) {  // --network flows (docs/STEP_FLOWS.md)
+        json traffic = json::array();
+        for (const training::TrafficClassFigures& c : result.traffic)
+            traffic.push_back({{"class", c.name},
+                               {"instances", c.instances},
+                               {"ideal_s", c.ideal_s},
+                               {"achieved_s", c.achieved_s},
+                               {"slowdown", c.slowdown()},
+                               {"worst_slowdown", c.worst_slowdown},
+                               {"slowed", c.slowed}});
+        out["traffic_classes"] = std::move(traffic);
+    }
     return out;
 }
 

@@ -220,7 +220,25 @@ constexpr const char* kDecodeHoldsV5 = R"sql(
 ALTER TABLE inference_results ADD COLUMN decode_holds INTEGER;
 )sql";
 
-constexpr std::array<Migration, 5> kMigrations = {{
+// Schema 6: `moesim run --fidelity full --network flows` times every collective of the step as
+// flows on the topology and reports, per traffic class, the sum of its collectives' durations
+// alone (closed form) and as achieved sharing the fabric (issue 15, item 4). One row per class
+// of such a run; runs without flows have none.
+constexpr const char* kTrafficClassesV6 = R"sql(
+CREATE TABLE traffic_classes (
+    run_id          INTEGER NOT NULL REFERENCES runs(id) ON DELETE CASCADE,
+    ordinal         INTEGER NOT NULL,
+    class           TEXT NOT NULL,     -- ep_dispatch, ep_combine, pp, dp_rs, dp_ag, tp
+    instances       INTEGER NOT NULL,  -- collectives of the class in the step
+    ideal_s         REAL NOT NULL,     -- their durations alone (closed form), summed
+    achieved_s      REAL NOT NULL,     -- as achieved on the shared fabric, summed
+    worst_slowdown  REAL NOT NULL,     -- max over instances of achieved / ideal
+    slowed          INTEGER NOT NULL,  -- instances more than 1% over their ideal
+    PRIMARY KEY (run_id, ordinal)
+);
+)sql";
+
+constexpr std::array<Migration, 6> kMigrations = {{
     {1, "results schema: runs, training/inference results, breakdown, assumptions, calibrations, prices",
      kSchemaV1},
     {2, "seed published API prices (PUBLISHED.md section G)", kSeedPricesV2},
@@ -228,6 +246,7 @@ constexpr std::array<Migration, 5> kMigrations = {{
      kRunIdentityV3},
     {4, "sweeps: one row per sweep document, runs tagged with their sweep", kSweepsV4},
     {5, "serving: requests held for decode KV room", kDecodeHoldsV5},
+    {6, "traffic classes of --network flows runs: ideal vs achieved communication time per class", kTrafficClassesV6},
 }};
 
 }  // namespace

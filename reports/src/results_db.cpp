@@ -313,6 +313,15 @@ std::int64_t ResultsDb::record_training_run(const RunRecord& record, const train
         breakdown.bind_all(run_id, static_cast<std::int64_t>(i), entry.phase, entry.category, entry.seconds).run();
     }
     insert_assumptions(run_id, result.assumptions);
+    Statement traffic(db_,
+                      "INSERT INTO traffic_classes (run_id, ordinal, class, instances, ideal_s, achieved_s, worst_slowdown, "
+                      "slowed) VALUES (?, ?, ?, ?, ?, ?, ?, ?)");
+    for (std::size_t i = 0; i < result.traffic.size(); ++i) {
+        const training::TrafficClassFigures& c = result.traffic[i];
+        traffic.bind_all(run_id, static_cast<std::int64_t>(i), c.name, c.instances, c.ideal_s, c.achieved_s, c.worst_slowdown,
+                         c.slowed)
+            .run();
+    }
     transaction.commit();
     return run_id;
 }
@@ -457,6 +466,18 @@ std::vector<std::string> load_assumptions(Connection& db, std::int64_t run_id) {
     return assumptions;
 }
 
+std::vector<training::TrafficClassFigures> load_traffic(Connection& db, std::int64_t run_id) {
+    Statement query(db,
+                    "SELECT class, instances, ideal_s, achieved_s, worst_slowdown, slowed FROM traffic_classes "
+                    "WHERE run_id = ? ORDER BY ordinal");
+    query.bind(1, run_id);
+    std::vector<training::TrafficClassFigures> out;
+    while (query.step())
+        out.push_back({query.column_text(0), query.column_int64(1), query.column_double(2), query.column_double(3),
+                       query.column_double(4), query.column_int64(5)});
+    return out;
+}
+
 std::vector<training::BreakdownEntry> load_breakdown(Connection& db, std::int64_t run_id) {
     Statement query(db, "SELECT phase, category, seconds FROM breakdown WHERE run_id = ? ORDER BY ordinal");
     query.bind(1, run_id);
@@ -500,6 +521,7 @@ std::optional<StoredRun> ResultsDb::load_run(std::int64_t id) {
         auto result = load_result_row<training::TrainingResult>(
             db_, "training_results", [](auto& r, auto&& v) { visit_training_columns(r, v); }, id);
         result.breakdown = load_breakdown(db_, id);
+        result.traffic = load_traffic(db_, id);
         result.fidelity = record.fidelity;
         result.assumptions = load_assumptions(db_, id);
         run.result = std::move(result);

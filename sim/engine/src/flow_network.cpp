@@ -37,6 +37,12 @@ LinkId FlowNetwork::add_link(double capacity_Bps, Picoseconds latency_ps) {
     return constraint;
 }
 
+void FlowNetwork::set_link_capacity(LinkId link, double capacity_Bps) {
+    MOESIM_CHECK(link < links_.size(), "unknown link");
+    MOESIM_CHECK(capacity_Bps > 0, "link capacity must be positive");
+    solver_.set_capacity(link, capacity_Bps);
+}
+
 Picoseconds FlowNetwork::route_latency_ps(std::span<const LinkId> route) const {
     Picoseconds sum = 0;
     for (const LinkId link : route) {
@@ -64,13 +70,18 @@ FlowId FlowNetwork::start_flow(Picoseconds now, double size_bytes, std::span<con
     flow.route.assign(route.begin(), route.end());  // reuses the slot's capacity
     ++active_flows_;
     const Picoseconds latency = route_latency_ps(route);
-    entering_.push_back(Entry{now + latency, flow.sequence, id});
-    std::push_heap(entering_.begin(), entering_.end(), enters_later);
+    if (latency == 0) {
+        entering_now_.push_back(Entry{now, flow.sequence, id});
+    } else {
+        entering_.push_back(Entry{now + latency, flow.sequence, id});
+        std::push_heap(entering_.begin(), entering_.end(), enters_later);
+    }
     return id;
 }
 
 Picoseconds FlowNetwork::next_event_time() const {
     Picoseconds next = entering_.empty() ? kNever : entering_.front().time;
+    if (entering_now_head_ < entering_now_.size()) next = std::min(next, entering_now_[entering_now_head_].time);
     if (!finishing_.empty()) next = std::min(next, finishing_.top_key().time);
     return next;
 }
@@ -78,11 +89,23 @@ Picoseconds FlowNetwork::next_event_time() const {
 void FlowNetwork::advance_to(Picoseconds now, std::vector<std::uint64_t>& finished_tags) {
     MOESIM_CHECK(now >= now_, "flow network moved back in time");
     now_ = now;
-    while (!entering_.empty() && entering_.front().time <= now) {
-        std::pop_heap(entering_.begin(), entering_.end(), enters_later);
-        const FlowId id = entering_.back().flow;
-        entering_.pop_back();
+    for (;;) {  // both queues in (time, sequence) order
+        const bool heap = !entering_.empty() && entering_.front().time <= now;
+        const bool queue = entering_now_head_ < entering_now_.size() && entering_now_[entering_now_head_].time <= now;
+        if (!heap && !queue) break;
+        FlowId id = 0;
+        if (queue && (!heap || enters_later(entering_.front(), entering_now_[entering_now_head_]))) {
+            id = entering_now_[entering_now_head_++].flow;
+        } else {
+            std::pop_heap(entering_.begin(), entering_.end(), enters_later);
+            id = entering_.back().flow;
+            entering_.pop_back();
+        }
         enter(id, finished_tags);
+    }
+    if (entering_now_head_ == entering_now_.size()) {
+        entering_now_.clear();
+        entering_now_head_ = 0;
     }
     const Picoseconds horizon = now + options_.completion_slack_ps;
     while (!finishing_.empty() && finishing_.top_key().time <= horizon) {

@@ -98,6 +98,47 @@ ActivityId add_all_to_allv(Fabric& f, std::span<const int> ranks, std::span<cons
     return f.join(flows);
 }
 
+namespace {
+
+// Whole node groups of one size, or empty when `ranks` are not.
+std::vector<std::vector<int>> pxn_nodes(int gpus_per_node, std::span<const int> ranks) {
+    auto nodes = detail::by_node(gpus_per_node, ranks);
+    const std::size_t g = nodes.empty() ? 0 : nodes.front().size();
+    for (const auto& nd : nodes)
+        if (nd.size() != g) return {};
+    if (nodes.size() < 2 || g < 2) return {};
+    return nodes;
+}
+
+}  // namespace
+
+std::int64_t pxn_flow_count(int gpus_per_node, std::span<const int> ranks) {
+    const auto nodes = pxn_nodes(gpus_per_node, ranks);
+    const auto n = static_cast<std::int64_t>(ranks.size());
+    if (nodes.empty()) return n * (n - 1);
+    const auto N = static_cast<std::int64_t>(nodes.size()), g = static_cast<std::int64_t>(nodes.front().size());
+    return N * g * (g - 1) + N * (N - 1) * g;
+}
+
+ActivityId add_all_to_all_pxn(Fabric& f, std::span<const int> ranks, double S, std::span<const ActivityId> after) {
+    const auto nodes = pxn_nodes(f.topology().spec().gpus_per_node, ranks);
+    if (nodes.empty()) return add_all_to_all(f, ranks, S, after);
+    const std::size_t N = nodes.size(), g = nodes.front().size();
+    const double per_pair = S / static_cast<double>(ranks.size());
+    std::vector<ActivityId> flows;
+    flows.reserve(N * g * (g - 1) + N * (N - 1) * g);
+    for (const auto& nd : nodes)
+        for (std::size_t l = 0; l < g; ++l)
+            for (std::size_t m = 0; m < g; ++m)
+                if (l != m) flows.push_back(f.flow(nd[l], nd[m], per_pair * static_cast<double>(N), after));
+    for (std::size_t x = 0; x < N; ++x)
+        for (std::size_t y = 0; y < N; ++y)
+            if (x != y)
+                for (std::size_t m = 0; m < g; ++m)
+                    flows.push_back(f.flow(nodes[x][m], nodes[y][m], per_pair * static_cast<double>(g), after));
+    return f.join(flows);
+}
+
 ActivityId add_p2p(Fabric& f, int src, int dst, double S, std::span<const ActivityId> after) {
     const ActivityId a = f.flow(src, dst, S, after);
     return f.join(std::span(&a, 1));
@@ -242,6 +283,7 @@ Algorithm algorithm_from_string(const std::string& s) {
     if (s == "ring") return Algorithm::Ring;
     if (s == "hierarchical") return Algorithm::Hierarchical;
     if (s == "tree") return Algorithm::Tree;
+    if (s == "pxn") return Algorithm::Pxn;
     return Algorithm::Invalid;
 }
 
@@ -277,9 +319,13 @@ FlowRun simulate_collective(const hw::Topology& topo, const hw::CalibrationProfi
     const auto ranks = std::span<const int>(spec.ranks);
     MOESIM_CHECK(spec.algorithm != Algorithm::Tree || spec.kind == hw::CollectiveKind::AllReduce,
                  "tree is an all-reduce algorithm");
+    MOESIM_CHECK(spec.algorithm != Algorithm::Pxn || spec.kind == hw::CollectiveKind::AllToAll,
+                 "pxn is an all-to-all algorithm");
     if (spec.size_bytes > 0 && ranks.size() > 1) {
         if (spec.algorithm == Algorithm::Tree) {
             add_tree_all_reduce(f, ranks, spec.size_bytes, {}, hw::kTreeChunks, true);
+        } else if (spec.algorithm == Algorithm::Pxn) {
+            add_all_to_all_pxn(f, ranks, spec.size_bytes);
         } else if (two_level(topo, spec)) {
             add_hierarchical(f, spec.kind, ranks, spec.size_bytes);
         } else {

@@ -5,6 +5,7 @@
 
 #include <algorithm>
 #include <array>
+#include <limits>
 #include <string>
 
 #include "moesim/common/error.h"
@@ -51,6 +52,7 @@ struct Proc {
     PairState pair;
     Picoseconds pp_free = 0;      // pipeline-send stream
     Picoseconds arrive = 0;       // at the collective it waits for
+    Picoseconds coll_start = 0;   // when the collective it last completed started
     RankTally tally;
     const Step* steps = nullptr;  // the list being walked
     std::int64_t wait_slot = -1;  // AtInput: the pipeline input it waits for
@@ -72,15 +74,30 @@ struct Proc {
 struct Group {
     std::int32_t arrived = 0;
     Picoseconds max_arrival = 0;
-    Picoseconds end = 0;
+    Picoseconds start = 0, end = 0;  // of the last one started / completed
 };
+
+// A communication start waiting for its time (flows only).
+struct PendingStart {
+    Picoseconds time = 0;
+    std::uint64_t sequence = 0;
+    std::uint64_t token = 0;
+    const Step* step = nullptr;  // collectives
+    int first = 0, size = 0;     // collective: first global rank, group size; send: from, to
+    Picoseconds ideal_ps = 0;    // sends
+};
+bool starts_later(const PendingStart& a, const PendingStart& b) {
+    return a.time > b.time || (a.time == b.time && a.sequence > b.sequence);
+}
+// Tokens: what kind of communication ended, and which group or pipeline slot.
+constexpr std::uint64_t kTokenEp = 0, kTokenTp = 1ULL << 62, kTokenPp = 2ULL << 62, kTokenIndex = (1ULL << 62) - 1;
 
 class Engine {
 public:
     Engine(const ChunkProgram& prog, const workload::PipelineSchedule& sched, const FullShape& shape,
-           const std::vector<char>& recorded, const ProgressHook& progress)
+           const std::vector<char>& recorded, const ProgressHook& progress, CommFlows* flows)
         : prog_(prog), sched_(sched), shape_(shape), procs_(static_cast<std::size_t>(shape.ranks())),
-          progress_(progress) {
+          progress_(progress), flows_(flows) {
         MOESIM_CHECK(shape.span % shape.ep == 0 && shape.span % shape.tp == 0, "full simulation: groups span whole EP/TP groups");
         for (std::size_t r = 0; r < procs_.size(); ++r) procs_[r].recording = r < recorded.size() && recorded[r];
         ep_groups_.resize(static_cast<std::size_t>(shape.pp * (shape.span / shape.ep)));
@@ -88,6 +105,7 @@ public:
         slots_.assign(static_cast<std::size_t>(shape.span) * static_cast<std::size_t>(sched.micro_batches) *
                           static_cast<std::size_t>(sched.stages) * 2,
                       -1);
+        if (flows_) pp_consumer_.assign(slots_.size(), 0);
     }
 
     EngineResult run() {
@@ -97,11 +115,14 @@ public:
         out_.wakeups = 0;
         if (progress_)
             for (int r = 0; r < n; ++r) ops_total_ += static_cast<std::int64_t>(ops(r).size());
-        while (!queue_.empty()) {
-            const int r = queue_.back();
-            queue_.pop_back();
-            procs_[static_cast<std::size_t>(r)].queued = false;
-            advance(r);
+        for (;;) {
+            while (!queue_.empty()) {
+                const int r = queue_.back();
+                queue_.pop_back();
+                procs_[static_cast<std::size_t>(r)].queued = false;
+                advance(r);
+            }
+            if (!flows_ || !next_instant()) break;
         }
         out_.ranks.reserve(procs_.size());
         for (std::size_t r = 0; r < procs_.size(); ++r) {
@@ -187,7 +208,7 @@ private:
                 case State::AtCollective: {
                     const Step& s = p.in_pair ? p.pair.cursor.peek() : p.steps[p.step];
                     const Group& g = s.kind == StepKind::EpCollective ? ep_group(r) : tp_group(r);
-                    finish_collective(r, p, s, g.end);
+                    finish_collective(r, p, s, g.start, g.end);
                     if (p.in_pair) pair_collective_done(p, s);
                     else ++p.step;
                     p.state = p.in_pair ? State::Pair : State::Walk;
@@ -373,7 +394,7 @@ private:
         const auto u = static_cast<std::size_t>(c);
         q.cursor.take();
         q.comm = q.ready[u] = p.t;
-        q.collective_start[u] = p.t - s.ps;
+        q.collective_start[u] = p.coll_start;
         q.arrived[u] = p.arrive;
         q.ep[u] = s.kind == StepKind::EpCollective;
         q.comm_chain = static_cast<std::uint8_t>(c);
@@ -392,19 +413,71 @@ private:
             return false;
         }
         g.arrived = 0;
-        g.end = g.max_arrival + s.ps;
+        g.start = g.max_arrival;
         ++out_.collectives;
         const int first = r - q_of(r) % size;
+        if (flows_) {  // it ends when its flows do (next_instant wakes the group)
+            const std::uint64_t index = static_cast<std::uint64_t>(&g - (ep ? ep_groups_.data() : tp_groups_.data()));
+            push_start(PendingStart{g.start, 0, (ep ? kTokenEp : kTokenTp) | index, &s, shape_.global_rank(first), size, 0});
+            p.state = State::AtCollective;
+            return false;
+        }
+        g.end = g.start + s.ps;
         for (int m = first; m < first + size; ++m)
             if (m != r) wake(m);
-        finish_collective(r, p, s, g.end);
+        finish_collective(r, p, s, g.start, g.end);
         return true;
     }
 
-    void finish_collective(int r, Proc& p, const Step& s, Picoseconds end) {
-        const Picoseconds start = end - s.ps;
+    void push_start(PendingStart x) {
+        x.sequence = start_sequence_++;
+        starts_.push_back(x);
+        std::push_heap(starts_.begin(), starts_.end(), starts_later);
+    }
+
+    // Flows: the next instant at which communication starts or ends; false when none is left.
+    bool next_instant() {
+        const Picoseconds ts = starts_.empty() ? kNoTime : starts_.front().time;
+        const Picoseconds t = std::min(ts, flows_->next_time());
+        if (t >= kNoTime) return false;
+        done_.clear();
+        flows_->advance(t, done_);
+        while (!starts_.empty() && starts_.front().time == t) {
+            std::pop_heap(starts_.begin(), starts_.end(), starts_later);
+            const PendingStart x = starts_.back();
+            starts_.pop_back();
+            if (x.step) flows_->start_collective(t, *x.step, x.first, x.size, x.token);
+            else flows_->start_send(t, x.first, x.size, x.ideal_ps, x.token);
+        }
+        flows_->settle(t);
+        for (const std::uint64_t token : done_) ended(token, t);
+        return true;
+    }
+
+    // Communication `token` ended at `t`: its group's members or the send's receiver go on.
+    void ended(std::uint64_t token, Picoseconds t) {
+        const std::uint64_t index = token & kTokenIndex;
+        const std::uint64_t kind = token & ~kTokenIndex;
+        if (kind == kTokenPp) {
+            slots_[static_cast<std::size_t>(index)] = t;
+            const int consumer = pp_consumer_[static_cast<std::size_t>(index)];
+            const Proc& c = procs_[static_cast<std::size_t>(consumer)];
+            if (c.state == State::AtInput && c.wait_slot == static_cast<std::int64_t>(index)) wake(consumer);
+            return;
+        }
+        const bool ep = kind == kTokenEp;
+        Group& g = (ep ? ep_groups_ : tp_groups_)[static_cast<std::size_t>(index)];
+        g.end = t;
+        const int size = ep ? shape_.ep : shape_.tp;
+        const int per_pipe = shape_.span / size;
+        const int first = static_cast<int>(index) / per_pipe * shape_.span + static_cast<int>(index) % per_pipe * size;
+        for (int m = first; m < first + size; ++m) wake(m);
+    }
+
+    void finish_collective(int r, Proc& p, const Step& s, Picoseconds start, Picoseconds end) {
+        p.coll_start = start;
         if (!p.in_pair) {  // a pair counts what its compute stream waits for (pair_idle)
-            (s.kind == StepKind::EpCollective ? p.tally.ep_exposed_ps : p.tally.tp_exposed_ps) += s.ps;
+            (s.kind == StepKind::EpCollective ? p.tally.ep_exposed_ps : p.tally.tp_exposed_ps) += end - start;
             p.tally.wait_ps += start - p.arrive;
         }
         ++out_.activities;
@@ -447,6 +520,7 @@ private:
         const Picoseconds send = forward ? sp.pp_forward_ps : sp.pp_backward_ps;
         const int to = sched_.rank_of(part.micro_batch, next);
         Picoseconds ready = end;
+        const int consumer = to * shape_.span + q_of(r);
         if (to != pipe(r) && send > 0) {
             const Picoseconds s0 = std::max(p.pp_free, end);
             p.pp_free = s0 + send;
@@ -456,9 +530,14 @@ private:
             ++p.pending_count;
             ++out_.activities;
             if (p.recording) record(r, p, RecordKind::PpSend, forward ? 0 : 1, forward ? kF : kB, 0, s0, ready);
+            if (flows_) {  // the receiver waits for the send's flow (ended() fills the slot)
+                pp_consumer_[static_cast<std::size_t>(k)] = consumer;
+                push_start(PendingStart{s0, 0, kTokenPp | static_cast<std::uint64_t>(k), nullptr, shape_.global_rank(r),
+                                        shape_.global_rank(consumer), send});
+                return;
+            }
         }
         slots_[static_cast<std::size_t>(k)] = ready;
-        const int consumer = to * shape_.span + q_of(r);
         const Proc& c = procs_[static_cast<std::size_t>(consumer)];
         if (c.state == State::AtInput && c.wait_slot == k) wake(consumer);
     }
@@ -478,6 +557,12 @@ private:
     std::vector<int> queue_;
     EngineResult out_;
     const ProgressHook& progress_;
+    CommFlows* flows_ = nullptr;
+    std::vector<PendingStart> starts_;  // a min-heap by (time, sequence)
+    std::uint64_t start_sequence_ = 0;
+    std::vector<std::uint64_t> done_;
+    std::vector<int> pp_consumer_;      // flows: per pipeline slot, the receiving GPU
+    static constexpr Picoseconds kNoTime = std::numeric_limits<Picoseconds>::max();
     static constexpr std::int64_t kProgressEvery = 4096;  // chunk operations between calls
     std::int64_t ops_done_ = 0, ops_total_ = 0;
 };
@@ -499,8 +584,8 @@ int load_index(const ChunkProgram& prog, const FullShape& shape, int table, int 
 }
 
 EngineResult run_full_engine(const ChunkProgram& prog, const workload::PipelineSchedule& sched, const FullShape& shape,
-                             const std::vector<char>& recorded, const ProgressHook& progress) {
-    Engine e(prog, sched, shape, recorded, progress);
+                             const std::vector<char>& recorded, const ProgressHook& progress, CommFlows* flows) {
+    Engine e(prog, sched, shape, recorded, progress, flows);
     return e.run();
 }
 

@@ -63,9 +63,29 @@ struct EngineResult {
     std::int64_t activities = 0, collectives = 0, wakeups = 0, state_bytes = 0;
 };
 
+// Communication as flows (--network flows; full_flows.h implements it on network::StepFlows).
+// With it the engine is a discrete-event simulation in time order: a collective starts when its
+// group's last member arrives (max_i arrival_i) and ends when its flows end, shared with
+// whatever else is in flight; a pipeline send starts where it starts in closed form (its
+// sender's pipeline stream, at the ideal send times) and its receiver waits for its last byte.
+// The engine hands over starts in (time, order of issue) and asks for ends in time order.
+class CommFlows {
+public:
+    virtual ~CommFlows() = default;
+    // The EP or TP collective `s` of the GPUs first .. first + size − 1 (global ranks).
+    virtual void start_collective(Picoseconds now, const Step& s, int first, int size, std::uint64_t token) = 0;
+    // A pipeline send of ideally `ideal_ps` from global rank `from` to `to`.
+    virtual void start_send(Picoseconds now, int from, int to, Picoseconds ideal_ps, std::uint64_t token) = 0;
+    virtual Picoseconds next_time() const = 0;  // the next end, or a time past every one if none
+    virtual void advance(Picoseconds now, std::vector<std::uint64_t>& done) = 0;
+    virtual void settle(Picoseconds now) = 0;  // once per instant, after its starts
+};
+
 // `recorded[r]` (simulated index) keeps r's activities; `progress` (may be empty) hears of
 // chunk operations completed over all simulated GPUs. Throws InternalError on a deadlock.
+// `flows` (may be null: closed form) takes the communication.
 EngineResult run_full_engine(const ChunkProgram& prog, const workload::PipelineSchedule& sched, const FullShape& shape,
-                             const std::vector<char>& recorded, const ProgressHook& progress = {});
+                             const std::vector<char>& recorded, const ProgressHook& progress = {},
+                             CommFlows* flows = nullptr);
 
 }  // namespace moesim::training::detail

@@ -22,7 +22,9 @@ TrainingRun simulate_training(const TrainingSetup& st, Fidelity fidelity, const 
         case Fidelity::Full: trace = detail::run_full(st, program, schedule, options); break;
         case Fidelity::Invalid: break;
     }
-    return detail::assemble(st, fidelity, program, std::move(schedule), std::move(trace));
+    TrainingRun run = detail::assemble(st, fidelity, program, std::move(schedule), std::move(trace));
+    run.result.traffic = run.stats.traffic;
+    return run;
 }
 
 }  // namespace moesim::training

@@ -98,8 +98,20 @@ json parallelism_json(const Parallelism& p) {
                 {"recompute", to_string(p.recompute)}};
 }
 
+// Written only when there are faults: scenarios without them read back as before.
+json faults_json(const std::vector<LinkFaultSpec>& faults) {
+    json out = json::array();
+    for (const LinkFaultSpec& f : faults) {
+        json x = f.nic >= 0 ? json{{"node", f.node}, {"nic", f.nic}} : json{{"leaf", f.leaf}, {"spine", f.spine}};
+        x["rate_fraction"] = f.rate_fraction;
+        x["from_s"] = f.from_s;
+        out.push_back(std::move(x));
+    }
+    return out;
+}
+
 json cluster_json(const Cluster& c) {
-    return json{{"gpu", c.gpu},
+    json out = json{{"gpu", c.gpu},
                 {"nodes", c.nodes},
                 {"gpus_per_node", c.gpus_per_node},
                 {"network",
@@ -110,6 +122,8 @@ json cluster_json(const Cluster& c) {
                 {"gpu_overrides", c.gpu_overrides},
                 {"calibration", c.calibration.empty() ? json(nullptr) : json(c.calibration)},
                 {"gpu_hour_usd", c.gpu_hour_usd}};
+    if (!c.network.faults.empty()) out["network"]["faults"] = faults_json(c.network.faults);
+    return out;
 }
 
 }  // namespace

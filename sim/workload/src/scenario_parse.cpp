@@ -21,6 +21,36 @@ Network parse_network(const Section& n) {
     out.nics_per_node = n.positive("nics_per_node", out.nics_per_node);
     out.nic_Gbps = n.number("nic_Gbps", out.nic_Gbps, Bound::Positive);
     out.oversubscription = n.number("oversubscription", out.oversubscription, Bound::AtLeastOne);
+    if (n.has("faults")) {
+        const auto& a = n.at("faults");
+        const std::string path = n.path_of("faults");
+        if (!a.is_array()) detail::fail_at(n.file(), path, "expected an array of faults, got " + detail::describe(a));
+        for (std::size_t i = 0; i < a.size(); ++i) {
+            const Section f(a[i], path + "/" + std::to_string(i), n.file(),
+                            {"node", "nic", "leaf", "spine", "rate_fraction", "from_s"});
+            LinkFaultSpec x;
+            const bool nic = f.has("node") || f.has("nic");
+            const bool cable = f.has("leaf") || f.has("spine");
+            if (nic == cable)
+                f.fail_here("name one link: a NIC as {\"node\": n, \"nic\": i} or a leaf-spine cable as "
+                            "{\"leaf\": l, \"spine\": s}");
+            if (nic) {
+                x.node = f.non_negative("node", std::nullopt);
+                x.nic = f.non_negative("nic", std::nullopt);
+            } else {
+                x.leaf = f.non_negative("leaf", std::nullopt);
+                x.spine = f.non_negative("spine", std::nullopt);
+            }
+            x.rate_fraction = f.number("rate_fraction", std::nullopt, Bound::Probability);
+            x.from_s = f.number("from_s", 0.0, Bound::NonNegative);
+            if (nic && x.rate_fraction == 0)
+                f.fail("rate_fraction", "a NIC cannot be down (0): its GPU's traffic has no other way out; give a "
+                                        "fraction above 0");
+            if (x.rate_fraction == 0 && x.from_s > 0)
+                f.fail("from_s", "a link goes down (rate_fraction 0) only from 0 s: flows already on it would never end");
+            out.faults.push_back(x);
+        }
+    }
     return out;
 }
 
@@ -43,7 +73,7 @@ Cluster parse_cluster(const Section& c) {
     if (std::int64_t{out.nodes} * out.gpus_per_node > std::numeric_limits<int>::max())
         c.fail("nodes", std::to_string(out.nodes) + " nodes of " + std::to_string(out.gpus_per_node) +
                             " GPUs is more GPUs than moesim can simulate");
-    if (auto n = c.optional_section("network", {"topology", "nics_per_node", "nic_Gbps", "oversubscription"}))
+    if (auto n = c.optional_section("network", {"topology", "nics_per_node", "nic_Gbps", "oversubscription", "faults"}))
         out.network = parse_network(*n);
     out.gpu_overrides = parse_gpu_overrides(c);
     out.calibration = c.text("calibration", std::string(), /*null_is_default=*/true);

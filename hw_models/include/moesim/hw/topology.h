@@ -168,6 +168,10 @@ public:
 
     // The links from GPU `src` to GPU `dst` (empty when src == dst). Deterministic.
     std::vector<LinkIndex> route(int src, int dst) const;
+    // The same ECMP walk with the links marked in `down` (indexed by link; shorter than
+    // links(): the rest are up) left out of the equal-cost choices; appends the route to `out`.
+    // False, `out` unchanged, when every shortest path crosses a down link.
+    bool route_avoiding(int src, int dst, const std::vector<char>& down, std::vector<LinkIndex>& out) const;
     // Sum of the route's latencies.
     double route_latency_s(int src, int dst) const;
     // Hops from src to dst (0 when equal).

@@ -61,6 +61,9 @@ public:
     LinkId add_link(double capacity_Bps, Picoseconds latency_ps = 0);
     std::size_t link_count() const { return links_.size(); }
     double link_capacity_Bps(LinkId link) const { return solver_.capacity(link); }
+    // A new capacity (> 0) from the next update_rates(): the flows crossing it are re-solved
+    // (a fault or a degradation; step_flows.h).
+    void set_link_capacity(LinkId link, double capacity_Bps);
     Picoseconds link_latency_ps(LinkId link) const { return links_[link].latency_ps; }
     Picoseconds route_latency_ps(std::span<const LinkId> route) const;
     // Σ rate of the flows now crossing `link`.
@@ -115,6 +118,10 @@ private:
     std::vector<FlowId> free_flows_;
     std::vector<FlowId> flow_of_variable_;
     std::vector<Entry> entering_;  // a min-heap by (time, sequence)
+    // Flows with no latency enter at their start time: in start order, which is (time,
+    // sequence) order, so a queue instead of the heap; merged with it by (time, sequence).
+    std::vector<Entry> entering_now_;
+    std::size_t entering_now_head_ = 0;
     detail::IndexedHeap finishing_;  // flow -> (finish time, sequence)
     std::uint64_t next_sequence_ = 0;
     std::size_t active_flows_ = 0;

@@ -91,6 +91,18 @@ ActivityId add_all_to_all(Fabric& f, std::span<const int> ranks, double size_byt
 ActivityId add_all_to_allv(Fabric& f, std::span<const int> ranks, std::span<const double> bytes,
                            std::span<const ActivityId> after = {});
 ActivityId add_p2p(Fabric& f, int src, int dst, double size_bytes, std::span<const ActivityId> after = {});
+// All-to-all with PXN (NCCL's PCI × NVLink: a GPU hands what it sends to GPU m of another node
+// to GPU m of its own node over NVLink, which sends it on its rail), aggregated: `ranks` holds
+// N whole node groups of g GPUs (node-major), n = N·g. Per node, (X, l) → (X, m) over NVLink
+// for every l ≠ m, N·S/n each (what l sends to place m of every node, its own included); per
+// ordered node pair and place m, (X, m) → (Y, m) on rail m, g·S/n each (what node X sends to
+// GPU m of node Y). Both at once (PXN pipelines them): N·g·(g−1) + N·(N−1)·g flows instead of
+// n·(n−1): 536,576 instead of 4,192,256 at 2,048 GPUs. With one node or one GPU per node: the
+// flat all-to-all.
+ActivityId add_all_to_all_pxn(Fabric& f, std::span<const int> ranks, double size_bytes,
+                              std::span<const ActivityId> after = {});
+// The flows add_all_to_all_pxn builds for `ranks` (the flat count when it falls back).
+std::int64_t pxn_flow_count(int gpus_per_node, std::span<const int> ranks);
 // Tree all-reduce as flows (`chunks` per tree). `ranks` holds whole node groups (same count
 // g in each node). For each local index i (rail i) and each of the two trees: the rail-i GPUs
 // of the N nodes form tree t of hw::double_binary_tree(N) (position = node order), and in every node the other GPUs form a chain below the rail GPU (i+g−1 →
@@ -111,8 +123,8 @@ ActivityId add_hierarchical(Fabric& f, hw::CollectiveKind kind, std::span<const 
 
 // ---- whole collectives, simulated ---------------------------------------------------------
 
-enum class Algorithm { Invalid, Auto, Ring, Hierarchical, Tree };
-// "auto" | "ring" | "hierarchical" | "tree" (all-reduce only)
+enum class Algorithm { Invalid, Auto, Ring, Hierarchical, Tree, Pxn };
+// "auto" | "ring" | "hierarchical" | "tree" (all-reduce only) | "pxn" (all-to-all only)
 Algorithm algorithm_from_string(const std::string& s);
 
 struct CollectiveSpec {

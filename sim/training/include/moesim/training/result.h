@@ -1,6 +1,7 @@
 #pragma once
 // The typed result of one training simulation (DESIGN.md §4, §6). Field names match the
 // SQLite columns and the `--json` keys.
+#include <cstdint>
 #include <optional>
 #include <string>
 #include <vector>
@@ -33,6 +34,19 @@ struct ExposedComm {
     friend bool operator==(const ExposedComm&, const ExposedComm&) = default;
 };
 
+// One traffic class under `--network flows` (full fidelity): its collectives' durations alone
+// by the closed form (ideal) and as achieved sharing the fabric and its faults, summed over the
+// step's instances (docs/STEP_FLOWS.md). Classes: ep_dispatch, ep_combine, pp, dp_rs, dp_ag, tp.
+struct TrafficClassFigures {
+    std::string name;
+    std::int64_t instances = 0;
+    double ideal_s = 0, achieved_s = 0;
+    double worst_slowdown = 1.0;  // max over its instances of achieved / ideal
+    std::int64_t slowed = 0;      // instances more than 1% over their ideal
+    double slowdown() const { return ideal_s > 0 ? achieved_s / ideal_s : 1.0; }
+    friend bool operator==(const TrafficClassFigures&, const TrafficClassFigures&) = default;
+};
+
 struct TrainingResult {
     std::string fidelity;            // "analytic", "event" or "full" (fidelity.h)
     double step_time_s = 0;
@@ -58,6 +72,8 @@ struct TrainingResult {
     std::vector<BreakdownEntry> breakdown;
     std::vector<PhaseEntry> phases;        // the step by schedule phase (empty when read back)
     std::vector<std::string> assumptions;  // named in the output (issue 2, item 6)
+    // --network flows only (empty otherwise): every traffic class, in the order above.
+    std::vector<TrafficClassFigures> traffic;
 
     // Every field equal (doubles bit for bit, up to -0 == 0): the determinism check.
     friend bool operator==(const TrainingResult&, const TrainingResult&) = default;

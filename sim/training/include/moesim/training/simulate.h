@@ -18,6 +18,7 @@
 // reduce-scatter overlaps the last backward chunk, the parameter all-gather the next step's
 // first forward chunk; only the excess is exposed; Adam runs in between.
 #include <cstdint>
+#include <string>
 #include <vector>
 
 #include "moesim/common/progress_hook.h"
@@ -41,6 +42,10 @@ struct StepOptions {
     // (exact when their loads are alike: always at the mean load; a draw's rotation differs by
     // group).
     bool one_ep_group = false;
+    // Full fidelity: every EP/TP collective, PP send and DP collective as flows on the cluster's
+    // topology (network/step_flows.h), sharing links max-min fairly with whatever else is in
+    // flight, and cluster.network.faults applied; off: each timed alone in closed form.
+    bool network_flows = false;
     // Full fidelity: called every few thousand chunk operations with the operations done and
     // their total over the simulated GPUs (and once at the end); empty: not called.
     ProgressHook progress;
@@ -48,6 +53,8 @@ struct StepOptions {
 
 // What the simulation itself did (event and full).
 struct RunStats {
+    std::vector<TrafficClassFigures> traffic;  // --network flows: every class (result.h)
+    std::int64_t flows = 0;                     // --network flows: flows started
     std::int64_t ranks_simulated = 0;
     std::int64_t activities = 0;   // compute, collective and send activities run
     std::int64_t collectives = 0;  // group collectives completed (full)

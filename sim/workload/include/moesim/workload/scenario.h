@@ -24,11 +24,26 @@ enum class LengthDist { Invalid, Lognormal, Fixed, Uniform };
 enum class PrefillBalancer { Invalid, AttentionCost, None };
 enum class DecodeAdmission { Invalid, Hold };
 
+// A link or NIC at a fraction of its rate from a time (cluster.network.faults; honoured by
+// `moesim run --fidelity full --network flows`, docs/STEP_FLOWS.md). Either a NIC,
+// {"node": n, "nic": i} (its GPU and leaf links, both ways), or a leaf-to-spine cable,
+// {"leaf": l, "spine": s} (both ways); rate_fraction 0 = down (routes go round it by ECMP; a
+// NIC cannot be down: a GPU's traffic never passes through another GPU).
+struct LinkFaultSpec {
+    int node = -1, nic = -1;    // a NIC, or
+    int leaf = -1, spine = -1;  // a leaf-spine cable
+    double rate_fraction = 0;
+    double from_s = 0;
+
+    friend bool operator==(const LinkFaultSpec&, const LinkFaultSpec&) = default;
+};
+
 struct Network {
     Topology topology = Topology::RailOptimized;
     int nics_per_node = 8;
     double nic_Gbps = 400.0;
     double oversubscription = 1.0;  // core over edge bandwidth ratio, >= 1
+    std::vector<LinkFaultSpec> faults;
 
     friend bool operator==(const Network&, const Network&) = default;
 };
