@@ -60,5 +60,5 @@ TEST_CASE("comm --algorithm tree is for all_reduce only", "[cli]") {
     CHECK(r.err.find("only all_reduce has a tree algorithm") != std::string::npos);
     const auto bad = run_moesim(tmp, "comm", "all_reduce", "--algorithm", "trie");
     CHECK(bad.exit_status == 2);
-    CHECK(bad.err.find("auto, ring, hierarchical or tree") != std::string::npos);
+    CHECK(bad.err.find("auto, ring, hierarchical, tree or pxn") != std::string::npos);
 }

@@ -17,12 +17,12 @@ using nlohmann::json;
 namespace {
 
 // A small 1F1B layout of the V3 scenario: 4 nodes, pp 4 x dp 8 = 32 GPUs, EP 8.
-std::vector<std::string> small_v3(const TempDir& tmp, std::vector<std::string> more) {
+std::vector<std::string> small_v3(const TempDir& tmp, std::vector<std::string> more, const std::string& fidelity = "full") {
     std::vector<std::string> a = {"run", source_path("scenarios/deepseek-v3-pretrain.json"), "--db",
                                   (tmp / "r.sqlite").string(), "--set", "/cluster/nodes=4", "--set", "/parallelism/pp=4",
                                   "--set", "/parallelism/dp=8", "--set", "/parallelism/ep=8", "--set",
                                   "/parallelism/schedule=1f1b", "--set", "/training/global_batch_size=32",
-                                  "--allow-memory-overflow", "--fidelity", "full"};
+                                  "--allow-memory-overflow", "--fidelity", fidelity};
     a.insert(a.end(), more.begin(), more.end());
     return a;
 }
@@ -68,7 +68,13 @@ TEST_CASE("run --network flows: bad flags and fault specs exit 2 and write nothi
         CHECK_FALSE(std::filesystem::exists(tmp / "r.sqlite"));
     };
     expect_refused({"--network", "packets"}, "--network packets");
-    expect_refused({"--network", "flows", "--fidelity", "event"}, "--fidelity full");
+    {
+        const auto r = run_moesim_args(tmp, small_v3(tmp, {"--network", "flows"}, "event"));
+        INFO(r.err);
+        CHECK(r.exit_status == 2);
+        CHECK_THAT(r.err, Catch::Matchers::Contains("--fidelity full"));
+        CHECK_FALSE(std::filesystem::exists(tmp / "r.sqlite"));
+    }
     const std::string fault = "/cluster/network/faults=[{\"node\": 9, \"nic\": 0, \"rate_fraction\": 0.5}]";
     expect_refused({"--network", "flows", "--set", fault}, "/cluster/network/faults/0/node");
     expect_refused({"--network", "flows", "--set", "/cluster/network/faults=[{\"node\": 0, \"nic\": 0}]"},

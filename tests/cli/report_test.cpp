@@ -38,7 +38,7 @@ std::filesystem::path build_template_db(const TempDir& tmp) {
                      quoted + "', '" + std::string(64, '0') +
                      "', 'test', 'test', 1, 0.5, 'event');"
                      "INSERT INTO inference_results VALUES (2, 73700, 14800, 310, 820, 1930, 20, 31, 47, 1000, 0.8, "
-                     "0.21, 0.017, 0.87, 1800, 1000, 0, 0, 41000000, 1, '');");
+                     "0.21, 0.017, 0.87, 1800, 1000, 0, 0, 41000000, 1, '', NULL);");  // decode_holds (schema 5) last
     exec_sql(db, "PRAGMA wal_checkpoint(TRUNCATE);");  // everything in the main file, so a copy of it is whole
     return db;
 }

@@ -31,7 +31,9 @@ const std::set<std::string> kInferenceKeys = {
     "label", "overrides", "requests_per_s", "requests_measured", "requests_unfinished", "requests_rejected",
     "output_tokens_decoded", "slo_met", "slo_missed",
     // issue 13: where the iterations' time went (not stored in the database)
-    "breakdown"};
+    "breakdown",
+    // schema 5 (issue 13): measured requests that waited for decode KV room
+    "decode_holds"};
 
 std::set<std::string> keys_of(const json& j) {
     std::set<std::string> keys;
