@@ -111,7 +111,8 @@ int calibrate_from_trace(const TraceCalibrateOptions& o) {
         for (const auto& f : fit.classes)
             fitted.push_back({{"model", calib::to_string(f.model)}, {"kernels", f.kernels}, {"time_us", f.real_s * 1e6},
                               {"ideal_us", f.ideal_s * 1e6}, {"efficiency", f.efficiency},
-                              {"latency_us", f.latency_s * 1e6}, {"fitted", f.efficiency > 0 || f.latency_s > 0},
+                              {"latency_us", f.latency_s * 1e6}, {"base_ratio", f.base_ratio},
+                              {"fitted", f.efficiency > 0 || f.latency_s > 0},
                               {"why_not", f.why_not}});
         j["fitted"] = fitted;
         j["compute_sm_share"] = in.pair.work.compute_sm_share;
@@ -123,11 +124,13 @@ int calibrate_from_trace(const TraceCalibrateOptions& o) {
     std::cout << "\nfitted (efficiency = work at the " << in.pair.work.gpu.name << " peak / (time x "
               << fixed(in.pair.work.compute_sm_share, 3) << " of the SMs for computation; DeepEP: of the NIC peak)):\n"
               << std::left << std::setw(18) << "model class" << std::right << std::setw(8) << "count" << std::setw(12)
-              << "time_ms" << std::setw(12) << "ideal_ms" << std::setw(12) << "efficiency" << "\n";
+              << "time_ms" << std::setw(12) << "ideal_ms" << std::setw(12) << "efficiency" << std::setw(12) << "x base"
+              << "\n";
     for (const auto& f : fit.classes)
         std::cout << std::left << std::setw(18) << calib::to_string(f.model) << std::right << std::setw(8) << f.kernels
                   << std::setw(12) << ms(f.real_s * 1e6) << std::setw(12) << ms(f.ideal_s * 1e6) << std::setw(12)
-                  << (f.efficiency > 0 ? fixed(f.efficiency, 4) : std::string("-"))
+                  << (f.efficiency > 0 ? fixed(f.efficiency, 4) : std::string("-")) << std::setw(12)
+                  << (f.base_ratio > 0 ? fixed(f.base_ratio, 4) : std::string("-"))
                   << (f.latency_s > 0 ? "  latency " + fixed(f.latency_s * 1e6, 1) + " us per DeepEP call" : "")
                   << (f.why_not.empty() ? "" : "  " + f.why_not)
                   << "\n";

@@ -19,18 +19,17 @@ std::size_t idx(ModelClass c) { return static_cast<std::size_t>(c); }
 // gradient of y = x·Wᵀ over m rows: m×n×k, m×k×n, n×k×m, as training/analytic_costs.cpp
 // prices them).
 void add_dense(calib::PairWork& w, hw::Dtype dt, double m, double n, double k, double count, bool forward,
-               bool backward) {
+               bool backward, bool recompute) {
     const ModelClass main = dt == hw::Dtype::FP8 ? ModelClass::GemmFp8 : ModelClass::GemmBf16;
     const ModelClass weight = dt == hw::Dtype::FP8 ? ModelClass::GemmWgrad : ModelClass::GemmBf16;
     const hw::GemmShape f{m, n, k, count}, d{m, k, n, count}, wg{n, k, m, count};
-    if (forward) w.flops[idx(main)] += hw::gemm_flops(f);
-    if (backward) {
-        w.flops[idx(main)] += hw::gemm_flops(d);
-        w.flops[idx(weight)] += hw::gemm_flops(wg);
-    }
-    w.gemm.push_back({main, dt, f});
-    w.gemm.push_back({main, dt, d});
-    w.gemm.push_back({weight, dt, wg});
+    const double runs_fwd = (forward ? 1.0 : 0.0) + (backward && recompute ? 1.0 : 0.0);
+    const double runs_bwd = backward ? 1.0 : 0.0;
+    w.flops[idx(main)] += runs_fwd * hw::gemm_flops(f) + runs_bwd * hw::gemm_flops(d);
+    w.flops[idx(weight)] += runs_bwd * hw::gemm_flops(wg);
+    w.gemm.push_back({main, dt, f, runs_fwd * hw::gemm_flops(f)});
+    w.gemm.push_back({main, dt, d, runs_bwd * hw::gemm_flops(d)});
+    w.gemm.push_back({weight, dt, wg, runs_bwd * hw::gemm_flops(wg)});
 }
 
 void add_bytes(calib::PairWork& w, double bytes, ModelClass c = ModelClass::MemoryBound) {
@@ -75,18 +74,15 @@ void add_op(calib::PairWork& w, const training::TrainingSetup& st, const workloa
                     w.flops[idx(weight)] += hw::grouped_gemm_flops(wg);
                 }
                 if (fp8) {
-                    w.grouped.push_back({main, f});
-                    w.grouped.push_back({main, d});
-                    w.grouped.push_back({weight, wg});
+                    w.grouped.push_back({main, f, runs_fwd * hw::grouped_gemm_flops(f)});
+                    w.grouped.push_back({main, d, backward ? hw::grouped_gemm_flops(d) : 0.0});
+                    w.grouped.push_back({weight, wg, backward ? hw::grouped_gemm_flops(wg) : 0.0});
                 }
                 cast_rows = tokens_per_rank;
             } else {
                 const bool split = op.placement == ParamPlacement::TensorSplit || op.placement == ParamPlacement::VocabSplit;
                 const double n_rank = split ? n / p.tp : n;
-                add_dense(w, dt, tokens, n_rank, k, static_cast<double>(op.gemm.count), forward, backward);
-                if (backward && recompute)
-                    w.flops[idx(dt == hw::Dtype::FP8 ? ModelClass::GemmFp8 : ModelClass::GemmBf16)] +=
-                        hw::gemm_flops({tokens, n_rank, k, static_cast<double>(op.gemm.count)});
+                add_dense(w, dt, tokens, n_rank, k, static_cast<double>(op.gemm.count), forward, backward, recompute);
                 cast_rows = tokens * (split ? 1.0 / p.tp : 1.0);
                 if (op.kind == OpKind::Router) {
                     add_bytes(w, runs_fwd * op.hbm_bytes_fwd * tokens_per_rank);

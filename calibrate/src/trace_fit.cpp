@@ -80,39 +80,92 @@ std::string citation(const TraceSummary& s, const PairWork& w, const FittedClass
     return out.str();
 }
 
-json fitted_gemm_points(const std::vector<GemmAt>& at, const std::array<FittedClass, kModelClasses>& fits,
-                        const std::array<std::string, kModelClasses>& sources, hw::Dtype dtype) {
-    // One series per (N, K) along M; a shape two classes share keeps the first.
-    std::map<std::tuple<double, double, double>, std::size_t> first;
-    std::vector<const GemmAt*> kept;
-    for (const auto& g : at) {
-        if (g.dtype != dtype || fits[idx(g.model)].efficiency <= 0) continue;
-        if (first.emplace(std::make_tuple(g.shape.n, g.shape.k, g.shape.m), kept.size()).second) kept.push_back(&g);
-    }
+// What the base profile prices class `c`'s traced work at: its shapes' FLOPs at the base's
+// efficiency for each shape (the denominator of the class's ratio, trace_fit.h).
+double base_time_s(const PairWork& w, ModelClass c, const hw::CalibrationProfile& base) {
+    double t = 0, flops = 0;
+    for (const auto& g : w.gemm)
+        if (g.model == c && g.flops > 0) {
+            t += g.flops / (peak(w, c) * base.gemm_efficiency(g.shape, g.dtype));
+            flops += g.flops;
+        }
+    for (const auto& g : w.grouped)
+        if (g.model == c && g.flops > 0) {
+            t += g.flops / (peak(w, c) * base.grouped_gemm_efficiency(g.shape, hw::Dtype::FP8));
+            flops += g.flops;
+        }
+    MOESIM_CHECK(std::abs(flops - w.flops[idx(c)]) <= 1e-9 * w.flops[idx(c)],
+                 std::string("the pair's shapes do not add up to class ") + to_string(c) + "'s FLOPs");
+    return t;
+}
+
+double capped(double efficiency) { return round6(std::min(1.0, efficiency)); }
+
+// A base point at `ratio` times its efficiency, saying so (its TFLOPS no longer applies).
+json scaled_point(json p, double ratio, const std::string& why) {
+    if (ratio == 1.0) return p;
+    p["efficiency"] = capped(p.at("efficiency").get<double>() * ratio);
+    p.erase("TFLOPS");
+    p.erase("GBps");
+    p["source"] = p.at("source").get<std::string>() + " | scaled x" + fixed(ratio, 6) + " " + why;
+    return p;
+}
+
+// The points `mine` selects of `table`, scaled by `ratio`, merged with `traced` into series by
+// (dtype, N, K) in first-appearance order, each sorted along `axis` (M or m_per_group); a traced
+// point replaces a base point at the same coordinate. The points `mine` leaves stay first, as
+// they were.
+template <typename Mine>
+json merge_series(const json& table, Mine&& mine, double ratio, const std::string& why, const json& traced,
+                  const char* axis) {
     json out = json::array();
-    for (const auto& [key, i] : first) {
-        const GemmAt& g = *kept[i];
-        out.push_back({{"m", g.shape.m}, {"n", g.shape.n}, {"k", g.shape.k}, {"dtype", hw::to_string(dtype)},
-                       {"efficiency", round6(fits[idx(g.model)].efficiency)}, {"source", sources[idx(g.model)]}});
+    std::vector<std::tuple<std::string, double, double>> order;
+    std::map<std::tuple<std::string, double, double>, std::map<double, json>> series;
+    const auto add = [&](const json& p, bool replace) {
+        const auto key = std::make_tuple(p.at("dtype").get<std::string>(), p.at("n").get<double>(), p.at("k").get<double>());
+        auto [it, fresh] = series.try_emplace(key);
+        if (fresh) order.push_back(key);
+        const double at = p.at(axis).get<double>();
+        if (replace) it->second[at] = p;
+        else it->second.emplace(at, p);
+    };
+    for (const auto& p : table) {
+        if (!mine(p)) out.push_back(p);
+        else add(scaled_point(p, ratio, why), false);
     }
+    for (const auto& p : traced) add(p, true);
+    for (const auto& key : order)
+        for (auto& [at, p] : series.at(key)) out.push_back(std::move(p));
     return out;
 }
 
-json fitted_grouped_points(const std::vector<GroupedGemmAt>& at, const std::array<FittedClass, kModelClasses>& fits,
-                           const std::array<std::string, kModelClasses>& sources) {
-    std::map<std::tuple<double, double, double>, std::size_t> first;
-    std::vector<const GroupedGemmAt*> kept;
-    for (const auto& g : at) {
-        if (fits[idx(g.model)].efficiency <= 0) continue;
-        if (first.emplace(std::make_tuple(g.shape.n, g.shape.k, g.shape.m_per_group), kept.size()).second) kept.push_back(&g);
-    }
+// A point at each shape the pair runs of a fitted class: the base's efficiency there times
+// the class's ratio. A shape two classes share keeps the first.
+json traced_gemm_points(const PairWork& w, const std::array<FittedClass, kModelClasses>& fits,
+                        const std::array<std::string, kModelClasses>& sources, const hw::CalibrationProfile& base,
+                        hw::Dtype dtype) {
+    std::map<std::tuple<double, double, double>, const GemmAt*> first;
+    for (const auto& g : w.gemm)
+        if (g.dtype == dtype && fits[idx(g.model)].base_ratio > 0) first.emplace(std::make_tuple(g.shape.n, g.shape.k, g.shape.m), &g);
     json out = json::array();
-    for (const auto& [key, i] : first) {
-        const GroupedGemmAt& g = *kept[i];
-        out.push_back({{"groups", g.shape.groups}, {"m_per_group", g.shape.m_per_group}, {"n", g.shape.n},
-                       {"k", g.shape.k}, {"dtype", "fp8"}, {"layout", "contiguous"},
-                       {"efficiency", round6(fits[idx(g.model)].efficiency)}, {"source", sources[idx(g.model)]}});
-    }
+    for (const auto& [key, g] : first)
+        out.push_back({{"m", g->shape.m}, {"n", g->shape.n}, {"k", g->shape.k}, {"dtype", hw::to_string(dtype)},
+                       {"efficiency", capped(base.gemm_efficiency(g->shape, dtype) * fits[idx(g->model)].base_ratio)},
+                       {"source", sources[idx(g->model)]}});
+    return out;
+}
+
+json traced_grouped_points(const PairWork& w, const std::array<FittedClass, kModelClasses>& fits,
+                           const std::array<std::string, kModelClasses>& sources, const hw::CalibrationProfile& base) {
+    std::map<std::tuple<double, double, double>, const GroupedGemmAt*> first;
+    for (const auto& g : w.grouped)
+        if (fits[idx(g.model)].base_ratio > 0) first.emplace(std::make_tuple(g.shape.n, g.shape.k, g.shape.m_per_group), &g);
+    json out = json::array();
+    for (const auto& [key, g] : first)
+        out.push_back({{"groups", g->shape.groups}, {"m_per_group", g->shape.m_per_group}, {"n", g->shape.n},
+                       {"k", g->shape.k}, {"dtype", "fp8"}, {"layout", "contiguous"},
+                       {"efficiency", capped(base.grouped_gemm_efficiency(g->shape, hw::Dtype::FP8) * fits[idx(g->model)].base_ratio)},
+                       {"source", sources[idx(g->model)]}});
     return out;
 }
 
@@ -195,7 +248,20 @@ TraceFit fit_trace(const Trace& trace, const TraceSummary& s, const PairWork& w,
         }
         out.classes.push_back(f);
     }
+    // The trace's speed against the base profile's on the same work (trace_fit.h).
+    for (ModelClass c : {ModelClass::GemmFp8, ModelClass::GemmWgrad, ModelClass::GemmBf16, ModelClass::GroupedGemmFp8}) {
+        FittedClass& f = fits[idx(c)];
+        if (f.efficiency > 0) f.base_ratio = base_time_s(w, c, base) / (f.real_s * w.compute_sm_share);
+    }
+    const double memory_size = std::round(w.bytes[idx(ModelClass::MemoryBound)] / std::max(1.0, w.memory_ops));
+    if (fits[idx(ModelClass::MemoryBound)].efficiency > 0)
+        fits[idx(ModelClass::MemoryBound)].base_ratio =
+            fits[idx(ModelClass::MemoryBound)].efficiency / base.memory_efficiency(memory_size);
+    for (auto& f : out.classes) f.base_ratio = fits[idx(f.model)].base_ratio;
     const auto fitted = [&](ModelClass c) { return fits[idx(c)].efficiency > 0; };
+    const auto ratio_of = [&](ModelClass c) { return fitted(c) ? fits[idx(c)].base_ratio : 1.0; };
+    const std::string scaled_why = "by moesim calibrate --from-trace " + o.trace_name + " (sha256 " + o.trace_sha256 +
+                                   "): the traced class's speed against this profile's";
 
     json doc = json::parse(base.document());
     const std::string gpu = w.gpu.name;
@@ -218,7 +284,8 @@ TraceFit fit_trace(const Trace& trace, const TraceSummary& s, const PairWork& w,
                             fixed(f.real_s * 1e6, 1) + " us, " + fixed(f.latency_s * 1e6, 3) + " us per DeepEP call");
         else if (f.efficiency > 0)
             notes.push_back(std::string(to_string(f.model)) + ": " + std::to_string(f.kernels) + " kernels, " +
-                            fixed(f.real_s * 1e6, 1) + " us, efficiency " + fixed(f.efficiency, 6));
+                            fixed(f.real_s * 1e6, 1) + " us, efficiency " + fixed(f.efficiency, 6) +
+                            (f.base_ratio > 0 ? ", " + fixed(f.base_ratio, 6) + " x the base profile's at its shapes" : ""));
         else
             notes.push_back(std::string(to_string(f.model)) + ": not fitted (" + f.why_not + ")");
     }
@@ -229,21 +296,16 @@ TraceFit fit_trace(const Trace& trace, const TraceSummary& s, const PairWork& w,
         notes.push_back("base profile '" + base.name() + "': " + n.get<std::string>());
     doc["notes"] = notes;
 
-    const bool fp8_gemm = fitted(ModelClass::GemmFp8) || fitted(ModelClass::GemmWgrad);
-    const bool bf16_gemm = fitted(ModelClass::GemmBf16);
-    json gemm = without(doc.at("gemm"), [&](const json& p) {
-        const std::string d = p.at("dtype").get<std::string>();
-        return (d == "fp8" && fp8_gemm) || (d == "bf16" && bf16_gemm);
-    });
-    for (auto dt : {hw::Dtype::BF16, hw::Dtype::FP8})
-        for (auto& p : fitted_gemm_points(w.gemm, fits, sources, dt)) gemm.push_back(p);
-    doc["gemm"] = gemm;
-
-    if (fitted(ModelClass::GroupedGemmFp8) || fitted(ModelClass::GemmWgrad)) {
-        json grouped = without(doc.at("grouped_gemm"), [](const json& p) { return p.at("dtype") == "fp8"; });
-        for (auto& p : fitted_grouped_points(w.grouped, fits, sources)) grouped.push_back(p);
-        doc["grouped_gemm"] = grouped;
+    for (auto dt : {hw::Dtype::BF16, hw::Dtype::FP8}) {
+        const std::string name = hw::to_string(dt);
+        const ModelClass main = dt == hw::Dtype::FP8 ? ModelClass::GemmFp8 : ModelClass::GemmBf16;
+        doc["gemm"] = merge_series(
+            doc.at("gemm"), [&](const json& p) { return p.at("dtype") == name; }, ratio_of(main), scaled_why,
+            traced_gemm_points(w, fits, sources, base, dt), "m");
     }
+    doc["grouped_gemm"] = merge_series(
+        doc.at("grouped_gemm"), [](const json& p) { return p.at("dtype") == "fp8"; }, ratio_of(ModelClass::GroupedGemmFp8),
+        scaled_why, traced_grouped_points(w, fits, sources, base), "m_per_group");
 
     for (auto& p : doc.at("attention")) {
         const std::string phase = p.at("phase").get<std::string>();
@@ -258,10 +320,12 @@ TraceFit fit_trace(const Trace& trace, const TraceSummary& s, const PairWork& w,
                                     {"source", sources[idx(ModelClass::AttentionBwd)]}});
 
     if (fitted(ModelClass::MemoryBound)) {
-        const double size = std::round(w.bytes[idx(ModelClass::MemoryBound)] / std::max(1.0, w.memory_ops));
-        doc["memory_bound"] = json::array({{{"size_bytes", size},
-                                            {"efficiency", round6(fits[idx(ModelClass::MemoryBound)].efficiency)},
-                                            {"source", sources[idx(ModelClass::MemoryBound)]}}});
+        json memory = json::array();
+        for (const auto& p : doc.at("memory_bound"))
+            memory.push_back(scaled_point(p, ratio_of(ModelClass::MemoryBound),
+                                          scaled_why + " at " + fixed(memory_size, 0) + " bytes (" +
+                                              sources[idx(ModelClass::MemoryBound)] + ")"));
+        doc["memory_bound"] = memory;
     }
 
     // A class of its own replaces the base's point of that class (kept: the others).

@@ -72,6 +72,25 @@ TEST_CASE("calibrate --from-trace fits a profile that loads, citing the trace an
         CHECK(e == Approx(f.at("ideal_us").get<double>() / (f.at("time_us").get<double>() * share)).epsilon(1e-12));
     }
     CHECK(fitted == 12);
+    // The trace sets each GEMM class's level, the base profile its shape dependence: a decode-
+    // shaped FP8 GEMM the pair never ran (M = 64) is at the base's efficiency there times the
+    // forward GEMMs' ratio, not at the pair's average.
+    const auto base = moesim::hw::CalibrationProfile::from_json(load_json(source_path("calibrations/h800-published.json")),
+                                                                "h800-published.json");
+    double fp8_ratio = 0, wgrad_ratio = 0;
+    for (const auto& f : j.at("fitted")) {
+        if (f.at("model") == "gemm_fp8") fp8_ratio = f.at("base_ratio");
+        if (f.at("model") == "gemm_wgrad") wgrad_ratio = f.at("base_ratio");
+        if (f.at("model") == "attention_fwd") CHECK(f.at("base_ratio") == 0.0);
+    }
+    REQUIRE(fp8_ratio > 0);
+    REQUIRE(wgrad_ratio > 0);
+    CHECK(fp8_ratio != Approx(wgrad_ratio));
+    const moesim::hw::GemmShape decode{64, 7168, 16384, 1};
+    CHECK(profile.gemm_efficiency(decode, moesim::hw::Dtype::FP8) ==
+          Approx(std::min(1.0, base.gemm_efficiency(decode, moesim::hw::Dtype::FP8) * fp8_ratio)).epsilon(1e-4));
+    const moesim::hw::GemmShape big{4096, 7168, 16384, 1};
+    CHECK(profile.gemm_efficiency(big, moesim::hw::Dtype::FP8) > 2 * profile.gemm_efficiency(decode, moesim::hw::Dtype::FP8));
     CHECK(profile.latency_s("deepep_notify") > 0);
     CHECK(profile.memory_op_efficiency("rotary", 1e6) != profile.memory_efficiency(1e6));
     CHECK(profile.memory_op_efficiency("elementwise", 1e6) != profile.memory_efficiency(1e6));
@@ -239,4 +258,11 @@ TEST_CASE("trace compare with the profile fitted from the same trace moves each 
         if (row.at("class") == "attention_fwd" || row.at("class") == "attention_bwd" || row.at("class") == "rotary" ||
             row.at("class") == "elementwise" || row.at("class") == "deepep_notify")
             CHECK(row.at("simulated_s").get<double>() == Approx(row.at("real_s").get<double>()).epsilon(0.01));
+    // GEMM classes have a point at each shape the pair runs, at its class's ratio to the base:
+    // they cost their traced time too (within the overlap slow-down's rounding).
+    for (const auto& row : a.at("classes"))
+        if (row.at("class") == "grouped_gemm_fp8" || row.at("class") == "gemm_wgrad") {
+            INFO(row.at("class"));
+            CHECK(row.at("simulated_s").get<double>() == Approx(row.at("real_s").get<double>()).epsilon(0.03));
+        }
 }

@@ -12,17 +12,30 @@
 // The simulator, given this profile, then spends each class's traced time on that class.
 // The caller (which may see the simulator; calibrate may not) supplies the work (PairWork).
 //
-// Written where the cost model looks them up (hw/calibration_profile.h), one point per shape
-// the scenario's operators run, each citing the trace (file name, sha256), its class, the
-// time and count, and every kernel name that made it:
+// The trace fixes a class's level, the base profile its shape dependence. A trace shows the
+// shapes of one pair only; a GEMM's efficiency depends on its shape far more than a class
+// average says (DeepGEMM's own table: 0.10 of the FP8 peak at M = 64, 0.77 at M = 4096 for one
+// N, K), so one class-wide efficiency would price a decode GEMM or a dense FFN the trace never
+// ran at the pair's average. Instead, per GEMM class:
+//     ratio = base_s / (real_s · compute_sm_share),  base_s = Σ_shapes FLOPs / (peak · base_eff(shape))
+// the trace's speed against what the base profile prices the same work at, and every point of
+// the class's table is the base's efficiency times that ratio (capped at 1): the base's own
+// points (the table's main class's ratio: gemm_fp8 for FP8 GEMMs, gemm_bf16, grouped_gemm_fp8)
+// and a point at each shape the pair runs (its own class's ratio: gemm_wgrad at the weight-
+// gradient shapes). At the traced shapes the class then costs exactly its traced time (below
+// the cap). The memory-bound pool is scaled the same way at the mean size of one operator.
+// Written where the cost model looks them up (hw/calibration_profile.h), each traced point
+// citing the trace (file name, sha256), its class, the time and count, and every kernel name
+// that made it, each scaled base point its own source and the ratio:
 //   gemm          FP8 (gemm_fp8 at forward and input-gradient shapes, gemm_wgrad at the weight-
-//                 gradient shapes) and BF16 (gemm_bf16 at all three) points; the base profile's
-//                 points of a dtype written here are dropped (a nearer base series would win);
+//                 gradient shapes) and BF16 (gemm_bf16 at all three) points, merged into the
+//                 base's scaled series (a traced point replaces a base point of the same shape);
 //   grouped_gemm  grouped_gemm_fp8 at forward / input-gradient shapes, gemm_wgrad at weight-
-//                 gradient shapes; the base's FP8 points dropped;
+//                 gradient shapes, merged the same way into the base's scaled FP8 series;
 //   attention     prefill (attention_fwd) and backward (attention_bwd) compute efficiencies;
 //                 decode kept;
-//   memory_bound  one point (the pooled class) at the mean bytes of one memory-bound operator;
+//   memory_bound  the base's points scaled by the pooled class's ratio at the mean bytes of one
+//                 memory-bound operator;
 //   memory_bound_ops  rotary and elementwise: each class's own HBM efficiency;
 //   latencies     deepep_notify: the notify kernels' time per DeepEP call (dispatch or combine);
 //   deepep_normal one internode point at the scenario's EP shape (dispatch_GBps, combine_GBps =
@@ -57,10 +70,12 @@ struct GemmAt {
     ModelClass model = ModelClass::Invalid;
     hw::Dtype dtype = hw::Dtype::Invalid;
     hw::GemmShape shape;
+    double flops = 0;  // what this shape adds to its class's FLOPs over the pair (runs included)
 };
 struct GroupedGemmAt {
     ModelClass model = ModelClass::Invalid;
     hw::GroupedGemmShape shape;
+    double flops = 0;
 };
 
 // What the scenario's operators ask over the traced span (one GPU).
@@ -90,6 +105,7 @@ struct FittedClass {
     double real_s = 0;
     double ideal_s = 0;
     double efficiency = 0;  // 0: not fitted (deepep_notify: latency_s instead)
+    double base_ratio = 0;  // GEMM and memory-bound classes: the traced speed / the base profile's (above)
     double latency_s = 0;   // deepep_notify: the traced time per DeepEP call
     std::int64_t kernels = 0;
     std::string why_not;    // when not fitted
