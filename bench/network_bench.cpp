@@ -35,6 +35,7 @@
 #include "moesim/hw/calibration_profile.h"
 #include "moesim/hw/topology.h"
 #include "moesim/network/fabric.h"
+#include "moesim/network/step_flows.h"
 
 using namespace moesim;
 
@@ -117,7 +118,9 @@ BENCHMARK(BM_AllToAllRailScalingSlack1us)->Arg(64)->Arg(128)->Arg(256)->Arg(512)
 
 // PXN all-to-all (fabric.h add_all_to_all_pxn: one flow per node pair and rail, plus the NVLink
 // hand-over in each node) on the rail-optimized topology: how far it goes beyond the per-pair
-// all-to-all's 256 GPUs.
+// all-to-all's 256 GPUs. Under a load average of ~9: 256 GPUs (9,728 flows) 21 CPU-ms; 2,048
+// GPUs (536,576 flows) did not finish within 300 s of wall time (stopped by `timeout 300`):
+// every flow shares one component, and distinct finish times keep the re-solves wide.
 void BM_AllToAllPxnRailScaling(benchmark::State& state) {
     const int gpus = static_cast<int>(state.range(0));
     const hw::Topology topo(rail_optimized(gpus));
@@ -134,6 +137,80 @@ void BM_AllToAllPxnRailScaling(benchmark::State& state) {
 }
 BENCHMARK(BM_AllToAllPxnRailScaling)->Arg(256)->Arg(512)->Arg(1024)->Arg(2048)->Iterations(1)
     ->Unit(benchmark::kMillisecond)->MeasureProcessCPUTime()->UseRealTime();
+
+// The solver core of `run --fidelity full --network flows` (network::StepFlows) on the V3 step's
+// fabric: 2,048 GPUs rail-optimized, 32 EP groups of 64 GPUs (8 nodes each), each running
+// `rounds` DeepEP-shaped instances back to back (448 RDMA flows, one per source GPU and other
+// node on its rail, and 448 NVLink flows in its nodes), the groups staggered by 37 µs so that
+// their instances overlap and start and end at distinct times, as in the step; every fourth
+// instance of a group also sends a pipeline pair to the next group (sharing its NICs). Reports
+// flows started per CPU-second: the V3 step starts about 50 million. Measured on the 2-core
+// machine under a load average of ~9 (`build/bench/network_bench
+// --benchmark_filter=BM_StepFlowsEpGroups2048`): 1.84 million flows in 3.24 CPU-s (567,000
+// flows per CPU-second), 29 MB peak RSS.
+void BM_StepFlowsEpGroups2048(benchmark::State& state) {
+    const int rounds = static_cast<int>(state.range(0));
+    const hw::Topology topo(rail_optimized(2048));
+    constexpr int kGroups = 32, kGroup = 64, kPerNode = 8;
+    std::vector<std::vector<network::FlowPart>> instance(kGroups);
+    for (int e = 0; e < kGroups; ++e) {
+        const int first = e * kGroup;
+        network::FlowPart nvlink{{}, 0.0008}, rdma{{}, 0.0012};
+        for (int n = 0; n < kGroup / kPerNode; ++n)
+            for (int i = 0; i < kPerNode; ++i)
+                for (int j = 0; j < kPerNode; ++j)
+                    if (i != j) nvlink.pairs.push_back({first + n * kPerNode + i, first + n * kPerNode + j});
+        for (int x = 0; x < kGroup / kPerNode; ++x)
+            for (int y = 0; y < kGroup / kPerNode; ++y)
+                if (x != y)
+                    for (int l = 0; l < kPerNode; ++l) rdma.pairs.push_back({first + x * kPerNode + l, first + y * kPerNode + l});
+        instance[static_cast<std::size_t>(e)] = {nvlink, rdma};
+    }
+    std::int64_t flows = 0;
+    double step_s = 0;
+    for (auto _ : state) {
+        network::StepFlows sf(topo);
+        // Per group: the next round's start (after its last instance ended), rounds left.
+        std::vector<engine::Picoseconds> next(kGroups);
+        std::vector<int> left(kGroups, rounds);
+        for (int e = 0; e < kGroups; ++e) next[static_cast<std::size_t>(e)] = e * 37'000'000LL;
+        std::vector<std::uint64_t> done;
+        engine::Picoseconds now = 0;
+        for (;;) {
+            engine::Picoseconds t = sf.next_time();
+            for (int e = 0; e < kGroups; ++e)
+                if (left[static_cast<std::size_t>(e)] > 0) t = std::min(t, next[static_cast<std::size_t>(e)]);
+            if (t == engine::kNever) break;
+            now = t;
+            done.clear();
+            sf.advance(t, done);
+            for (const std::uint64_t token : done) {
+                if (token >= kGroups) continue;  // a pipeline send
+                next[token] = t;  // the group goes on with its next instance
+            }
+            for (std::size_t e = 0; e < kGroups; ++e) {
+                if (left[e] == 0 || next[e] != t) continue;
+                --left[e];
+                next[e] = engine::kNever;  // until this instance ends
+                sf.start(t, network::TrafficClass::EpDispatch, instance[e], e);
+                if (left[e] % 4 == 0) {
+                    const int from = static_cast<int>(e) * kGroup + left[e] % kGroup;
+                    const network::FlowPart send{{{from, (from + kGroup) % 2048}}, 0.0015};
+                    sf.start(t, network::TrafficClass::Pp, std::span<const network::FlowPart>(&send, 1), kGroups + e);
+                }
+            }
+            sf.settle(t);
+        }
+        flows = sf.flows_started();
+        step_s = static_cast<double>(now) / 1e12;
+        benchmark::DoNotOptimize(step_s);
+    }
+    state.counters["flows"] = static_cast<double>(flows);
+    state.counters["simulated_s"] = step_s;
+    state.counters["flows/s"] = benchmark::Counter(static_cast<double>(flows), benchmark::Counter::kIsIterationInvariantRate);
+    state.counters["peak_rss_MB"] = peak_rss_bytes() / 1e6;
+}
+BENCHMARK(BM_StepFlowsEpGroups2048)->Arg(64)->Iterations(1)->Unit(benchmark::kMillisecond)->MeasureProcessCPUTime();
 
 // A 2,048-GPU rail-optimized topology (256 nodes, 64 leaves, 32 spines) with every
 // destination's distance table, and one route per ordered pair walked from GPU 0.

@@ -104,6 +104,24 @@ TEST_CASE("step flows: a fault that halves a link's rate doubles a flow alone on
     CHECK(std::llabs(took(part[0]) - 6'000'000'000) <= 2 * kSlack);
 }
 
+TEST_CASE("step flows: a fault on one link of a series slows the flows through the series", "[network][flows][faults]") {
+    // GPU→NIC and NIC→leaf carry the same flows and are one constraint (series_links.h): a
+    // fault on the NIC→leaf link alone, at a quarter, sets the pair's rate all the same.
+    const hw::Topology topo(h800(hw::TopologyKind::RailOptimized, 2));
+    std::vector<LinkFault> faults;
+    const std::uint32_t nic = topo.nic_vertex(0);
+    for (std::size_t l = 0; l < topo.links().size(); ++l)
+        if (topo.links()[l].from == nic && topo.links()[l].kind == hw::LinkKind::NicLeaf)
+            faults.push_back({static_cast<hw::LinkIndex>(l), 0.25, 0.0});
+    REQUIRE(faults.size() == 1);
+    StepFlows flows(topo, faults);
+    FlowPart out{{{0, 8}}, 0.004};
+    FlowPart in{{{8, 0}}, 0.004};  // the other direction is not faulted
+    const auto got = run(flows, {{0, {out}}, {kPs, {in}}});
+    CHECK(std::llabs(took(got[0]) - 16'000'000'000) <= kSlack);
+    CHECK(std::llabs(took(got[1]) - 4'000'000'000) <= kSlack);
+}
+
 TEST_CASE("step flows: a leaf-spine link down is routed round by ECMP", "[network][flows][faults]") {
     // Cross-rail traffic between 64 nodes (two leaf blocks per rail) crosses the spines.
     const hw::Topology topo(h800(hw::TopologyKind::RailOptimized, 64));

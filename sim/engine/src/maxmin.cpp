@@ -53,10 +53,11 @@ VariableId MaxMinSolver::add_variable(std::span<const ConstraintId> constraints,
         for (std::uint32_t j = 0; j < k; ++j) {
             MOESIM_CHECK(constraints[j] != c, "a variable uses a constraint twice");
         }
-        auto& members = constraints_[c].members;
-        memberships_[variable.first + k] = Membership{c, static_cast<std::uint32_t>(members.size())};
-        members.push_back(Member{id, k});
-        if (bound != kUnbounded) ++constraints_[c].bounded;
+        Constraint& constraint = constraints_[c];
+        memberships_[variable.first + k] = c;
+        constraint.members.push_back(Member{id, variable.generation});
+        ++constraint.live;
+        if (bound != kUnbounded) ++constraint.bounded;
         if (k > 0) join(constraints[0], c);
         mark_dirty(c);
     }
@@ -70,16 +71,14 @@ void MaxMinSolver::remove_variable(VariableId id) {
     MOESIM_CHECK(id < variables_.size() && variables_[id].live, "unknown variable");
     Variable& variable = variables_[id];
     if (variable.count > 0) removed_floor_ = std::min(removed_floor_, variable.value);
+    ++variable.generation;  // its entries in the member lists are stale from now on
     for (std::uint32_t k = 0; k < variable.count; ++k) {
-        const Membership m = memberships_[variable.first + k];
-        auto& members = constraints_[m.constraint].members;
-        // Swap-remove, and tell the moved member where it now sits.
-        const Member moved = members.back();
-        members[m.position] = moved;
-        memberships_[variables_[moved.variable].first + moved.membership].position = m.position;
-        members.pop_back();
-        if (variable.bound != kUnbounded) --constraints_[m.constraint].bounded;
-        mark_dirty(m.constraint);
+        const ConstraintId c = memberships_[variable.first + k];
+        Constraint& constraint = constraints_[c];
+        --constraint.live;
+        if (variable.bound != kUnbounded) --constraint.bounded;
+        if (constraint.members.size() > 2 * static_cast<std::size_t>(constraint.live) + 16) compact(constraint);
+        mark_dirty(c);
     }
     ++removals_since_rebuild_;
     variable.live = false;
@@ -90,8 +89,18 @@ void MaxMinSolver::remove_variable(VariableId id) {
 
 double MaxMinSolver::load(ConstraintId constraint) const {
     double sum = 0;
-    for (const Member& m : constraints_[constraint].members) sum += variables_[m.variable].value;
+    for (const Member& m : constraints_[constraint].members)
+        if (current(m)) sum += variables_[m.variable].value;
     return sum;
+}
+
+// Drops the stale entries, keeping the live ones in order.
+void MaxMinSolver::compact(Constraint& constraint) {
+    auto& members = constraint.members;
+    std::size_t kept = 0;
+    for (const Member& m : members)
+        if (current(m)) members[kept++] = m;
+    members.resize(kept);
 }
 
 void MaxMinSolver::mark_dirty(ConstraintId constraint) {
@@ -147,12 +156,13 @@ void MaxMinSolver::walk_from_removals() {
     };
     for (const ConstraintId c : dirty_) visit(c);
     for (std::size_t next = 0; next < component_constraints_.size(); ++next) {
-        const Constraint& constraint = constraints_[component_constraints_[next]];
+        Constraint& constraint = constraints_[component_constraints_[next]];
+        compact(constraint);
         for (const Member& member : constraint.members) {
             Variable& variable = variables_[member.variable];
             if (variable.walked == epoch_ || variable.value < threshold) continue;
             variable.walked = epoch_;
-            for (std::uint32_t k = 0; k < variable.count; ++k) visit(memberships_[variable.first + k].constraint);
+            for (std::uint32_t k = 0; k < variable.count; ++k) visit(memberships_[variable.first + k]);
         }
     }
 }
@@ -185,7 +195,7 @@ void MaxMinSolver::rebuild_components() {
     for (const Variable& variable : variables_) {
         if (!variable.live) continue;
         for (std::uint32_t k = 1; k < variable.count; ++k) {
-            join(memberships_[variable.first].constraint, memberships_[variable.first + k].constraint);
+            join(memberships_[variable.first], memberships_[variable.first + k]);
         }
     }
     removals_since_rebuild_ = 0;
@@ -209,7 +219,7 @@ void MaxMinSolver::fix(VariableId id, double value) {
     variable.value = value;
     component_variables_.push_back(id);
     for (std::uint32_t k = 0; k < variable.count; ++k) {
-        Constraint& c = constraints_[memberships_[variable.first + k].constraint];
+        Constraint& c = constraints_[memberships_[variable.first + k]];
         c.remaining = std::max(0.0, c.remaining - value);  // rounding must not go below 0
         --c.unfixed;
     }
@@ -222,8 +232,8 @@ void MaxMinSolver::fill(bool walked) {
     for (const ConstraintId c : component_constraints_) {
         Constraint& constraint = constraints_[c];
         constraint.remaining = constraint.capacity;
-        constraint.unfixed = static_cast<std::uint32_t>(constraint.members.size());
-        if (walked) {  // frozen members count as fixed, at their values
+        constraint.unfixed = constraint.live;
+        if (walked) {  // frozen members count as fixed, at their values (the walk compacted the list)
             for (const Member& member : constraint.members) {
                 Variable& variable = variables_[member.variable];
                 if (variable.walked == epoch_) continue;
@@ -237,6 +247,7 @@ void MaxMinSolver::fill(bool walked) {
         }
         if (constraint.bounded == 0) continue;
         for (const Member& member : constraint.members) {
+            if (!current(member)) continue;
             Variable& variable = variables_[member.variable];
             if (variable.bound == kUnbounded || variable.seen == epoch_) continue;
             if (walked && variable.walked != epoch_) continue;
@@ -259,9 +270,16 @@ void MaxMinSolver::fill(bool walked) {
             push_pending(Pending{level, top.index, false});
             continue;
         }
-        for (const Member& member : constraint.members) {
+        // Fix its unfixed members at the level, compacting the list on the way.
+        auto& members = constraint.members;
+        std::size_t kept = 0;
+        for (std::size_t i = 0; i < members.size(); ++i) {
+            const Member member = members[i];
+            if (!current(member)) continue;
+            members[kept++] = member;
             if (variables_[member.variable].fixed != epoch_) fix(member.variable, level);
         }
+        members.resize(kept);
     }
 }
 

@@ -2,6 +2,7 @@
 
 #include <algorithm>
 #include <cmath>
+#include <limits>
 
 #include "moesim/common/error.h"
 #include "moesim/common/units.h"
@@ -14,6 +15,7 @@ namespace {
 constexpr double kPsPerSecond = static_cast<double>(units::kPsPerSecond);
 // Bytes per pair of a pattern's alone run (its time scales linearly: no latency).
 constexpr double kProbeBytes = 1e6;
+constexpr double kUnboundedRate = std::numeric_limits<double>::infinity();
 
 engine::Picoseconds to_ps(double s) { return static_cast<engine::Picoseconds>(std::llround(s * kPsPerSecond)); }
 
@@ -32,11 +34,15 @@ const char* to_string(TrafficClass c) {
 }
 
 StepFlows::StepFlows(const hw::Topology& topology, std::vector<LinkFault> faults)
-    : topology_(topology), faults_(std::move(faults)), down_(topology.links().size(), 0) {
+    : topology_(topology),
+      faults_(std::move(faults)),
+      down_(topology.links().size(), 0),
+      fraction_(topology.links().size(), 1.0),
+      series_(topology) {
     std::stable_sort(faults_.begin(), faults_.end(), [](const LinkFault& a, const LinkFault& b) { return a.from_s < b.from_s; });
-    for (const hw::TopoLink& l : topology_.links()) {
-        net_.add_link(l.capacity_Bps);
-        scratch_.add_link(l.capacity_Bps);
+    for (std::uint32_t g = 0; g < series_.groups(); ++g) {
+        net_.add_link(group_capacity_Bps(g, true));
+        scratch_.add_link(group_capacity_Bps(g, true));
     }
     for (const LinkFault& f : faults_) {
         MOESIM_CHECK(f.link < topology_.links().size(), "fault on an unknown link");
@@ -46,15 +52,24 @@ StepFlows::StepFlows(const hw::Topology& topology, std::vector<LinkFault> faults
     apply_faults(0);
 }
 
+double StepFlows::group_capacity_Bps(std::uint32_t group, bool healthy) const {
+    double capacity = kUnboundedRate;
+    for (const hw::LinkIndex l : series_.links_of(group)) {
+        if (!healthy && down_[l]) continue;
+        capacity = std::min(capacity, topology_.links()[l].capacity_Bps * (healthy ? 1.0 : fraction_[l]));
+    }
+    // Every link of the group down: no flow is routed over it; the capacity stays positive.
+    return capacity == kUnboundedRate ? topology_.links()[series_.links_of(group)[0]].capacity_Bps : capacity;
+}
+
 void StepFlows::apply_faults(engine::Picoseconds now) {
     while (next_fault_ < faults_.size() && to_ps(faults_[next_fault_].from_s) <= now) {
         const LinkFault& f = faults_[next_fault_++];
-        const double peak = topology_.links()[f.link].capacity_Bps;
-        if (f.rate_fraction == 0) {
-            down_[f.link] = 1;  // no flow is routed over it; the capacity stays positive
-        } else {
-            net_.set_link_capacity(f.link, peak * f.rate_fraction);
-        }
+        if (f.rate_fraction == 0) down_[f.link] = 1;  // no flow is routed over it
+        else fraction_[f.link] = f.rate_fraction;
+        const std::uint32_t g = series_.group_of(f.link);
+        const double capacity = group_capacity_Bps(g, false);
+        if (capacity != net_.link_capacity_Bps(g)) net_.set_link_capacity(g, capacity);
     }
 }
 
@@ -64,12 +79,14 @@ std::span<const engine::LinkId> StepFlows::route(const GpuPair& p) {
     auto [it, added] = routes_.try_emplace(key);
     if (added) {
         const auto first = static_cast<std::uint32_t>(route_links_.size());
-        if (!topology_.route_avoiding(p.from, p.to, down_, route_links_)) {
+        topo_route_.clear();
+        if (!topology_.route_avoiding(p.from, p.to, down_, topo_route_)) {
             routes_.erase(it);
             throw ScenarioError("cluster", "/cluster/network/faults",
                                 "no route left from GPU " + std::to_string(p.from) + " to GPU " + std::to_string(p.to) +
                                     ": every shortest path crosses a link that is down");
         }
+        series_.map_route(topo_route_, route_links_);
         it->second = {first, static_cast<std::uint32_t>(route_links_.size()) - first};
     }
     return std::span<const engine::LinkId>(route_links_).subspan(it->second.first, it->second.second);
@@ -82,8 +99,10 @@ const StepFlows::Pattern& StepFlows::pattern(const std::vector<GpuPair>& pairs) 
     const engine::Picoseconds t0 = scratch_now_;
     std::vector<engine::LinkId> path;
     for (const GpuPair& p : pairs) {
+        topo_route_.clear();
         path.clear();
-        topology_.route_avoiding(p.from, p.to, {}, path);  // the healthy fabric's route
+        topology_.route_avoiding(p.from, p.to, {}, topo_route_);  // the healthy fabric's route
+        series_.map_route(topo_route_, path);
         scratch_.start_flow(t0, kProbeBytes, path);
     }
     std::vector<std::uint64_t> done;

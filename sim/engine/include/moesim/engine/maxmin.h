@@ -49,6 +49,13 @@
 // the component solve's up to rounding (R_c is summed in another order): ~1e-15 relative;
 // maxmin_test checks both against each other and against a naive reference.
 //
+// Removal is lazy: a removed variable leaves its entries in its constraints' member lists,
+// marked stale by the slot's generation (which rises at each removal), and each constraint
+// counts its live members. A list is compacted, in order, when a solve walks it or when its
+// stale entries outnumber its live ones (plus a few): a removal costs O(1) per constraint
+// amortized and touches no other variable, and the lists stay at most about twice their live
+// size. Members keep their insertion order, so results do not depend on removal order.
+//
 // Identifiers are slots: a removed variable's id is reused by a later add_variable().
 #include <cstdint>
 #include <limits>
@@ -97,13 +104,9 @@ public:
     double load(ConstraintId constraint) const;
 
 private:
-    struct Membership {  // variable -> constraint, and where the variable sits in its list
-        ConstraintId constraint;
-        std::uint32_t position;
-    };
-    struct Member {  // constraint -> variable, and which of the variable's memberships
+    struct Member {  // constraint -> variable, as of the variable slot's generation
         VariableId variable;
-        std::uint32_t membership;
+        std::uint32_t generation;
     };
     struct Variable {
         double bound = kUnbounded;
@@ -114,14 +117,16 @@ private:
         std::uint32_t fixed = 0;     // the solve epoch that fixed it
         std::uint32_t seen = 0;      // the solve epoch that pushed its bound
         std::uint32_t walked = 0;    // the solve epoch whose suffix walk took it
+        std::uint32_t generation = 0;  // rises when the slot's variable is removed
         bool live = false;
     };
     struct Constraint {
         double capacity = 0;
-        std::vector<Member> members;
+        std::vector<Member> members;  // live ones and stale ones (removed since the last compaction)
         double remaining = 0;        // R_c during a solve
         std::uint32_t unfixed = 0;   // n_c during a solve
-        std::uint32_t bounded = 0;   // members with a finite bound
+        std::uint32_t live = 0;      // live members
+        std::uint32_t bounded = 0;   // live members with a finite bound
         std::uint32_t visited = 0;   // the solve epoch that took it (or, roots, its component)
         bool dirty = false;
     };
@@ -134,6 +139,8 @@ private:
     struct Later {  // heap order, as a type so the heap algorithms inline it
         bool operator()(const Pending& a, const Pending& b) const;
     };
+    bool current(const Member& m) const { return variables_[m.variable].generation == m.generation; }
+    void compact(Constraint& constraint);
     void mark_dirty(ConstraintId constraint);
     ConstraintId find_root(ConstraintId constraint);
     void join(ConstraintId a, ConstraintId b);
@@ -146,7 +153,7 @@ private:
     Pending pop_pending();
 
     std::vector<Variable> variables_;
-    std::vector<Membership> memberships_;
+    std::vector<ConstraintId> memberships_;
     std::vector<Constraint> constraints_;
     std::vector<VariableId> free_variables_;
     std::size_t live_variables_ = 0;

@@ -32,6 +32,10 @@
 // Per-class tallies: each instance's ideal and achieved (end − start) durations, summed per
 // TrafficClass; `instances()` keeps every instance for the per-collective report.
 //
+// Links in series (series_links.h: GPU→NIC→leaf where the NIC serves one GPU) are one
+// constraint of the flow network, at the smaller of their current capacities: the same
+// allocation with fewer constraints per flow.
+//
 // Cost: one start costs the flow network's entry of its flows (O(E log L) re-solve of the
 // touched components, flow_network.h); routes are walked once per pair and kept; the
 // alone-time cache costs one private run per distinct pattern.
@@ -45,6 +49,7 @@
 
 #include "moesim/engine/flow_network.h"
 #include "moesim/hw/topology.h"
+#include "moesim/network/series_links.h"
 
 namespace moesim::network {
 
@@ -122,12 +127,17 @@ private:
     // The route of `p` avoiding the links down (fixed from time 0), kept per pair.
     std::span<const engine::LinkId> route(const GpuPair& p);
     void apply_faults(engine::Picoseconds now);
+    // The flow network's capacity of a group of links in series: the smallest of its links'
+    // (links that are down carry nothing and do not count).
+    double group_capacity_Bps(std::uint32_t group, bool healthy) const;
     void finish_instance(std::uint32_t live, engine::Picoseconds now, std::vector<std::uint64_t>& done);
 
     const hw::Topology& topology_;
     std::vector<LinkFault> faults_;  // by from_s
     std::size_t next_fault_ = 0;
     std::vector<char> down_;         // per topology link: at rate 0 (routes avoid it)
+    std::vector<double> fraction_;   // per topology link: its rate now / its peak
+    SeriesLinks series_;             // flow network link = group of topology links
     engine::FlowNetwork net_;
     engine::FlowNetwork scratch_;    // fault-free, for alone times
     engine::Picoseconds scratch_now_ = 0;
@@ -139,7 +149,8 @@ private:
     std::vector<InstanceRecord> records_;
     std::array<ClassTally, kTrafficClasses> tallies_{};
     std::unordered_map<std::uint64_t, std::pair<std::uint32_t, std::uint32_t>> routes_;  // pair -> (first, count)
-    std::vector<engine::LinkId> route_links_;
+    std::vector<engine::LinkId> route_links_;  // flow network links
+    std::vector<hw::LinkIndex> topo_route_;     // scratch
     std::vector<std::uint64_t> finished_;
     std::int64_t flows_started_ = 0;
 };

@@ -18,79 +18,83 @@ public:
     };
 
     bool empty() const { return heap_.empty(); }
-    std::uint32_t top() const { return heap_.front(); }
-    Key top_key() const { return keys_[heap_.front()]; }
+    std::uint32_t top() const { return heap_.front().item; }
+    Key top_key() const { return heap_.front().key; }
     bool contains(std::uint32_t item) const {
         return item < position_.size() && position_[item] != kAbsent;
     }
 
     // Inserts `item`, or moves it if present.
     void set(std::uint32_t item, Key key) {
-        if (item >= position_.size()) {
-            position_.resize(item + 1, kAbsent);
-            keys_.resize(item + 1);
-        }
+        if (item >= position_.size()) position_.resize(item + 1, kAbsent);
         if (position_[item] == kAbsent) {
-            keys_[item] = key;
-            position_[item] = static_cast<std::uint32_t>(heap_.size());
-            heap_.push_back(item);
-            sift_up(position_[item]);
+            heap_.push_back(Node{key, item});
+            sift_up(static_cast<std::uint32_t>(heap_.size() - 1));
             return;
         }
-        const bool earlier_than_before = less(key, keys_[item]);
-        keys_[item] = key;
-        if (earlier_than_before) sift_up(position_[item]);
-        else sift_down(position_[item]);
+        const std::uint32_t at = position_[item];
+        const bool earlier_than_before = less(key, heap_[at].key);
+        heap_[at].key = key;
+        if (earlier_than_before) sift_up(at);
+        else sift_down(at);
     }
 
     void erase(std::uint32_t item) {
         const std::uint32_t at = position_[item];
         position_[item] = kAbsent;
-        const std::uint32_t last = heap_.back();
+        const Node last = heap_.back();
         heap_.pop_back();
-        if (last == item) return;
+        if (last.item == item) return;
         heap_[at] = last;
-        position_[last] = at;
-        sift_up(at);
-        sift_down(position_[last]);
+        position_[last.item] = at;
+        if (at > 0 && less(last.key, heap_[(at - 1) / 2].key)) sift_up(at);
+        else sift_down(at);
     }
 
 private:
     static constexpr std::uint32_t kAbsent = std::numeric_limits<std::uint32_t>::max();
+    // The key sits beside the item in the heap array: sifting compares neighbours in memory
+    // instead of looking each item's key up elsewhere (the heap is walked once per finish).
+    struct Node {
+        Key key;
+        std::uint32_t item;
+    };
 
     static bool less(const Key& a, const Key& b) {
         return a.time < b.time || (a.time == b.time && a.tiebreak < b.tiebreak);
     }
-    bool less_at(std::uint32_t i, std::uint32_t j) const { return less(keys_[heap_[i]], keys_[heap_[j]]); }
-    void swap_at(std::uint32_t i, std::uint32_t j) {
-        std::swap(heap_[i], heap_[j]);
-        position_[heap_[i]] = i;
-        position_[heap_[j]] = j;
-    }
+    // Moves the node at i up to its place (a hole walks up; each node moved once).
     void sift_up(std::uint32_t i) {
+        const Node node = heap_[i];
         while (i > 0) {
             const std::uint32_t parent = (i - 1) / 2;
-            if (!less_at(i, parent)) break;
-            swap_at(i, parent);
+            if (!less(node.key, heap_[parent].key)) break;
+            heap_[i] = heap_[parent];
+            position_[heap_[i].item] = i;
             i = parent;
         }
+        heap_[i] = node;
+        position_[node.item] = i;
     }
     void sift_down(std::uint32_t i) {
         const auto n = static_cast<std::uint32_t>(heap_.size());
+        const Node node = heap_[i];
         for (;;) {
             const std::uint32_t left = 2 * i + 1;
             if (left >= n) break;
             std::uint32_t best = left;
-            if (left + 1 < n && less_at(left + 1, left)) best = left + 1;
-            if (!less_at(best, i)) break;
-            swap_at(i, best);
+            if (left + 1 < n && less(heap_[left + 1].key, heap_[left].key)) best = left + 1;
+            if (!less(heap_[best].key, node.key)) break;
+            heap_[i] = heap_[best];
+            position_[heap_[i].item] = i;
             i = best;
         }
+        heap_[i] = node;
+        position_[node.item] = i;
     }
 
-    std::vector<std::uint32_t> heap_;      // item ids
+    std::vector<Node> heap_;
     std::vector<std::uint32_t> position_;  // item -> index in heap_, or kAbsent
-    std::vector<Key> keys_;                // item -> key
 };
 
 }  // namespace moesim::engine::detail
