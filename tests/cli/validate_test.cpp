@@ -61,6 +61,8 @@ TEST_CASE("validate --json: every case has the keys of DESIGN §6", "[cli]") {
     // Serving cases (issue 13 item 8): DAY6's production throughput per node.
     CHECK(case_named(cases, "deepseek-v3-serve-feb2025-prefill-tokens-per-node").at("published") == 73700);
     CHECK(case_named(cases, "deepseek-v3-serve-feb2025-decode-tokens-per-node").at("published") == 14800);
+    CHECK(case_named(cases, "deepseek-v2-8xh800-decode-tokens-per-node").at("published") == 50000);
+    CHECK(case_named(cases, "deepseek-v2-8xh800-prefill-tokens-per-node").at("published") == 100000);
 }
 
 TEST_CASE("validate: the bubble cases reproduce PUBLISHED.md F exactly", "[cli]") {

@@ -80,6 +80,31 @@ TEST_CASE("max load: an SLO below what one request alone gets is refused without
     }
 }
 
+TEST_CASE("max load: the feasibility bound chunks a lone prompt as its balancer does", "[inference]") {
+    // 4 prefill groups, 4096 new tokens per iteration (1024 per group with balancer "none"),
+    // 10 ms + 0.01 ms per token. A 4000-token prompt alone: "none" chunks it over 4 iterations,
+    // 4 x 10 ms + 40 ms = 80 ms; "attention-cost" splits it over the 4 groups in one,
+    // 10 ms + 40 ms = 50 ms. A 60 ms TTFT target is within reach of the second only.
+    auto s = bounded();
+    s.inference.traffic.input_tokens = {workload::LengthDist::Fixed, 4000, 1.0};
+    s.inference.traffic.requests_per_s = 1;
+    s.inference.slo.ttft_p99_ms = 60;
+    auto costs = bounded_costs();
+    costs.groups[0] = 4;
+    SECTION("attention-cost (the default): the bound is one iteration, and a rate is found") {
+        REQUIRE(s.inference.prefill.balancer == workload::PrefillBalancer::AttentionCost);
+        const auto found = find_max_load(s, costs);
+        CHECK(found.ttft_p99_bound_ms == Approx(50).epsilon(1e-9));
+        CHECK(found.requests_per_s > 0);
+        CHECK(found.run.result.ttft_ms.p99 <= 60);
+    }
+    SECTION("none: four chunks, and the target is refused without a search") {
+        s.inference.prefill.balancer = workload::PrefillBalancer::None;
+        CHECK_THROWS_WITH(find_max_load(s, costs), Catch::StartsWith("fake.json: /inference/slo/ttft_p99_ms: 60 ms") &&
+                                                       Catch::Contains("80.0 ms to its first token"));
+    }
+}
+
 TEST_CASE("max load: an SLO that a lone request passes the bound for but no rate meets ends in an error", "[inference]") {
     // The bound prices one decode step alone (5.2 ms < 20 ms), but TPOT also carries the KV
     // transfer: 2 s over the 99 tokens after the first is 20.2 ms per token at any rate. The

@@ -10,6 +10,7 @@
 
 #include "moesim/common/error.h"
 #include "moesim/inference/operator_costs.h"
+#include "moesim/inference/prefill_balancer.h"
 #include "moesim/inference/setup.h"
 #include "moesim/inference/slo.h"
 #include "serving_tally.h"
@@ -26,15 +27,33 @@ std::string ms(double seconds) {
     return out.str();
 }
 
-// Time to the first token of a request alone on a prefill instance: its chunks, one per
-// iteration, with every other group idle.
+// Time to the first token of a request alone on a prefill instance, every other group idle.
+// Balancer "none": its chunks, one group's share of max_batch_tokens per iteration. Balancer
+// "attention-cost": up to max_batch_tokens of it per iteration, cut into equal-cost pieces over
+// the groups as the simulation cuts them (prefill_balancer.h); the KV gather of a split prompt
+// is left out (the simulation takes the longer of it and the compute), so this stays a lower
+// bound.
 double alone_ttft_s(const Request& r, const IterationCosts& costs, const detail::Deployment& d) {
-    std::vector<GroupLoad> loads(static_cast<std::size_t>(d.prefill_groups));
+    const auto groups = static_cast<std::size_t>(d.prefill_groups);
+    std::vector<GroupLoad> loads(groups);
     const std::int64_t hits = r.input_tokens - r.computed_tokens();
+    const bool split = d.prefill_balancer != workload::PrefillBalancer::None;
+    const std::int64_t per_iteration = split ? costs.max_batch_tokens() : d.prefill_tokens_per_group;
     double total = 0;
     for (std::int64_t done = 0; done < r.computed_tokens();) {
-        const std::int64_t n = std::min(d.prefill_tokens_per_group, r.computed_tokens() - done);
-        loads[0] = {1, n, hits + done};
+        const std::int64_t n = std::min(per_iteration, r.computed_tokens() - done);
+        if (split) {
+            std::fill(loads.begin(), loads.end(), GroupLoad{});
+            const PrefillChunk chunk{hits + done, n};
+            for (const PrefillPiece& p : balance_prefill(std::span<const PrefillChunk>(&chunk, 1), groups, d.prefill_token_cost)) {
+                GroupLoad& l = loads[p.group];
+                ++l.sequences;
+                l.new_tokens += p.tokens;
+                l.context_tokens += p.start;
+            }
+        } else {
+            loads[0] = {1, n, hits + done};
+        }
         total += costs.iteration_s(Pool::Prefill, loads);
         done += n;
     }

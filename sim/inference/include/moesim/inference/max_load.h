@@ -6,7 +6,8 @@
 // draws them with common random numbers; only their arrival times scale with the rate).
 //
 // First a feasibility check that needs no search: each of the first requests of the
-// traffic is priced alone — its prefill chunks on an idle instance, one decode step of it
+// traffic is priced alone — its prefill on an idle instance (chunked as its prefill balancer
+// would cut it: max_load.cpp), one decode step of it
 // alone per t tokens (t = tokens per decode step) — which bounds from below what it can
 // get at any load. If the 99th percentile of those bounds already misses the SLO, no rate
 // can meet it: ScenarioError at /inference/slo/..., saying why. Otherwise the search starts
