@@ -231,16 +231,19 @@ TraceFit fit_trace(const Trace& trace, const TraceSummary& s, const PairWork& w,
 
     const bool fp8_gemm = fitted(ModelClass::GemmFp8) || fitted(ModelClass::GemmWgrad);
     const bool bf16_gemm = fitted(ModelClass::GemmBf16);
+    // Points of another kernel than the dtype's default (the software section's tables) stay.
+    const auto default_kernel = [](const json& p, const char* kernel) { return p.value("kernel", std::string(kernel)) == kernel; };
     json gemm = without(doc.at("gemm"), [&](const json& p) {
         const std::string d = p.at("dtype").get<std::string>();
-        return (d == "fp8" && fp8_gemm) || (d == "bf16" && bf16_gemm);
+        return (d == "fp8" && fp8_gemm && default_kernel(p, "deepgemm")) || (d == "bf16" && bf16_gemm && default_kernel(p, "cublas"));
     });
     for (auto dt : {hw::Dtype::BF16, hw::Dtype::FP8})
         for (auto& p : fitted_gemm_points(w.gemm, fits, sources, dt)) gemm.push_back(p);
     doc["gemm"] = gemm;
 
     if (fitted(ModelClass::GroupedGemmFp8) || fitted(ModelClass::GemmWgrad)) {
-        json grouped = without(doc.at("grouped_gemm"), [](const json& p) { return p.at("dtype") == "fp8"; });
+        json grouped =
+            without(doc.at("grouped_gemm"), [&](const json& p) { return p.at("dtype") == "fp8" && default_kernel(p, "deepgemm"); });
         for (auto& p : fitted_grouped_points(w.grouped, fits, sources)) grouped.push_back(p);
         doc["grouped_gemm"] = grouped;
     }
@@ -248,11 +251,11 @@ TraceFit fit_trace(const Trace& trace, const TraceSummary& s, const PairWork& w,
     for (auto& p : doc.at("attention")) {
         const std::string phase = p.at("phase").get<std::string>();
         const ModelClass c = phase == "prefill" ? ModelClass::AttentionFwd : phase == "backward" ? ModelClass::AttentionBwd : ModelClass::Invalid;
-        if (c == ModelClass::Invalid || !fitted(c)) continue;
+        if (c == ModelClass::Invalid || !fitted(c) || !default_kernel(p, "fa3")) continue;
         p = json{{"phase", phase}, {"compute_efficiency", round6(fits[idx(c)].efficiency)}, {"source", sources[idx(c)]}};
     }
     if (fitted(ModelClass::AttentionBwd) &&
-        std::none_of(doc.at("attention").begin(), doc.at("attention").end(), [](const json& p) { return p.at("phase") == "backward"; }))
+        std::none_of(doc.at("attention").begin(), doc.at("attention").end(), [&](const json& p) { return p.at("phase") == "backward" && default_kernel(p, "fa3"); }))
         doc["attention"].push_back({{"phase", "backward"},
                                     {"compute_efficiency", round6(fits[idx(ModelClass::AttentionBwd)].efficiency)},
                                     {"source", sources[idx(ModelClass::AttentionBwd)]}});
