@@ -108,6 +108,16 @@ public:
         return t;
     }
 
+    template <std::size_t N>
+    void one_of(const std::string& v, const char* const (&names)[N], const std::string& path) const {
+        std::string list;
+        for (const char* n : names) {
+            if (v == n) return;
+            list += std::string(list.empty() ? "" : ", ") + "\"" + n + "\"";
+        }
+        fail(path, "\"" + v + "\" is not one of " + list);
+    }
+
     Dtype dtype(const json& j, const std::string& path) const {
         const Dtype d = dtype_from_string(str(j, path, "dtype"));
         if (d == Dtype::Invalid) fail(path + "/dtype", "expected \"bf16\" or \"fp8\"");
@@ -173,6 +183,9 @@ void read_gemm_fields(const Reader& r, const json& j, const std::string& p, cons
     g.n = r.number(j, p, "n");
     g.k = r.number(j, p, "k");
     g.dtype = r.dtype(j, p);
+    g.kernel = r.str(j, p, "kernel", false);
+    if (g.kernel.empty()) g.kernel = default_gemm_kernel(g.dtype);
+    r.one_of(g.kernel, kGemmKernels, p + "/kernel");
     g.efficiency = r.efficiency(j, p, "efficiency");
     g.TFLOPS = r.optional_number(j, p, "TFLOPS");
     r.consistent(g.TFLOPS, g.efficiency, peak_of(ref, g.dtype), p + "/TFLOPS");
@@ -181,32 +194,32 @@ void read_gemm_fields(const Reader& r, const json& j, const std::string& p, cons
 
 template <typename Point>
 std::string series_name(const Point& g) {
-    return std::string("(") + to_string(g.dtype) + ", n=" + fmt(g.n) + ", k=" + fmt(g.k) + ")";
+    return std::string("(") + g.kernel + ", " + to_string(g.dtype) + ", n=" + fmt(g.n) + ", k=" + fmt(g.k) + ")";
 }
 
 std::vector<GemmPoint> parse_gemm(const Reader& r, const json& t, const std::string& path, const ProfileReference& ref) {
-    AxisCheck<std::tuple<int, double, double>> check(r, "m");
+    AxisCheck<std::tuple<std::string, int, double, double>> check(r, "m");
     return parse_each(t, path, [&](const json& j, const std::string& p) {
-        r.object(j, p, {"m", "n", "k", "dtype", "efficiency", "TFLOPS", "source"});
+        r.object(j, p, {"m", "n", "k", "dtype", "kernel", "efficiency", "TFLOPS", "source"});
         GemmPoint g;
         g.m = r.number(j, p, "m");
         read_gemm_fields(r, j, p, ref, g);
-        check.add({static_cast<int>(g.dtype), g.n, g.k}, g.m, p, series_name(g));
+        check.add({g.kernel, static_cast<int>(g.dtype), g.n, g.k}, g.m, p, series_name(g));
         return g;
     });
 }
 
 std::vector<GroupedGemmPoint> parse_grouped(const Reader& r, const json& t, const std::string& path,
                                             const ProfileReference& ref) {
-    AxisCheck<std::tuple<int, double, double>> check(r, "m_per_group");
+    AxisCheck<std::tuple<std::string, int, double, double>> check(r, "m_per_group");
     return parse_each(t, path, [&](const json& j, const std::string& p) {
-        r.object(j, p, {"groups", "m_per_group", "n", "k", "dtype", "layout", "efficiency", "TFLOPS", "source"});
+        r.object(j, p, {"groups", "m_per_group", "n", "k", "dtype", "kernel", "layout", "efficiency", "TFLOPS", "source"});
         GroupedGemmPoint g;
         g.groups = r.number(j, p, "groups");
         g.m_per_group = r.number(j, p, "m_per_group");
         g.layout = r.str(j, p, "layout", false);
         read_gemm_fields(r, j, p, ref, g);
-        check.add({static_cast<int>(g.dtype), g.n, g.k}, g.m_per_group, p, series_name(g));
+        check.add({g.kernel, static_cast<int>(g.dtype), g.n, g.k}, g.m_per_group, p, series_name(g));
         return g;
     });
 }
@@ -407,14 +420,14 @@ CalibrationProfile CalibrationProfile::from_json(const json& j, const std::strin
     p.reference_.nic_GBps = r.number(ref, "/reference", "nic_GBps");
     p.reference_.note = r.str(ref, "/reference", "note", false);
 
-    p.gemm_ = parse_gemm(r, r.table(j, "", "gemm"), "/gemm", p.reference_);
-    p.grouped_ = parse_grouped(r, r.table(j, "", "grouped_gemm"), "/grouped_gemm", p.reference_);
+    p.all_gemm_ = parse_gemm(r, r.table(j, "", "gemm"), "/gemm", p.reference_);
+    p.all_grouped_ = parse_grouped(r, r.table(j, "", "grouped_gemm"), "/grouped_gemm", p.reference_);
 
     const json& att = r.table(j, "", "attention");
     for (std::size_t i = 0; i < att.size(); ++i) {
         const std::string path = "/attention/" + std::to_string(i);
         const json& a = att[i];
-        r.object(a, path, {"phase", "compute_efficiency", "memory_efficiency", "TFLOPS", "GBps", "source"});
+        r.object(a, path, {"phase", "kernel", "compute_efficiency", "memory_efficiency", "TFLOPS", "GBps", "source"});
         AttentionPoint pt;
         const std::string phase = r.str(a, path, "phase");
         pt.phase = phase == "prefill"    ? AttentionPhase::Prefill
@@ -422,8 +435,12 @@ CalibrationProfile CalibrationProfile::from_json(const json& j, const std::strin
                    : phase == "backward" ? AttentionPhase::Backward
                                          : AttentionPhase::Invalid;
         if (pt.phase == AttentionPhase::Invalid) r.fail(path + "/phase", "expected \"prefill\", \"decode\" or \"backward\"");
-        for (const auto& prev : p.attention_)
-            if (prev.phase == pt.phase) r.fail(path + "/phase", "phase \"" + phase + "\" appears twice");
+        pt.kernel = r.str(a, path, "kernel", false);
+        if (pt.kernel.empty()) pt.kernel = default_attention_kernel(pt.phase);
+        r.one_of(pt.kernel, kAttentionKernels, path + "/kernel");
+        for (const auto& prev : p.all_attention_)
+            if (prev.phase == pt.phase && prev.kernel == pt.kernel)
+                r.fail(path + "/phase", "phase \"" + phase + "\" of kernel \"" + pt.kernel + "\" appears twice");
         pt.compute_efficiency = r.efficiency(a, path, "compute_efficiency");
         r.consistent(r.optional_number(a, path, "TFLOPS"), pt.compute_efficiency, p.reference_.bf16_dense_TFLOPS,
                      path + "/TFLOPS");
@@ -434,12 +451,14 @@ CalibrationProfile CalibrationProfile::from_json(const json& j, const std::strin
             r.fail(path + "/memory_efficiency", "only the decode phase is memory-bound");
         }
         pt.source = r.str(a, path, "source");
-        p.attention_.push_back(pt);
+        p.all_attention_.push_back(pt);
     }
     for (AttentionPhase needed : {AttentionPhase::Prefill, AttentionPhase::Decode})
-        if (std::none_of(p.attention_.begin(), p.attention_.end(), [&](const AttentionPoint& a) { return a.phase == needed; }))
+        if (std::none_of(p.all_attention_.begin(), p.all_attention_.end(), [&](const AttentionPoint& a) {
+                return a.phase == needed && a.kernel == default_attention_kernel(needed);
+            }))
             r.fail("/attention", std::string("needs a \"") + (needed == AttentionPhase::Prefill ? "prefill" : "decode") +
-                                     "\" point");
+                                     "\" point of the default kernel \"" + default_attention_kernel(needed) + "\"");
 
     const json& mem = r.table(j, "", "memory_bound");
     AxisCheck<int> mem_check(r, "size_bytes");
@@ -536,7 +555,58 @@ CalibrationProfile CalibrationProfile::from_json(const json& j, const std::strin
         p.normal_rates_[op_index(op)] = fit_normal(r, p.deepep_normal_, op);
         p.ll_rates_[op_index(op)] = fit_low_latency(r, p.deepep_ll_, op);
     }
+    p.select_kernels();
+    if (p.gemm_.empty() || p.grouped_.empty())
+        r.fail(p.gemm_.empty() ? "/gemm" : "/grouped_gemm",
+               std::string("needs points of a default kernel (FP8 \"") + default_gemm_kernel(Dtype::FP8) + "\", BF16 \"" +
+                   default_gemm_kernel(Dtype::BF16) + "\")");
     p.document_ = j.dump();
+    return p;
+}
+
+const char* default_gemm_kernel(Dtype d) { return d == Dtype::BF16 ? "cublas" : "deepgemm"; }
+
+const char* default_attention_kernel(AttentionPhase p) { return p == AttentionPhase::Decode ? "flashmla" : "fa3"; }
+
+// The lookup tables of the selected kernels (calibration_profile.h, "Kernel selection").
+void CalibrationProfile::select_kernels() {
+    const auto picked = [&](const std::string& chosen, const std::string& kernel, const char* default_kernel) {
+        return chosen.empty() ? kernel == default_kernel : kernel == chosen;
+    };
+    gemm_.clear();
+    for (const auto& g : all_gemm_)
+        if (picked(kernels_.gemm, g.kernel, default_gemm_kernel(g.dtype))) gemm_.push_back(g);
+    grouped_.clear();
+    for (const auto& g : all_grouped_)
+        if (picked(kernels_.gemm, g.kernel, default_gemm_kernel(g.dtype))) grouped_.push_back(g);
+    attention_.clear();
+    for (AttentionPhase phase : {AttentionPhase::Prefill, AttentionPhase::Decode, AttentionPhase::Backward}) {
+        const AttentionPoint* chosen = nullptr;
+        const AttentionPoint* fallback = nullptr;
+        for (const auto& a : all_attention_) {
+            if (a.phase != phase) continue;
+            if (!kernels_.attention.empty() && a.kernel == kernels_.attention) chosen = &a;
+            if (a.kernel == default_attention_kernel(phase)) fallback = &a;
+        }
+        if (chosen || fallback) attention_.push_back(chosen ? *chosen : *fallback);
+    }
+}
+
+CalibrationProfile CalibrationProfile::with_kernels(const KernelChoice& choice) const {
+    const auto known = [](const std::string& v, const auto& names) {
+        return v.empty() || std::any_of(std::begin(names), std::end(names), [&](const char* n) { return v == n; });
+    };
+    if (!known(choice.gemm, kGemmKernels)) throw CalibrationError("unknown GEMM kernel \"" + choice.gemm + "\"");
+    if (!known(choice.attention, kAttentionKernels))
+        throw CalibrationError("unknown attention kernel \"" + choice.attention + "\"");
+    CalibrationProfile p = *this;
+    p.kernels_ = choice;
+    p.select_kernels();
+    if (p.gemm_.empty())
+        throw CalibrationError("profile '" + name_ + "' has no GEMM points of kernel \"" + choice.gemm + "\"");
+    if (!choice.attention.empty() &&
+        std::none_of(all_attention_.begin(), all_attention_.end(), [&](const AttentionPoint& a) { return a.kernel == choice.attention; }))
+        throw CalibrationError("profile '" + name_ + "' has no attention points of kernel \"" + choice.attention + "\"");
     return p;
 }
 
@@ -545,6 +615,7 @@ double CalibrationProfile::gemm_efficiency(const GemmShape& s, Dtype dtype) cons
 }
 
 double CalibrationProfile::grouped_gemm_efficiency(const GroupedGemmShape& s, Dtype dtype) const {
+    if (grouped_.empty()) return gemm_efficiency({s.m_per_group, s.n, s.k}, dtype);  // no grouped kernel: one GEMM per group
     return series_lookup(grouped_, dtype, s.n, s.k, s.m_per_group, [](const GroupedGemmPoint& p) { return p.m_per_group; });
 }
 

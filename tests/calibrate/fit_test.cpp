@@ -149,7 +149,7 @@ TEST_CASE("tables one machine cannot measure are copied from the base profile, c
     CHECK(inter.efficiency == base_inter.efficiency);
     CHECK(inter.latency_s == base_inter.latency_s);
     const std::string notes = f.doc["notes"].dump();
-    CHECK_THAT(notes, Contains("internode collectives (1 point), deepep_normal (3 points), deepep_low_latency (3 points)"));
+    CHECK_THAT(notes, Contains("internode collectives (2 points), deepep_normal (3 points), deepep_low_latency (3 points)"));
     CHECK_THAT(notes, Contains("stored raw only, in no table: 1 permute bf16 point"));
 }
 

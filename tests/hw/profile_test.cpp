@@ -144,9 +144,12 @@ TEST_CASE("grouped GEMM, memory, attention and collective lookups", "[hw]") {
     const auto intra = p.collective(CollectiveKind::AllReduce, Span::Intranode, 1e6);
     CHECK(intra.efficiency == Approx(0.8));
     CHECK(intra.latency_s == Approx(3.33e-6));
-    const auto inter = p.collective(CollectiveKind::AllToAll, Span::Internode, 1e9);
+    const auto inter = p.collective(CollectiveKind::AllGather, Span::Internode, 1e9);  // the "any" series
     CHECK(inter.efficiency == Approx(0.8));
     CHECK(inter.latency_s == Approx(3.7e-6));
+    const auto a2a = p.collective(CollectiveKind::AllToAll, Span::Internode, 1e9);  // its own series
+    CHECK(a2a.efficiency == Approx(0.92));
+    CHECK(a2a.latency_s == Approx(3.7e-6));
 }
 
 TEST_CASE("collective series interpolate in log2(size) and prefer an exact kind", "[hw]") {

@@ -13,6 +13,7 @@
 
 #include "moesim/common/error.h"
 #include "moesim/hw/costs.h"
+#include "moesim/network/ep_exchange.h"
 
 namespace moesim::inference::detail {
 
@@ -28,6 +29,17 @@ bool is_transformer(const workload::Layer& l) { return l.is_transformer(); }
 
 // The LM head (the main model's, or an MTP module's, which shares its weights).
 bool is_head(const workload::Operator& op) { return op.kind == OpKind::Gemm && op.placement == ParamPlacement::VocabSplit; }
+
+// The scenario's EP kernel; the default is DeepEP's normal kernels to prefill and its
+// low-latency kernels to decode (DeepSeek's deployment, DAY6).
+network::EpKernel ep_kernel(workload::EpComm c, Pool pool) {
+    switch (c) {
+        case workload::EpComm::DeepEpNormal: return network::EpKernel::DeepEpNormal;
+        case workload::EpComm::DeepEpLowLatency: return network::EpKernel::DeepEpLowLatency;
+        case workload::EpComm::NcclAllToAll: return network::EpKernel::NcclAllToAll;
+        default: return pool == Pool::Prefill ? network::EpKernel::DeepEpNormal : network::EpKernel::DeepEpLowLatency;
+    }
+}
 
 bool has_routed_experts(const workload::Layer& l) {
     return std::any_of(l.ops.begin(), l.ops.end(), [](const workload::Operator& op) { return op.placement == ParamPlacement::Expert; });
@@ -353,12 +365,13 @@ LayerTimes LayerPricer::ep_comm(double tokens_per_gpu) const {
     shape.top_k = static_cast<int>(cfg.experts_per_token);
     shape.max_nodes_per_token = max_nodes_per_token_;
     shape.num_experts = static_cast<int>(cfg.n_routed_experts);
-    const hw::DeepEpMode mode = pool_ == Pool::Prefill ? hw::DeepEpMode::Normal : hw::DeepEpMode::LowLatency;
+    const network::EpKernel kernel = ep_kernel(st_.scenario.software.ep_comm, pool_);
     const bool fp8_dispatch = st_.scenario.inference.precision.activations == Precision::FP8;
     const network::Network& net = *st_.network;
-    out.dispatch_s =
-        net.deepep_times(fp8_dispatch ? hw::DeepEpOp::Dispatch : hw::DeepEpOp::Combine, mode, shape, ep_ranks_).time_s;
-    out.combine_s = net.deepep_times(hw::DeepEpOp::Combine, mode, shape, ep_ranks_).time_s;
+    out.dispatch_s = network::ep_exchange_times(net, kernel, fp8_dispatch ? hw::DeepEpOp::Dispatch : hw::DeepEpOp::Combine,
+                                                shape, ep_ranks_)
+                         .time_s;
+    out.combine_s = network::ep_exchange_times(net, kernel, hw::DeepEpOp::Combine, shape, ep_ranks_).time_s;
     const std::lock_guard<std::mutex> lock(memo_mutex_);
     ep_memo_.emplace(Key{nullptr, tokens_per_gpu}, out);
     return out;

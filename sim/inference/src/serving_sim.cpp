@@ -12,6 +12,7 @@
 #include "moesim/common/error.h"
 #include "moesim/inference/decode_placement.h"
 #include "moesim/engine/event_loop.h"
+#include "moesim/workload/resolve.h"
 #include "serving_tally.h"
 
 namespace moesim::inference {
@@ -122,11 +123,23 @@ public:
         for (const Instance& in : instances_)
             if (in.has_work) close_work(in);
         detail::summarize(s_, d_, tally_, run_);
+        run_.result.assumptions.push_back(software_line());
         return std::move(run_);
     }
 
 private:
     void describe_deployment();
+    // The software stack's assumption line (workload::software_line); the profile is resolved
+    // again only to name an attention kernel's fallback phases.
+    std::string software_line() const {
+        if (s_.software.attention == workload::AttentionKernel::Default) return workload::software_line(s_, nullptr);
+        try {
+            const hw::CalibrationProfile profile = workload::resolve_profile(s_);
+            return workload::software_line(s_, &profile);
+        } catch (const ScenarioError&) {
+            return workload::software_line(s_, nullptr);
+        }
+    }
     void schedule_next_arrival();
     void on_arrival();
     // Opens or closes the instance's interval with work (called wherever its work may change).

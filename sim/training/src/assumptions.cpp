@@ -3,6 +3,7 @@
 #include <string>
 
 #include "assemble.h"
+#include "moesim/workload/resolve.h"
 
 namespace moesim::training::detail {
 
@@ -40,6 +41,7 @@ std::vector<std::string> analytic_lines(const TrainingSetup& st, const ChunkProg
         "schedule's bubble from its formula (PUBLISHED.md F); the slowest of the " + std::to_string(p.pp) +
             " pipeline ranks (rank " + std::to_string(t.critical_rank) + ") sets the step",
         profile_line(st),
+        workload::software_line(st.scenario, &st.profile),
         overlap_line(p.schedule, prog.overlap, "PP transfers hide behind the pair",
                      ": no overlap of computation and EP/TP/PP communication (all of it exposed)"),
         st.moe_imbalance.describe(),
@@ -61,6 +63,7 @@ void add_simulation_lines(std::vector<std::string>& lines, const TrainingSetup& 
                           const std::string& outside, const std::string& without, const std::string& dp) {
     const auto& p = st.scenario.parallelism;
     lines.push_back(profile_line(st));
+    lines.push_back(workload::software_line(st.scenario, &st.profile));
     lines.push_back(overlap_line(p.schedule, prog.overlap, outside, without));
     lines.push_back("PP sends asynchronous on the sender's pipeline-send stream; the receiver waits for them");
     lines.push_back(st.moe_imbalance.describe());

@@ -5,6 +5,7 @@
 
 #include "moesim/common/error.h"
 #include "moesim/hw/memory_reserve.h"
+#include "moesim/network/ep_exchange.h"
 #include "moesim/workload/pipeline_schedule.h"
 #include "moesim/workload/resolve.h"
 
@@ -41,8 +42,18 @@ void check_layout_against_model(const workload::Scenario& s, const workload::Mod
                                                             gpu.name + "'s " + std::to_string(gpu.sm_count) + " for computation");
 }
 
-// DeepEP's dispatch and combine of one micro-batch's tokens per GPU (sequence-parallel share
-// under TP) through one MoE layer, on the slowest EP group.
+// The EP kernel of the scenario's software section; the default is DeepEP's normal kernels.
+network::EpKernel training_ep_kernel(workload::EpComm c) {
+    switch (c) {
+        case workload::EpComm::DeepEpLowLatency: return network::EpKernel::DeepEpLowLatency;
+        case workload::EpComm::NcclAllToAll: return network::EpKernel::NcclAllToAll;
+        default: return network::EpKernel::DeepEpNormal;
+    }
+}
+
+// The dispatch and combine of one micro-batch's tokens per GPU (sequence-parallel share under
+// TP) through one MoE layer, on the slowest EP group, by the scenario's EP kernel (DeepEP's
+// normal kernels by default: network/ep_exchange.h).
 void price_ep_transfers(TrainingSetup& st) {
     const auto& s = st.scenario;
     const auto& p = s.parallelism;
@@ -56,8 +67,9 @@ void price_ep_transfers(TrainingSetup& st) {
     shape.num_experts = static_cast<int>(cfg.n_routed_experts);
     for (int first = 0; first < st.ranks.gpus(); first += p.ep) {
         const std::vector<int> group = st.ranks.ep_group(first);
-        const auto d = st.network->deepep_times(hw::DeepEpOp::Dispatch, hw::DeepEpMode::Normal, shape, group);
-        const auto c = st.network->deepep_times(hw::DeepEpOp::Combine, hw::DeepEpMode::Normal, shape, group);
+        const network::EpKernel kernel = training_ep_kernel(s.software.ep_comm);
+        const auto d = network::ep_exchange_times(*st.network, kernel, hw::DeepEpOp::Dispatch, shape, group);
+        const auto c = network::ep_exchange_times(*st.network, kernel, hw::DeepEpOp::Combine, shape, group);
         if (first == 0 || d.time_s + c.time_s > st.ep_dispatch.time_s + st.ep_combine.time_s) {
             st.ep_dispatch = d;
             st.ep_combine = c;

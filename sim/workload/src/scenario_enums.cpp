@@ -28,6 +28,12 @@ MOESIM_ENUM_NAMES(LengthDist, {LengthDist::Lognormal, "lognormal"}, {LengthDist:
                   {LengthDist::Uniform, "uniform"})
 MOESIM_ENUM_NAMES(PrefillBalancer, {PrefillBalancer::AttentionCost, "attention-cost"}, {PrefillBalancer::None, "none"})
 MOESIM_ENUM_NAMES(DecodeAdmission, {DecodeAdmission::Hold, "hold"})
+MOESIM_ENUM_NAMES(AttentionKernel, {AttentionKernel::Default, "default"}, {AttentionKernel::FA2, "fa2"},
+                  {AttentionKernel::FA3, "fa3"}, {AttentionKernel::FlashMLA, "flashmla"})
+MOESIM_ENUM_NAMES(EpComm, {EpComm::Default, "default"}, {EpComm::DeepEpNormal, "deepep-normal"},
+                  {EpComm::DeepEpLowLatency, "deepep-ll"}, {EpComm::NcclAllToAll, "nccl-all2all"})
+MOESIM_ENUM_NAMES(GemmLibrary, {GemmLibrary::Default, "default"}, {GemmLibrary::DeepGemm, "deepgemm"},
+                  {GemmLibrary::Cublas, "cublas"})
 
 #undef MOESIM_ENUM_NAMES
 
@@ -73,6 +79,15 @@ std::string to_string(PrefillBalancer e) {
     return detail::name_of(e);
 }
 std::string to_string(DecodeAdmission e) {
+    return detail::name_of(e);
+}
+std::string to_string(AttentionKernel e) {
+    return detail::name_of(e);
+}
+std::string to_string(EpComm e) {
+    return detail::name_of(e);
+}
+std::string to_string(GemmLibrary e) {
     return detail::name_of(e);
 }
 

@@ -41,6 +41,9 @@ const EnumTable<Arrival>& enum_names(Arrival);
 const EnumTable<LengthDist>& enum_names(LengthDist);
 const EnumTable<PrefillBalancer>& enum_names(PrefillBalancer);
 const EnumTable<DecodeAdmission>& enum_names(DecodeAdmission);
+const EnumTable<AttentionKernel>& enum_names(AttentionKernel);
+const EnumTable<EpComm>& enum_names(EpComm);
+const EnumTable<GemmLibrary>& enum_names(GemmLibrary);
 
 // The range a floating-point value must lie in.
 enum class Bound { Finite, Positive, NonNegative, AtLeastOne, Probability };

@@ -138,6 +138,11 @@ json to_json(const Scenario& s) {
         j["training"] = training_json(s.training);
     }
     if (s.mode == Mode::Inference || s.inference != Inference{}) j["inference"] = inference_json(s.inference);
+    // Written only when it chooses something: a scenario without it reads (and hashes) as before.
+    if (s.software != Software{})
+        j["software"] = {{"attention", to_string(s.software.attention)},
+                         {"ep_comm", to_string(s.software.ep_comm)},
+                         {"gemm", to_string(s.software.gemm)}};
     return j;
 }
 

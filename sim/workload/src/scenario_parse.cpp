@@ -278,6 +278,14 @@ Inference parse_inference(const Section& s) {
     return out;
 }
 
+Software parse_software(const Section& s) {
+    Software out;
+    out.attention = s.choice("attention", std::optional(out.attention));
+    out.ep_comm = s.choice("ep_comm", std::optional(out.ep_comm));
+    out.gemm = s.choice("gemm", std::optional(out.gemm));
+    return out;
+}
+
 // Checked before anything else, so that a file from a newer moesim is reported as such
 // rather than as a list of unknown keys.
 int parse_schema(const nlohmann::json& doc, const std::string& file) {
@@ -299,7 +307,8 @@ Scenario parse_scenario(const nlohmann::json& doc, const std::string& file) {
     Scenario s;
     s.schema = parse_schema(doc, file);
     const Section root(doc, "", file,
-                       {"schema", "name", "mode", "model", "cluster", "parallelism", "training", "inference", "seed"});
+                       {"schema", "name", "mode", "model", "cluster", "parallelism", "training", "inference", "software",
+                        "seed"});
     s.name = root.text("name", std::nullopt);
     s.mode = root.choice<Mode>("mode", std::nullopt);
     s.model = root.text("model", std::nullopt);
@@ -333,6 +342,7 @@ Scenario parse_scenario(const nlohmann::json& doc, const std::string& file) {
         s.inference = parse_inference(
             root.section("inference", {"deployment", "precision", "prefill", "decode", "traffic", "slo"}));
     }
+    if (auto sw = root.optional_section("software", {"attention", "ep_comm", "gemm"})) s.software = parse_software(*sw);
     s.seed = root.unsigned_integer("seed", s.seed);
 
     if (training) detail::validate_training(s, file);

@@ -11,10 +11,15 @@
 //   notes       optional array of strings
 //   reference   {"bf16_dense_TFLOPS", "fp8_dense_TFLOPS", "hbm_GBps", "nvlink_GBps", "nic_GBps",
 //                "note"?}: the peaks every efficiency below is a fraction of
-//   gemm        [{m, n, k, dtype, efficiency, TFLOPS?, source}]       efficiency = TFLOPS / peak(dtype)
-//   grouped_gemm[{groups, m_per_group, n, k, dtype, layout?, efficiency, TFLOPS?, source}]
-//   attention   [{phase: "prefill"|"decode"|"backward", compute_efficiency,
+//   gemm        [{m, n, k, dtype, kernel?, efficiency, TFLOPS?, source}]  efficiency = TFLOPS / peak(dtype)
+//   grouped_gemm[{groups, m_per_group, n, k, dtype, kernel?, layout?, efficiency, TFLOPS?, source}]
+//   attention   [{phase: "prefill"|"decode"|"backward", kernel?, compute_efficiency,
 //                 memory_efficiency (decode only), TFLOPS?, GBps?, source}]
+//   kernel      optional, the library or kernel the point measures (the scenario's "software"
+//               section picks one, DESIGN.md §3): GEMMs "deepgemm" | "cublas", attention "fa2" |
+//               "fa3" | "flashmla". Absent: the default kernel of its dtype or phase —
+//               FP8 GEMMs DeepGEMM, BF16 GEMMs cuBLAS; prefill and backward attention
+//               FlashAttention-3, decode FlashMLA — so a profile without the key reads as before.
 //   memory_bound[{size_bytes, efficiency, GBps?, source}]            efficiency = GBps / hbm_GBps
 //   collectives [{kind: "any"|"all_reduce"|…|"p2p", span: "intranode"|"internode",
 //                 size_bytes, efficiency, latency_us, source}]        efficiency of the link peak
@@ -49,6 +54,13 @@
 //  * Collectives: the series (kind, span) if present, else (any, span); piecewise-linear in
 //    log2(size_bytes) for efficiency and latency.
 //  * Attention: one point per phase; "backward" falls back to "prefill" when absent.
+//  * Kernel selection (with_kernels): the lookups above see only the selected kernels' points.
+//    Default: every point whose kernel is the default of its own dtype / phase (exactly the
+//    tables of a profile without "kernel" keys). A chosen GEMM library: its points only (of
+//    either dtype: the dtype rule above applies within the library); when it has no grouped
+//    points, a grouped GEMM runs at the library's dense efficiency for m_per_group × n × k
+//    (the experts as separate GEMMs). A chosen attention kernel: its point for each phase it
+//    has, the default kernel's for the others (attention_kernel() says which).
 //  * DeepEP: fitted once at load from the points (see DeepEpNormalRates / DeepEpLowLatencyRates).
 #include <array>
 #include <string>
@@ -71,9 +83,23 @@ struct ProfileReference {
     std::string note;
 };
 
+// Kernel names of the "kernel" key (file comment); the defaults by dtype and phase.
+inline constexpr const char* kGemmKernels[] = {"deepgemm", "cublas"};
+inline constexpr const char* kAttentionKernels[] = {"fa2", "fa3", "flashmla"};
+const char* default_gemm_kernel(Dtype d);               // FP8 "deepgemm", BF16 "cublas"
+const char* default_attention_kernel(AttentionPhase p);  // prefill, backward "fa3"; decode "flashmla"
+
+// The kernels a profile's lookups use (the scenario's "software" section); empty = the
+// default of each dtype / phase.
+struct KernelChoice {
+    std::string gemm;       // "" | "deepgemm" | "cublas"
+    std::string attention;  // "" | "fa2" | "fa3" | "flashmla"
+};
+
 struct GemmPoint {
     double m = 0, n = 0, k = 0;
     Dtype dtype = Dtype::Invalid;
+    std::string kernel;  // resolved: the "kernel" key or the dtype's default
     double efficiency = 0;
     double TFLOPS = 0;  // 0 when the document gives only the efficiency
     std::string source;
@@ -82,6 +108,7 @@ struct GemmPoint {
 struct GroupedGemmPoint {
     double groups = 0, m_per_group = 0, n = 0, k = 0;
     Dtype dtype = Dtype::Invalid;
+    std::string kernel;  // resolved, as GemmPoint's
     std::string layout;
     double efficiency = 0;
     double TFLOPS = 0;
@@ -90,6 +117,7 @@ struct GroupedGemmPoint {
 
 struct AttentionPoint {
     AttentionPhase phase = AttentionPhase::Invalid;
+    std::string kernel;  // resolved: the "kernel" key or the phase's default
     double compute_efficiency = 0;  // of the BF16 dense peak
     double memory_efficiency = 0;   // of hbm_GBps (decode); 0 = not given
     std::string source;
@@ -200,6 +228,17 @@ public:
     const std::vector<DeepEpNormalPoint>& deepep_normal_points() const { return deepep_normal_; }
     const std::vector<DeepEpLowLatencyPoint>& deepep_low_latency_points() const { return deepep_ll_; }
     const HeldOutPoints& held_out() const { return held_out_; }
+    // Every attention point of the document, whatever kernel (attention() sees the selected ones).
+    const std::vector<AttentionPoint>& all_attention_points() const { return all_attention_; }
+
+    // This profile with its lookups restricted to `choice`'s kernels (file comment). Throws
+    // CalibrationError when the profile has no point of a chosen kernel.
+    CalibrationProfile with_kernels(const KernelChoice& choice) const;
+    const KernelChoice& kernels() const { return kernels_; }
+    // The kernel whose point attention(phase) returns.
+    const std::string& attention_kernel(AttentionPhase phase) const { return attention(phase).kernel; }
+    // Whether grouped GEMMs are priced from grouped points (false: as dense GEMMs, file comment).
+    bool has_grouped_points() const { return !grouped_.empty(); }
     // The document this profile was read from (compact JSON), so a run can record exactly
     // which profile it used.
     const std::string& document() const { return document_; }
@@ -220,9 +259,14 @@ public:
 private:
     std::string name_, gpu_, kind_, source_, created_, driver_, cuda_, nccl_;
     ProfileReference reference_;
-    std::vector<GemmPoint> gemm_;
+    std::vector<GemmPoint> gemm_;                 // the selected kernels' points (lookups)
     std::vector<GroupedGemmPoint> grouped_;
     std::vector<AttentionPoint> attention_;
+    std::vector<GemmPoint> all_gemm_;             // every point of the document
+    std::vector<GroupedGemmPoint> all_grouped_;
+    std::vector<AttentionPoint> all_attention_;
+    KernelChoice kernels_;
+    void select_kernels();
     std::vector<MemoryPoint> memory_;
     std::vector<MemoryOpPoint> memory_ops_;
     std::vector<LatencyPoint> latencies_;

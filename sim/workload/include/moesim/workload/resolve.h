@@ -22,7 +22,15 @@ namespace moesim::workload {
 
 ModelConfig resolve_model(const Scenario& s);                // errors at /model
 hw::GpuSpec resolve_gpu(const Scenario& s);                  // /cluster/gpu (with gpu_overrides)
-hw::CalibrationProfile resolve_profile(const Scenario& s);   // /cluster/calibration; none = the bundled default
+// /cluster/calibration (none = the bundled default), with the kernels of the scenario's
+// "software" section selected (errors at /software/gemm, /software/attention).
+hw::CalibrationProfile resolve_profile(const Scenario& s);
+// The profile kernels the scenario's "software" section chooses (empty strings: the defaults).
+hw::KernelChoice kernel_choice(const Software& sw);
+// The run's assumption line for its software stack (DESIGN.md §3): each choice, what the
+// default stands for, and for an attention kernel the phases priced at another kernel's point
+// because `profile` (the resolved one; null: not known here) has none of the chosen kernel.
+std::string software_line(const Scenario& s, const hw::CalibrationProfile* profile);
 
 // The cluster's shape for sim/network (hw::TopologySpec): cluster.network with the GPU's
 // NVLink, errors naming the scenario's file. Where oversubscription costs bandwidth is the

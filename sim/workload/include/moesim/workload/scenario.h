@@ -23,6 +23,13 @@ enum class Arrival { Invalid, Poisson, Trace };
 enum class LengthDist { Invalid, Lognormal, Fixed, Uniform };
 enum class PrefillBalancer { Invalid, AttentionCost, None };
 enum class DecodeAdmission { Invalid, Hold };
+// The software stack (the optional "software" section, DESIGN.md §3). "default" is what a
+// scenario without the section gets: attention at FlashAttention-3's figures for training and
+// prefill and FlashMLA's for decode; DeepEP's normal kernels for training and prefill and its
+// low-latency kernels for decode; DeepGEMM for FP8 GEMMs and cuBLAS for BF16 ones.
+enum class AttentionKernel { Invalid, Default, FA2, FA3, FlashMLA };
+enum class EpComm { Invalid, Default, DeepEpNormal, DeepEpLowLatency, NcclAllToAll };
+enum class GemmLibrary { Invalid, Default, DeepGemm, Cublas };
 
 // A link or NIC at a fraction of its rate from a time (cluster.network.faults; honoured by
 // `moesim run --fidelity full --network flows`, docs/STEP_FLOWS.md). Either a NIC,
@@ -187,6 +194,18 @@ struct Inference {
     friend bool operator==(const Inference&, const Inference&) = default;
 };
 
+// Which kernels price the work; each choice selects its own table of the calibration profile
+// (attention, GEMM: the points of that "kernel"; EP: DeepEP's tables, or NCCL's all-to-all
+// collective series). The precision stays where it was (training.precision,
+// inference.precision): the GEMM library runs at the dtype they give.
+struct Software {
+    AttentionKernel attention = AttentionKernel::Default;
+    EpComm ep_comm = EpComm::Default;
+    GemmLibrary gemm = GemmLibrary::Default;
+
+    friend bool operator==(const Software&, const Software&) = default;
+};
+
 struct Scenario {
     int schema = 1;
     std::string name;
@@ -196,6 +215,7 @@ struct Scenario {
     Parallelism parallelism;
     Training training;                 // meaningful when mode == Training
     Inference inference;               // meaningful when mode == Inference
+    Software software;                 // optional section; default = today's stack
     std::uint64_t seed = 1;
 
     std::string source_file;           // where it was read from (for error messages)
@@ -239,5 +259,8 @@ std::string to_string(Arrival);
 std::string to_string(LengthDist);
 std::string to_string(PrefillBalancer);
 std::string to_string(DecodeAdmission);
+std::string to_string(AttentionKernel);
+std::string to_string(EpComm);
+std::string to_string(GemmLibrary);
 
 }  // namespace moesim::workload

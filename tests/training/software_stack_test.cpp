@@ -1,0 +1,105 @@
+// The scenario's software section in training (DESIGN.md §3): each choice prices its work
+// from its own table of the profile, in the direction and by the ratio the table gives, and a
+// scenario without the section (or with the defaults spelled out) is priced as before.
+#include "moesim/hw/costs.h"
+#include "moesim/workload/resolve.h"
+#include "training_test_helpers.h"
+
+using namespace training_test;
+using moesim::training::stage_costs;
+
+namespace {
+
+json with_software(json doc, const std::string& key, const std::string& value) {
+    return with(doc, "/software/" + key, value);
+}
+
+// Stage 1 of the small V3 layout: MoE layers only.
+StageCosts middle_stage(const json& doc) { return stage_costs(*setup_of(doc), 1); }
+
+}  // namespace
+
+TEST_CASE("software: the defaults spelled out price every figure as a scenario without the section", "[training]") {
+    const json plain = small_v3(moesim::workload::Schedule::DualPipe);
+    json spelled = with_software(plain, "attention", "default");
+    spelled = with_software(spelled, "ep_comm", "default");
+    spelled = with_software(spelled, "gemm", "default");
+    // DeepEP normal and FA3 by name are the defaults of training too. ("deepgemm" is not: V3's
+    // BF16 GEMMs — router, LM head — then run at DeepGEMM's FP8 fraction instead of cuBLAS's.)
+    json named = with_software(plain, "attention", "fa3");
+    named = with_software(named, "ep_comm", "deepep-normal");
+    const auto a = setup_of(plain), b = setup_of(spelled), c = setup_of(named);
+    CHECK(a->scenario.software == moesim::workload::Software{});
+    CHECK(b->scenario.software == moesim::workload::Software{});
+    for (const auto* st : {b.get(), c.get()}) {
+        CHECK(st->ep_dispatch.time_s == a->ep_dispatch.time_s);
+        CHECK(st->ep_combine.time_s == a->ep_combine.time_s);
+        const TrainingResult r = analytic_step(*st);
+        CHECK(r.step_time_s == analytic_step(*a).step_time_s);
+        CHECK(event_step(*st).step_time_s == event_step(*a).step_time_s);
+    }
+    // Written back only when it chooses something: the stored scenario stays as it was.
+    CHECK_FALSE(moesim::workload::to_json(b->scenario).contains("software"));
+    CHECK(moesim::workload::to_json(c->scenario)["software"]["ep_comm"] == "deepep-normal");
+    CHECK(moesim::workload::parse_scenario(moesim::workload::to_json(c->scenario), "x.json").software == c->scenario.software);
+}
+
+TEST_CASE("software: FlashAttention-2 prices training attention slower than FA3 by its table's ratio", "[training]") {
+    const json fa3 = small_v3(moesim::workload::Schedule::DualPipe);
+    const StageCosts base = middle_stage(fa3);
+    const StageCosts slow = middle_stage(with_software(fa3, "attention", "fa2"));
+    // FA3 paper (arXiv 2407.08608), H100 head dim 128 at 4k: forward causal 579 vs 319 TFLOPS,
+    // backward 542 vs 310.
+    CHECK(slow.forward.attention_s / base.forward.attention_s == Approx(579.0 / 319).epsilon(1e-4));
+    CHECK(slow.backward_input.attention_s / base.backward_input.attention_s == Approx(542.0 / 310).epsilon(1e-4));
+    CHECK(slow.forward.gemm_s == base.forward.gemm_s);
+    const auto st = setup_of(with_software(fa3, "attention", "fa2"));
+    const TrainingResult r = analytic_step(*st);
+    CHECK(r.step_time_s > analytic_step(*setup_of(fa3)).step_time_s);
+    bool said = false;
+    for (const auto& a : r.assumptions) said = said || a.find("attention fa2, fa2's points") != std::string::npos;
+    CHECK(said);
+}
+
+TEST_CASE("software: NCCL all-to-all prices V3's dispatch slower than DeepEP's normal kernels", "[training]") {
+    const json v3 = bundled_doc(kV3);
+    const auto deepep = prepare(v3, false, bundled_path(kV3));
+    const auto nccl = prepare(with_software(v3, "ep_comm", "nccl-all2all"), false, bundled_path(kV3));
+    // One all-to-all of the EP64 group (8 nodes x 8): every token once per routed expert,
+    // FP8 with its scales, on the profile's all_to_all series (closed form, costs.h).
+    const double hidden = 7168, bytes = 4096.0 * 8 * (hidden + hidden / 128 * 4);
+    moesim::hw::CommGroup g;
+    g.size = 64;
+    g.gpus_per_node = 8;
+    g.nvlink_GBps = nccl->gpu.nvlink_GBps;
+    g.nic_GBps = 50;
+    const double expected = moesim::hw::collective_time_s(moesim::hw::CollectiveKind::AllToAll, bytes, g, nccl->profile);
+    CHECK(nccl->ep_dispatch.time_s == Approx(expected).epsilon(1e-12));
+    // DeepEP sends each token at most once to each of its <= 4 nodes; NCCL 8 copies, 7/8 of
+    // them off the node.
+    CHECK(nccl->ep_dispatch.time_s > 1.5 * deepep->ep_dispatch.time_s);
+    CHECK(nccl->ep_combine.time_s > 1.5 * deepep->ep_combine.time_s);
+    CHECK(analytic_step(*nccl).step_time_s > analytic_step(*deepep).step_time_s);
+    // DeepEP's low-latency kernels at 4096 tokens: latency-bound kernels sending one copy per
+    // expert, also slower than the normal ones at this size.
+    const auto ll = prepare(with_software(v3, "ep_comm", "deepep-ll"), false, bundled_path(kV3));
+    CHECK(ll->ep_dispatch.time_s > deepep->ep_dispatch.time_s);
+}
+
+TEST_CASE("software: the GEMM library selects its table at the scenario's precision", "[training]") {
+    const json fp8 = small_v3(moesim::workload::Schedule::DualPipe);
+    const StageCosts deepgemm = middle_stage(fp8);
+    const StageCosts cublas = middle_stage(with_software(fp8, "gemm", "cublas"));
+    CHECK(cublas.forward.gemm_s != deepgemm.forward.gemm_s);
+    CHECK(cublas.forward.experts_s != deepgemm.forward.experts_s);
+    CHECK(cublas.forward.attention_s == deepgemm.forward.attention_s);
+}
+
+TEST_CASE("software: the bundled DeepSeek-V2 scenario states V2TR's stack", "[training]") {
+    const auto st = prepare_bundled("deepseek-v2-pretrain.json");
+    CHECK(st->scenario.software.attention == moesim::workload::AttentionKernel::FA2);
+    CHECK(st->scenario.training.precision == moesim::workload::Precision::BF16);
+    CHECK(st->scenario.parallelism.schedule == moesim::workload::Schedule::ZB1P);
+    CHECK(st->profile.attention_kernel(moesim::hw::AttentionPhase::Prefill) == "fa2");
+    CHECK(st->profile.attention_kernel(moesim::hw::AttentionPhase::Backward) == "fa2");
+}
