@@ -9,6 +9,7 @@
 
 #include "moesim/common/error.h"
 #include "moesim/hw/calibration_profile.h"
+#include "profile_fixtures.h"
 #include "moesim/hw/costs.h"
 #include "moesim/hw/gpu_spec.h"
 
@@ -18,12 +19,7 @@ using nlohmann::json;
 
 namespace {
 
-json shipped() {
-    std::ifstream in(std::string(MOESIM_SOURCE_DIR) + "/calibrations/h800-published.json");
-    std::stringstream ss;
-    ss << in.rdbuf();
-    return json::parse(ss.str());
-}
+json shipped() { return moesim::test::shipped_profile_json(); }
 
 AttentionShape training_attention(AttentionPhase phase) {
     AttentionShape a;

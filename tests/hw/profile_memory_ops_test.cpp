@@ -8,6 +8,7 @@
 
 #include "moesim/common/error.h"
 #include "moesim/hw/calibration_profile.h"
+#include "profile_fixtures.h"
 #include "moesim/hw/costs.h"
 #include "moesim/hw/gpu_spec.h"
 
@@ -16,12 +17,7 @@ using namespace moesim::hw;
 using nlohmann::json;
 
 namespace {
-json shipped() {
-    std::ifstream in(std::string(MOESIM_SOURCE_DIR) + "/calibrations/h800-published.json");
-    std::stringstream ss;
-    ss << in.rdbuf();
-    return json::parse(ss.str());
-}
+json shipped() { return moesim::test::shipped_profile_json(); }
 
 std::string error_of(const json& j) {
     try {

@@ -7,18 +7,14 @@
 
 #include "moesim/common/error.h"
 #include "moesim/hw/calibration_profile.h"
+#include "profile_fixtures.h"
 
 using moesim::CalibrationError;
 using namespace moesim::hw;
 using nlohmann::json;
 
 namespace {
-json shipped_json() {
-    std::ifstream in(std::string(MOESIM_SOURCE_DIR) + "/calibrations/h800-published.json");
-    std::stringstream ss;
-    ss << in.rdbuf();
-    return json::parse(ss.str());
-}
+json shipped_json() { return moesim::test::shipped_profile_json(); }
 
 // The CalibrationError message for a mutated copy of the shipped profile.
 template <typename F>
