@@ -301,24 +301,24 @@ TraceFit fit_trace(const Trace& trace, const TraceSummary& s, const PairWork& w,
     for (auto dt : {hw::Dtype::BF16, hw::Dtype::FP8}) {
         const std::string name = hw::to_string(dt);
         const ModelClass main = dt == hw::Dtype::FP8 ? ModelClass::GemmFp8 : ModelClass::GemmBf16;
-        const char* kernel = dt == hw::Dtype::FP8 ? "deepgemm" : "cublas";
+        const char* kernel = hw::default_gemm_kernel(dt);
         doc["gemm"] = merge_series(
             doc.at("gemm"), [&](const json& p) { return p.at("dtype") == name && default_kernel(p, kernel); }, ratio_of(main),
             scaled_why, traced_gemm_points(w, fits, sources, base, dt), "m");
     }
     doc["grouped_gemm"] = merge_series(
-        doc.at("grouped_gemm"), [&](const json& p) { return p.at("dtype") == "fp8" && default_kernel(p, "deepgemm"); },
+        doc.at("grouped_gemm"), [&](const json& p) { return p.at("dtype") == "fp8" && default_kernel(p, hw::default_gemm_kernel(hw::Dtype::FP8)); },
         ratio_of(ModelClass::GroupedGemmFp8),
         scaled_why, traced_grouped_points(w, fits, sources, base), "m_per_group");
 
     for (auto& p : doc.at("attention")) {
         const std::string phase = p.at("phase").get<std::string>();
         const ModelClass c = phase == "prefill" ? ModelClass::AttentionFwd : phase == "backward" ? ModelClass::AttentionBwd : ModelClass::Invalid;
-        if (c == ModelClass::Invalid || !fitted(c) || !default_kernel(p, "fa3")) continue;
+        if (c == ModelClass::Invalid || !fitted(c) || !default_kernel(p, hw::default_attention_kernel(c == ModelClass::AttentionFwd ? hw::AttentionPhase::Prefill : hw::AttentionPhase::Backward))) continue;
         p = json{{"phase", phase}, {"compute_efficiency", round6(fits[idx(c)].efficiency)}, {"source", sources[idx(c)]}};
     }
     if (fitted(ModelClass::AttentionBwd) &&
-        std::none_of(doc.at("attention").begin(), doc.at("attention").end(), [&](const json& p) { return p.at("phase") == "backward" && default_kernel(p, "fa3"); }))
+        std::none_of(doc.at("attention").begin(), doc.at("attention").end(), [&](const json& p) { return p.at("phase") == "backward" && default_kernel(p, hw::default_attention_kernel(hw::AttentionPhase::Backward)); }))
         doc["attention"].push_back({{"phase", "backward"},
                                     {"compute_efficiency", round6(fits[idx(ModelClass::AttentionBwd)].efficiency)},
                                     {"source", sources[idx(ModelClass::AttentionBwd)]}});
