@@ -8,6 +8,7 @@
 #include <tuple>
 
 #include "moesim/common/error.h"
+#include "moesim/hw/costs.h"
 #include "text.h"
 
 namespace moesim::calib {
@@ -86,12 +87,12 @@ double base_time_s(const PairWork& w, ModelClass c, const hw::CalibrationProfile
     double t = 0, flops = 0;
     for (const auto& g : w.gemm)
         if (g.model == c && g.flops > 0) {
-            t += g.flops / (peak(w, c) * base.gemm_efficiency(g.shape, g.dtype));
+            t += g.flops / (peak(w, c) * hw::gemm_efficiency(g.shape, g.dtype, w.gpu, base));
             flops += g.flops;
         }
     for (const auto& g : w.grouped)
         if (g.model == c && g.flops > 0) {
-            t += g.flops / (peak(w, c) * base.grouped_gemm_efficiency(g.shape, hw::Dtype::FP8));
+            t += g.flops / (peak(w, c) * hw::grouped_gemm_efficiency(g.shape, hw::Dtype::FP8, w.gpu, base));
             flops += g.flops;
         }
     MOESIM_CHECK(std::abs(flops - w.flops[idx(c)]) <= 1e-9 * w.flops[idx(c)],
@@ -150,7 +151,7 @@ json traced_gemm_points(const PairWork& w, const std::array<FittedClass, kModelC
     json out = json::array();
     for (const auto& [key, g] : first)
         out.push_back({{"m", g->shape.m}, {"n", g->shape.n}, {"k", g->shape.k}, {"dtype", hw::to_string(dtype)},
-                       {"efficiency", capped(base.gemm_efficiency(g->shape, dtype) * fits[idx(g->model)].base_ratio)},
+                       {"efficiency", capped(hw::gemm_efficiency(g->shape, dtype, w.gpu, base) * fits[idx(g->model)].base_ratio)},
                        {"source", sources[idx(g->model)]}});
     return out;
 }
@@ -164,7 +165,7 @@ json traced_grouped_points(const PairWork& w, const std::array<FittedClass, kMod
     for (const auto& [key, g] : first)
         out.push_back({{"groups", g->shape.groups}, {"m_per_group", g->shape.m_per_group}, {"n", g->shape.n},
                        {"k", g->shape.k}, {"dtype", "fp8"}, {"layout", "contiguous"},
-                       {"efficiency", capped(base.grouped_gemm_efficiency(g->shape, hw::Dtype::FP8) * fits[idx(g->model)].base_ratio)},
+                       {"efficiency", capped(hw::grouped_gemm_efficiency(g->shape, hw::Dtype::FP8, w.gpu, base) * fits[idx(g->model)].base_ratio)},
                        {"source", sources[idx(g->model)]}});
     return out;
 }

@@ -342,7 +342,7 @@ double interpolate_log2(const std::vector<std::pair<double, double>>& xy, double
 // Nearest (N, K) series of `points` for `dtype` (falling back to any dtype), then
 // interpolation along `axis` (m or m_per_group) at `x`.
 template <typename Point, typename Axis>
-double series_lookup(const std::vector<Point>& points, Dtype dtype, double n, double k, double x, Axis axis) {
+GemmLookup series_lookup(const std::vector<Point>& points, Dtype dtype, double n, double k, double x, Axis axis) {
     MOESIM_CHECK(n > 0 && k > 0 && x > 0, "GEMM shape must be positive");
     const bool have_dtype = std::any_of(points.begin(), points.end(), [&](const Point& p) { return p.dtype == dtype; });
     const Point* best = nullptr;
@@ -365,7 +365,8 @@ double series_lookup(const std::vector<Point>& points, Dtype dtype, double n, do
     xy.reserve(points.size());
     for (const auto& p : points)
         if (p.dtype == best->dtype && p.n == best->n && p.k == best->k) xy.emplace_back(axis(p), p.efficiency);
-    return interpolate_log2(xy, x);
+    const auto [lo, hi] = std::minmax_element(xy.begin(), xy.end());
+    return {interpolate_log2(xy, x), best->n, std::clamp(x, lo->first, hi->first), best->kernel};
 }
 
 CalibrationProfile parse_text(std::string_view text, const std::string& file) {
@@ -610,12 +611,12 @@ CalibrationProfile CalibrationProfile::with_kernels(const KernelChoice& choice) 
     return p;
 }
 
-double CalibrationProfile::gemm_efficiency(const GemmShape& s, Dtype dtype) const {
+GemmLookup CalibrationProfile::gemm_lookup(const GemmShape& s, Dtype dtype) const {
     return series_lookup(gemm_, dtype, s.n, s.k, s.m, [](const GemmPoint& p) { return p.m; });
 }
 
-double CalibrationProfile::grouped_gemm_efficiency(const GroupedGemmShape& s, Dtype dtype) const {
-    if (grouped_.empty()) return gemm_efficiency({s.m_per_group, s.n, s.k}, dtype);  // no grouped kernel: one GEMM per group
+GemmLookup CalibrationProfile::grouped_gemm_lookup(const GroupedGemmShape& s, Dtype dtype) const {
+    if (grouped_.empty()) return gemm_lookup({s.m_per_group, s.n, s.k}, dtype);  // no grouped kernel: one GEMM per group
     return series_lookup(grouped_, dtype, s.n, s.k, s.m_per_group, [](const GroupedGemmPoint& p) { return p.m_per_group; });
 }
 

@@ -34,11 +34,49 @@ double gemm_bytes(const GemmShape& s, Dtype dtype) {
     return s.count * (s.m * s.k * b + s.n * s.k * b + s.m * s.n * 2.0);
 }
 
+GemmTile gemm_library_tile(std::string_view kernel) {
+    if (kernel == "cublas") return {128, 128};
+    return {};
+}
+
+double wave_utilization(double tiles, int sm_count) {
+    MOESIM_CHECK(tiles > 0 && sm_count > 0, "wave inputs");
+    return tiles / (std::ceil(tiles / sm_count) * sm_count);
+}
+
+namespace {
+
+// eff_table · u(T(M_s, n)) / u(T(M_s, N_s)), capped at 1 (costs.h).
+double wave_corrected(const GemmLookup& at, double groups_per_launch, double n, const GpuSpec& gpu) {
+    const GemmTile tile = gemm_library_tile(at.kernel);
+    if (tile.rows <= 0 || n == at.series_n) return at.efficiency;
+    const auto tiles = [&](double rows, double cols) {
+        return groups_per_launch * std::ceil(rows / tile.rows) * std::ceil(cols / tile.cols);
+    };
+    const double ratio = wave_utilization(tiles(at.series_m, n), gpu.sm_count) /
+                         wave_utilization(tiles(at.series_m, at.series_n), gpu.sm_count);
+    return std::min(1.0, at.efficiency * ratio);
+}
+
+}  // namespace
+
+double gemm_efficiency(const GemmShape& s, Dtype dtype, const GpuSpec& gpu, const CalibrationProfile& profile) {
+    return wave_corrected(profile.gemm_lookup(s, dtype), 1.0, s.n, gpu);
+}
+
+double grouped_gemm_efficiency(const GroupedGemmShape& s, Dtype dtype, const GpuSpec& gpu,
+                               const CalibrationProfile& profile) {
+    // One launch holds every group's tiles; without grouped points the experts run as
+    // separate GEMMs (calibration_profile.h), a launch each.
+    const double groups_per_launch = profile.has_grouped_points() ? s.groups : 1.0;
+    return wave_corrected(profile.grouped_gemm_lookup(s, dtype), groups_per_launch, s.n, gpu);
+}
+
 double gemm_time_s(const GemmShape& s, Dtype dtype, const GpuSpec& gpu, const CalibrationProfile& profile) {
     MOESIM_CHECK(dtype != Dtype::Invalid, "GEMM dtype");
     if (s.m <= 0 || s.n <= 0 || s.k <= 0 || s.count <= 0) return 0.0;
     return roofline_time_s(gemm_flops(s), gemm_bytes(s, dtype), dense_peak_TFLOPS(gpu, dtype),
-                           profile.gemm_efficiency(s, dtype), gpu, profile);
+                           gemm_efficiency(s, dtype, gpu, profile), gpu, profile);
 }
 
 double grouped_gemm_flops(const GroupedGemmShape& s) { return 2.0 * s.groups * s.m_per_group * s.n * s.k; }
@@ -53,7 +91,7 @@ double grouped_gemm_time_s(const GroupedGemmShape& s, Dtype dtype, const GpuSpec
     MOESIM_CHECK(dtype != Dtype::Invalid, "grouped GEMM dtype");
     if (s.groups <= 0 || s.m_per_group <= 0 || s.n <= 0 || s.k <= 0) return 0.0;
     return roofline_time_s(grouped_gemm_flops(s), grouped_gemm_bytes(s, dtype), dense_peak_TFLOPS(gpu, dtype),
-                           profile.grouped_gemm_efficiency(s, dtype), gpu, profile);
+                           grouped_gemm_efficiency(s, dtype, gpu, profile), gpu, profile);
 }
 
 double memory_bound_time_s(double bytes, const GpuSpec& gpu, const CalibrationProfile& profile) {

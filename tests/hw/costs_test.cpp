@@ -78,6 +78,46 @@ TEST_CASE("grouped GEMM time and the held-out masked 2x512 point", "[hw]") {
     CHECK(tflops == Approx(g.TFLOPS).epsilon(0.08));
 }
 
+TEST_CASE("wave quantization: a cuBLAS GEMM of another N than its series pays for idle SMs", "[hw]") {
+    CHECK(wave_utilization(132, 132) == 1.0);
+    CHECK(wave_utilization(64, 132) == Approx(64.0 / 132));
+    CHECK(wave_utilization(133, 132) == Approx(133.0 / 264));
+    CHECK(gemm_library_tile("cublas").rows == 128);
+    CHECK(gemm_library_tile("deepgemm").rows == 0);  // chooses its blocks per shape
+
+    // The router gate of DeepSeek's trace: 4096 x 256 x 7168 in BF16. Its nearest series is
+    // the one point M = 4224, N = 2048, K = 8192: 33 x 16 = 528 tiles, 4 full waves; at that M
+    // the router's N gives 33 x 2 = 66 tiles, half of one. So it runs at half the series' speed.
+    const GemmShape router{4096, 256, 7168};
+    const auto at = profile().gemm_lookup(router, Dtype::BF16);
+    REQUIRE(at.series_n == 2048);
+    REQUIRE(at.series_m == 4224);
+    const double expected = at.efficiency * (66.0 / 132) / (528.0 / 528);
+    CHECK(gemm_efficiency(router, Dtype::BF16, h800(), profile()) == Approx(expected).epsilon(1e-12));
+    CHECK(gemm_time_s(router, Dtype::BF16, h800(), profile()) ==
+          Approx(gemm_flops(router) / (989e12 * expected)).epsilon(1e-9));
+    // On the series' own N nothing changes (the table measured its waves).
+    const GemmShape mamf{2048, 2048, 13312};
+    CHECK(gemm_efficiency(mamf, Dtype::BF16, h800(), profile()) == profile().gemm_efficiency(mamf, Dtype::BF16));
+    // An N that fills the last wave better than the series did runs faster: at M = 2048 the
+    // N = 2048 series is 256 tiles (0.970 of 2 waves), N = 4224 is 528 (4 full waves).
+    const GemmShape filled{2048, 4224, 13312};
+    REQUIRE(profile().gemm_lookup(filled, Dtype::BF16).series_n == 2048);
+    CHECK(gemm_efficiency(filled, Dtype::BF16, h800(), profile()) ==
+          Approx(std::min(1.0, profile().gemm_efficiency(filled, Dtype::BF16) * 264.0 / 256)).epsilon(1e-12));
+    // The output head's N = 129,280 is 253 waves: within 0.2% of the full-wave series.
+    const GemmShape head{4096, 129280, 7168};
+    CHECK(gemm_efficiency(head, Dtype::BF16, h800(), profile()) ==
+          Approx(profile().gemm_efficiency(head, Dtype::BF16)).epsilon(0.002));
+    // FP8 through DeepGEMM: the table's value at any N.
+    const GemmShape fp8{4096, 256, 7168};
+    CHECK(gemm_efficiency(fp8, Dtype::FP8, h800(), profile()) == profile().gemm_efficiency(fp8, Dtype::FP8));
+    // More SMs for the same 64 tiles: lower utilization (the wave model reads the GPU's SMs).
+    GpuSpec wide = h800();
+    wide.sm_count = 256;
+    CHECK(gemm_efficiency(router, Dtype::BF16, wide, profile()) < gemm_efficiency(router, Dtype::BF16, h800(), profile()));
+}
+
 TEST_CASE("BF16 GEMM on H100 at the MAMF shape", "[hw]") {
     const GpuSpec h100 = load_gpu("H100", "", json());
     const GemmShape s{2048, 2048, 13312};

@@ -48,7 +48,9 @@
 //    point of the requested dtype, the other dtype's series are used and their efficiency
 //    (a fraction of *their* peak) is applied to the requested dtype's peak: e.g. a BF16 GEMM
 //    with only FP8 points runs at the FP8 fraction of the BF16 peak, on the ground that the
-//    same tensor cores at half the rate are no harder to feed.
+//    same tensor cores at half the rate are no harder to feed. These are the table's values;
+//    costs.h gemm_efficiency corrects them for the wave quantization of an N other than the
+//    series' (libraries with a fixed tile, cuBLAS).
 //  * Grouped GEMM: the same, keyed by (dtype, N, K), along log2(m_per_group).
 //  * Memory-bound: piecewise-linear in log2(size_bytes).
 //  * Collectives: the series (kind, span) if present, else (any, span); piecewise-linear in
@@ -64,6 +66,7 @@
 //  * DeepEP: fitted once at load from the points (see DeepEpNormalRates / DeepEpLowLatencyRates).
 #include <array>
 #include <string>
+#include <string_view>
 #include <vector>
 
 #include <nlohmann/json.hpp>
@@ -103,6 +106,15 @@ struct GemmPoint {
     double efficiency = 0;
     double TFLOPS = 0;  // 0 when the document gives only the efficiency
     std::string source;
+};
+
+// A GEMM table lookup: the efficiency interpolated on the nearest series, that series' N, the
+// M it was measured at, and the kernel (library) that measured it.
+struct GemmLookup {
+    double efficiency = 0;
+    double series_n = 0;
+    double series_m = 0;      // the M (m_per_group) the value was measured at: the asked one, clamped to the series
+    std::string_view kernel;  // the point's, alive as long as the profile
 };
 
 struct GroupedGemmPoint {
@@ -244,8 +256,14 @@ public:
     const std::string& document() const { return document_; }
 
     // Lookups (rules in the file comment). Efficiencies are fractions in (0, 1].
-    double gemm_efficiency(const GemmShape& shape, Dtype dtype) const;
-    double grouped_gemm_efficiency(const GroupedGemmShape& shape, Dtype dtype) const;
+    // The table's efficiency at a shape, as measured on the series it comes from; costs.h's
+    // gemm_efficiency adds what the series' N does not show (wave quantization).
+    double gemm_efficiency(const GemmShape& shape, Dtype dtype) const { return gemm_lookup(shape, dtype).efficiency; }
+    double grouped_gemm_efficiency(const GroupedGemmShape& shape, Dtype dtype) const {
+        return grouped_gemm_lookup(shape, dtype).efficiency;
+    }
+    GemmLookup gemm_lookup(const GemmShape& shape, Dtype dtype) const;
+    GemmLookup grouped_gemm_lookup(const GroupedGemmShape& shape, Dtype dtype) const;
     const AttentionPoint& attention(AttentionPhase phase) const;
     double memory_efficiency(double size_bytes) const;
     // `op`'s memory_bound_ops point when the profile has one, else memory_efficiency(size).

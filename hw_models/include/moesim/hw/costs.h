@@ -2,6 +2,7 @@
 // Pure cost functions (STYLE.md 4): no globals, no engine. Each returns seconds for one GPU
 // (or one member of a collective) and writes its formula here. Units: bytes, seconds, GB/s
 // (1 GB = 1e9 B), TFLOPS (1e12 FLOP/s).
+#include <string_view>
 #include <vector>
 
 #include "moesim/hw/calibration_profile.h"
@@ -20,10 +21,37 @@ double gemm_flops(const GemmShape& s);
 // count·(m·k·b + n·k·b + m·n·2), b = dtype_bytes(dtype); output in BF16.
 double gemm_bytes(const GemmShape& s, Dtype dtype);
 
+// GEMM efficiency on `gpu`: the profile's table value (the nearest (N, K) series, along M)
+// times the wave quantization that series' N does not show. A kernel with a fixed CTA tile
+// bm × bn (gemm_library_tile) runs T = ceil(m/bm)·ceil(n/bn) tiles per launch (× groups in one
+// grouped launch) in ceil(T/S) waves on S = gpu.sm_count SMs; the SMs the last wave leaves idle
+// are lost, so it runs at u(T) = T / (ceil(T/S)·S) of full occupancy. The table measured
+// u(T(M_s, N_s)) into its value, N_s the series' N and M_s the asked m clamped to the series'
+// range (a value read past the series' ends was measured at its end), so another N runs at
+//     eff_gemm = min(1, eff_table · u(T(M_s, n)) / u(T(M_s, N_s)))
+// (unchanged on the series' own N). Only N is corrected: below a series' smallest M a library
+// switches kernels (split-K, GEMV) that no table point shows, so M keeps the table's rule. E.g. the router's 4096 × 256 GEMM in 128 × 128 tiles is 64
+// tiles on 132 SMs: u = 0.48, against 0.97 for the N = 2048 series, the half speed DeepSeek's
+// trace shows for it. DeepGEMM picks its block sizes per shape to fill the last wave, so its
+// points carry no correction (gemm_library_tile gives none).
+double gemm_efficiency(const GemmShape& s, Dtype dtype, const GpuSpec& gpu, const CalibrationProfile& profile);
+double grouped_gemm_efficiency(const GroupedGemmShape& s, Dtype dtype, const GpuSpec& gpu,
+                               const CalibrationProfile& profile);
+// The CTA tile (rows × columns of the output) a GEMM library runs every shape with, or
+// {0, 0} when it chooses per shape. "cublas": 128 × 128, the tile of the sm90_xmma_gemm_bf16
+// kernels in DeepSeek's H800 profiler trace; "deepgemm": per shape (DeepGEMM
+// get_best_configs, deep_gemm/jit_kernels/gemm.py, minimises waves, then last-wave idling).
+struct GemmTile {
+    double rows = 0, cols = 0;
+};
+GemmTile gemm_library_tile(std::string_view kernel);
+// u(T): the fraction of S SMs busy over the waves of T equal tiles.
+double wave_utilization(double tiles, int sm_count);
+
 // gemm_time_s = max( flops / (peak(dtype)·1e12 · eff_gemm(shape, dtype)),
 //                    bytes / (hbm_GBps·1e9 · eff_mem(bytes)) )
 // peak(dtype) = gpu.fp8_dense_TFLOPS or gpu.bf16_dense_TFLOPS; eff_gemm from the profile's
-// GEMM table (per GEMM of the batch); the memory roofline is a floor.
+// GEMM table (per GEMM of the batch) by gemm_efficiency above; the memory roofline is a floor.
 double gemm_time_s(const GemmShape& s, Dtype dtype, const GpuSpec& gpu, const CalibrationProfile& profile);
 
 // Grouped GEMM (MoE experts in one launch), same form with the grouped-GEMM table:
