@@ -356,7 +356,7 @@ DeepEpTraffic deepep_traffic(const DeepEpShape& s, const EpGroup& grp, DeepEpOp 
         t.local_nodes = 1.0 - none;
         t.ranks = grp.ep_size * (1.0 - p_none(E, per_rank, k, exact));
     }
-    t.bytes_per_copy = op == DeepEpOp::Dispatch ? s.hidden + s.hidden / 128.0 * 4.0 : s.hidden * 2.0;
+    t.bytes_per_copy = op == DeepEpOp::Dispatch && s.fp8_dispatch ? s.hidden + s.hidden / 128.0 * 4.0 : s.hidden * 2.0;
     t.counted_rdma_bytes = s.tokens * t.k_nodes * t.bytes_per_copy;
     t.rdma_bytes = N > 1 ? s.tokens * (t.k_nodes - t.local_nodes) * t.bytes_per_copy : 0.0;
     t.nvlink_bytes = s.tokens * t.ranks * t.bytes_per_copy;

@@ -52,6 +52,14 @@ TEST_CASE("DeepEP traffic under node-limited routing", "[hw]") {
         CHECK(t.k_nodes == Approx(3.614).epsilon(1e-3));
         CHECK(t.bytes_per_copy == 7168 * 2);
     }
+    SECTION("BF16 tokens (BF16 training): the dispatch carries hidden x 2 bytes, as the combine") {
+        auto shape = v3_shape(4096);
+        shape.fp8_dispatch = false;
+        const auto bf16 = deepep_traffic(shape, h800_group(64), DeepEpOp::Dispatch);
+        const auto fp8 = deepep_traffic(v3_shape(4096), h800_group(64), DeepEpOp::Dispatch);
+        CHECK(bf16.bytes_per_copy == 7168 * 2);
+        CHECK(bf16.rdma_bytes == Approx(fp8.rdma_bytes * 2 * 7168 / 7392.0));
+    }
 }
 
 TEST_CASE("DeepEP normal kernels reproduce the published bottleneck bandwidths within 10%", "[hw]") {

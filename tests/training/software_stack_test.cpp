@@ -86,6 +86,17 @@ TEST_CASE("software: NCCL all-to-all prices V3's dispatch slower than DeepEP's n
     CHECK(ll->ep_dispatch.time_s > deepep->ep_dispatch.time_s);
 }
 
+TEST_CASE("BF16 training dispatches BF16 tokens: V3's EP dispatch at BF16 costs the combine's bytes", "[training]") {
+    json bf16 = bundled_doc(kV3);
+    bf16["training"]["precision"] = "bf16";
+    const auto fp8 = prepare(bundled_doc(kV3), true, bundled_path(kV3));
+    const auto st = prepare(bf16, true, bundled_path(kV3));
+    // The dispatch and the combine now carry the same bytes per token copy (hidden x 2), so
+    // their times differ only by the kernels' rates; the FP8 dispatch was cheaper by 7392/14336.
+    CHECK(st->ep_dispatch.time_s > 1.8 * fp8->ep_dispatch.time_s);
+    CHECK(st->ep_combine.time_s == fp8->ep_combine.time_s);
+}
+
 TEST_CASE("software: the GEMM library selects its table at the scenario's precision", "[training]") {
     const json fp8 = small_v3(moesim::workload::Schedule::DualPipe);
     const StageCosts deepgemm = middle_stage(fp8);

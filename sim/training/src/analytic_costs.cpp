@@ -167,7 +167,10 @@ EpCalls moe_comm(const TrainingSetup& st, const LayerImbalance& imbalance) {
     };
     const double notify = st.profile.latency_s("deepep_notify");
     const double hidden = static_cast<double>(st.model.model.hidden_size);
-    const double bf16_over_fp8 = 2.0 * hidden / (hidden + hidden / 128.0 * 4.0);  // bytes per token copy (hw::deepep_traffic)
+    // The backward's dispatch carries BF16 gradients: its bytes over the forward dispatch's
+    // (hw::deepep_traffic), 1 when the forward already sent BF16 (BF16 training).
+    const bool fp8 = st.scenario.training.precision == workload::Precision::FP8;
+    const double bf16_over_fp8 = fp8 ? 2.0 * hidden / (hidden + hidden / 128.0 * 4.0) : 1.0;
     EpCalls c;
     c.dispatch_s = slowest_rank_time(st.ep_dispatch) + notify;
     c.combine_s = slowest_rank_time(st.ep_combine) + notify;

@@ -65,6 +65,8 @@ void price_ep_transfers(TrainingSetup& st) {
     shape.top_k = static_cast<int>(cfg.experts_per_token);
     shape.max_nodes_per_token = s.training.moe.max_nodes_per_token;
     shape.num_experts = static_cast<int>(cfg.n_routed_experts);
+    // FP8 training dispatches FP8 tokens (DeepSeek-V3 §3.3); BF16 training sends BF16.
+    shape.fp8_dispatch = s.training.precision == workload::Precision::FP8;
     for (int first = 0; first < st.ranks.gpus(); first += p.ep) {
         const std::vector<int> group = st.ranks.ep_group(first);
         const network::EpKernel kernel = training_ep_kernel(s.software.ep_comm);

@@ -203,8 +203,9 @@ double tree_all_reduce_collective_time_s(double size_bytes, const CommGroup& gro
 //    ranks = M·g·(1 − P(M·E/N, e)).
 //  * unlimited (M = N): k_nodes = N·(1 − P(E, E/N)); local = 1 − P(E, E/N);
 //    ranks = ep·(1 − P(E, e)).
-// Bytes per token copy b: dispatch (FP8 + one FP32 scale per 128) hidden + hidden/128·4;
-// combine (BF16) hidden·2.
+// Bytes per token copy b: dispatch (FP8 + one FP32 scale per 128) hidden + hidden/128·4, or
+// hidden·2 when the tokens go in BF16 (s.fp8_dispatch false: BF16 training); combine (BF16)
+// hidden·2.
 //  counted_rdma_bytes = tokens·k_nodes·b   (DeepEP's metric: every target node, local included)
 //  rdma_bytes         = tokens·(k_nodes − local)·b   (what crosses the NIC: each token at most
 //                                                     once per remote node)

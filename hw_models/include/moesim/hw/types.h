@@ -85,6 +85,7 @@ struct DeepEpShape {
     int top_k = 0;
     int max_nodes_per_token = 0;
     int num_experts = 0;
+    bool fp8_dispatch = true;  // DeepEP's FP8 dispatch (FP8 training and serving); false: BF16 tokens
 };
 
 // The EP group and its per-GPU, per-direction link peaks.
