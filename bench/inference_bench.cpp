@@ -1,10 +1,11 @@
-// The serving simulation (issue 5): ten simulated minutes of a saturated 40-node DeepSeek-V3
-// decode instance (the V3 report's EP320 unit, scenarios/deepseek-v3-serve.json) fed by 24
+// The serving simulation (issue 5): simulated minutes of a saturated 40-node DeepSeek-V3
+// decode instance (the V3 report's EP320 unit, scenarios/deepseek-v3-serve.json) fed by 6
 // four-node prefill instances, priced by the operator model; target ≤ 10 s of wall time.
-// The offered load (2200 requests/s) is above what the decode instance serves (~2000), so
-// its KV cache stays full and the admission queue grows: every decode step is at its
-// largest batch. Counters: the simulated seconds, requests, decode steps and what the run
-// measured, so the figure can be checked against the summary `moesim run` prints.
+// The offered load (400 requests/s) is above what the decode instance serves (~290 at the
+// file's batch limit of 56 sequences per attention group), and 6 prefill units carry ~540,
+// so every decode step is at its largest batch and the admission queue grows. Counters: the
+// simulated seconds, requests, decode steps and what the run measured, so the figure can be
+// checked against the summary `moesim run` prints.
 #include <benchmark/benchmark.h>
 
 #include <string>
@@ -43,17 +44,18 @@ void simulate_with_counters(benchmark::State& state, const workload::Scenario& s
 }
 
 void BM_SaturatedV3DecodeTenMinutes(benchmark::State& state) {
-    simulate_with_counters(state, workload::load_scenario(kV3Serve, {"/cluster/nodes=136", "/inference/prefill/instances=24",
-                                                                     "/inference/traffic/requests_per_s=2200",
+    simulate_with_counters(state, workload::load_scenario(kV3Serve, {"/cluster/nodes=64", "/inference/prefill/instances=6",
+                                                                     "/inference/traffic/requests_per_s=400",
                                                                      "/inference/traffic/duration_s=300"}));
 }
 BENCHMARK(BM_SaturatedV3DecodeTenMinutes)->Unit(benchmark::kSecond)->Iterations(1);
 
 // One point of a serving `moesim sweep` or `moesim search`: load the bundled V3 deployment
-// with a point's override, prepare it (memory, operator model), simulate its ten minutes at
-// the offered 1800 requests/s. points_per_s is what one core sweeps (CPU time beside wall).
+// with a point's override (the search's other decode batch limit), prepare it (memory,
+// operator model), simulate its ten minutes at the file's offered rate. points_per_s is what
+// one core sweeps (CPU time beside wall).
 void BM_SweepPointServingV3(benchmark::State& state) {
-    const std::vector<std::string> sets = {"/inference/decode/max_batch_per_gpu=128"};
+    const std::vector<std::string> sets = {"/inference/decode/max_batch_per_gpu=28"};
     for (auto _ : state) {
         const auto scenario = workload::load_scenario(kV3Serve, sets);
         const auto setup = inference::prepare_serving(scenario);

@@ -44,10 +44,16 @@ TEST_CASE("run: serving slows down where its traffic crosses an oversubscribed c
     TempDir tmp;
     // Prefill instances of 8 nodes, EP64: on a fat-tree an EP group spans two leaves, on
     // rail-optimized it stays under one leaf per rail (DeepEP's normal kernels are rail-local).
-    const std::vector<std::string> shape = {"--set", "/inference/traffic/duration_s=20",  "--set",
-                                            "/inference/prefill/nodes=8",            "--set",
-                                            "/inference/prefill/ep=64",              "--set",
-                                            "/inference/prefill/instances=17"};
+    // 17 of them and the 40-node decode unit (176 nodes), with the file's load before issue 13
+    // (1800 requests/s of 2000 input and 500 output tokens, 50% cache hits, up to 256
+    // sequences per decode GPU): decode's exchange is then a large share of its step.
+    const std::vector<std::string> shape = {
+        "--set", "/inference/traffic/duration_s=20",           "--set", "/inference/prefill/nodes=8",
+        "--set", "/inference/prefill/ep=64",                   "--set", "/inference/prefill/instances=17",
+        "--set", "/cluster/nodes=176",                         "--set", "/inference/prefill/max_batch_tokens=16384",
+        "--set", "/inference/decode/max_batch_per_gpu=256",    "--set", "/inference/traffic/requests_per_s=1800",
+        "--set", "/inference/traffic/input_tokens/mean=2000",  "--set", "/inference/traffic/output_tokens/mean=500",
+        "--set", "/inference/traffic/prefix_cache_hit_rate=0.5"};
     const json rail1 = first_run(tmp, kServeScenario, "rail-optimized", "1", shape);
     const json fat1 = first_run(tmp, kServeScenario, "fat-tree", "1", shape);
     CHECK(fat1.at("tpot_ms") == rail1.at("tpot_ms"));

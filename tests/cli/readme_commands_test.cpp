@@ -67,7 +67,7 @@ const std::vector<KnownCommand> kKnown = {
     {"build/cli/moesim search scenarios/searches/deepseek-v3-training-2048xh800.json --db search.sqlite -j 2", false, 0,
      "", Fixture::None, "103,680 points: minutes on 2 cores; search_test runs the same code on 90-point spaces"},
     {"build/cli/moesim search scenarios/searches/deepseek-v3-serving-slo.json --db search.sqlite -j 2", false, 0, "",
-     Fixture::None, "8 serving points of 10 simulated minutes each at 1800 requests/s: minutes; search_test covers the verb"},
+     Fixture::None, "8 serving points of 10 simulated minutes each at 240 requests/s: minutes; search_test covers the verb"},
     {"sqlite3 -header -column results.sqlite \\ \"SELECT r.id, r.name, t.step_time_s, t.mfu, t.gpu_hours, "
      "t.usd_per_million_tokens FROM runs r JOIN training_results t ON t.run_id = r.id ORDER BY r.id DESC LIMIT 5;\"",
      true, 0, "", Fixture::None, ""},

@@ -14,7 +14,6 @@ using namespace moesim;
 using inference::DecodeGroupUse;
 using inference::kNoDecodeGroup;
 using inference::place_decode;
-using inference::ServingOptions;
 using inference::simulate_serving;
 
 TEST_CASE("decode placement: least KV reserved, then fewest sequences, among groups with room", "[inference]") {
@@ -32,8 +31,7 @@ TEST_CASE("serving: decode places requests by KV in use, not by sequence count",
     // One long prompt, then three short ones, admitted in order to two decode groups. By sequence count the fourth would go to group 0 (1 against
     // 2 sequences); by KV it joins the three-times-lighter group 1.
     test::TempDir tmp;
-    auto s = test::serving_scenario();
-    test::use_trace(s, tmp.path(), "0,3000,50,0\n0,100,50,0\n0,100,50,0\n0,100,50,0\n", 10);
+    auto s = test::trace_scenario(tmp.path(), "0,3000,50,0\n0,100,50,0\n0,100,50,0\n0,100,50,0\n", 10);
     test::FakeCosts costs;
     costs.groups[1] = 2;
     costs.batch_tokens = 4096;
@@ -60,12 +58,10 @@ TEST_CASE("serving: admission hold keeps FIFO order when the decode KV cache fil
     // One decode group of 2500 tokens. The first request reserves 2000; the second needs 600
     // and waits; the third needs only 20, which would fit, but waits behind the second.
     test::TempDir tmp;
-    auto s = test::serving_scenario();
-    test::use_trace(s, tmp.path(), "0,1000,1000,0\n0.001,500,100,0\n0.002,10,10,0\n", 100);
+    auto s = test::trace_scenario(tmp.path(), "0,1000,1000,0\n0.001,500,100,0\n0.002,10,10,0\n", 100);
     test::FakeCosts costs;
     costs.kv_capacity[1] = 2500;
-    ServingOptions keep;
-    keep.keep_requests = true;
+    const auto keep = test::keep_requests();
     const auto run = simulate_serving(s, costs, keep);
     REQUIRE(run.requests.size() == 3);
     for (const auto& r : run.requests) REQUIRE(r.finish_s > 0);

@@ -16,7 +16,6 @@ using inference::PrefillChunk;
 using inference::PrefillPiece;
 using inference::TokenCost;
 using inference::GroupLoad;
-using inference::ServingOptions;
 using inference::simulate_serving;
 
 using test::same;
@@ -105,8 +104,7 @@ TEST_CASE("prefill balancer: every chunk's tokens are computed once, in order", 
 
 TEST_CASE("serving: a lone prompt split over the groups with its KV gathered, or whole with none", "[inference]") {
     test::TempDir tmp;
-    auto s = test::serving_scenario();
-    test::use_trace(s, tmp.path(), "0,1000,2,0\n", 10);
+    auto s = test::trace_scenario(tmp.path(), "0,1000,2,0\n", 10);
     test::FakeCosts costs;
     costs.groups[0] = 2;
     costs.batch_tokens = 4000;
@@ -153,8 +151,7 @@ TEST_CASE("serving: with attention-cost a long prompt no longer stalls the short
         costs.groups[0] = 4;
         costs.batch_tokens = 4000;
         costs.cost[0].per_context_s = 1e-9;
-        ServingOptions keep;
-        keep.keep_requests = true;
+        const auto keep = test::keep_requests();
         const auto run = simulate_serving(s, costs, keep);
         double last = 0;
         for (const auto& r : run.requests) last = std::max(last, r.first_token_s);

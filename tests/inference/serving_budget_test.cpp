@@ -14,8 +14,7 @@ using inference::simulate_serving;
 
 TEST_CASE("serving: decode iterations over the budget are refused with the estimate", "[inference][ranges]") {
     test::TempDir tmp;
-    auto s = test::serving_scenario();
-    test::use_trace(s, tmp.path(), "0,100,5,0\n", 10);  // a trace: only the time bound applies
+    auto s = test::trace_scenario(tmp.path(), "0,100,5,0\n", 10);  // a trace: only the time bound applies
     test::FakeCosts costs;
     costs.cost[1] = {0.005, 0, 0};
     // 1 decode instance x 2 x duration_s / 5 ms: the budget is reached at duration_s = budget x 2.5 ms.

@@ -76,9 +76,7 @@ TEST_CASE("serving: every admitted request completes — tokens in = tokens out"
     test::use_trace(s, tmp.path(), csv.str(), 60);
     auto costs = random_costs();
     costs.kv_capacity[1] = 1'000'000;  // no rejection
-    inference::ServingOptions o;
-    o.keep_requests = true;
-    const auto run = simulate_serving(s, costs, o);
+    const auto run = simulate_serving(s, costs, test::keep_requests());
     const auto& st = run.stats;
     CHECK(st.requests_arrived == count);
     CHECK(st.requests_measured == count);
@@ -117,9 +115,7 @@ TEST_CASE("serving: the same seed gives the same result, another seed another", 
 TEST_CASE("serving: measured over the window after a 10% warm-up", "[inference]") {
     const auto s = random_traffic();
     const auto costs = random_costs();
-    inference::ServingOptions o;
-    o.keep_requests = true;
-    const auto run = simulate_serving(s, costs, o);
+    const auto run = simulate_serving(s, costs, test::keep_requests());
     CHECK(run.stats.window_start_s == Approx(20));
     CHECK(run.stats.window_end_s == Approx(200));
     long long measured = 0;

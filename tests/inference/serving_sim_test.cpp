@@ -12,28 +12,16 @@
 
 using namespace moesim;
 using inference::GroupLoad;
-using inference::ServingOptions;
 using inference::simulate_serving;
 
 using test::same;
 
-namespace {
-
-ServingOptions keep() {
-    ServingOptions o;
-    o.keep_requests = true;
-    return o;
-}
-
-}  // namespace
-
 TEST_CASE("serving: one request, TTFT and TPOT by hand", "[inference]") {
     test::TempDir tmp;
-    auto s = test::serving_scenario();
-    test::use_trace(s, tmp.path(), "arrival_s,input_tokens,output_tokens,cached_tokens\n0.5,1000,5,0\n", 10);
+    auto s = test::trace_scenario(tmp.path(), "arrival_s,input_tokens,output_tokens,cached_tokens\n0.5,1000,5,0\n", 10);
     test::FakeCosts costs;
     costs.transfer_s = 0.001;
-    const auto run = simulate_serving(s, costs, keep());
+    const auto run = simulate_serving(s, costs, test::keep_requests());
     // Prefill: 0.010 + 1000 x 1e-5 = 0.020 s, so the first token at 0.520 s. KV transfer 1 ms,
     // then 4 decode steps of 5 ms: the last token at 0.541 s. TPOT = 21 ms / 4.
     REQUIRE(run.result.requests_completed == 1);
@@ -51,13 +39,12 @@ TEST_CASE("serving: one request, TTFT and TPOT by hand", "[inference]") {
 
 TEST_CASE("serving: a long prompt is chunked — cached tokens are context, not computed", "[inference]") {
     test::TempDir tmp;
-    auto s = test::serving_scenario();
-    test::use_trace(s, tmp.path(), "0,10000,3,5000\n", 10);
+    auto s = test::trace_scenario(tmp.path(), "0,10000,3,5000\n", 10);
     test::FakeCosts costs;
     costs.cost[0] = {0.010, 1e-5, 1e-6};
     costs.cost[1] = {0.005, 0, 1e-7};
     costs.transfer_s = 0.001;
-    const auto run = simulate_serving(s, costs, keep());
+    const auto run = simulate_serving(s, costs, test::keep_requests());
     // 5000 tokens to compute, 4096 per iteration: chunks of 4096 (context: the 5000 cached)
     // and 904 (context 9096). 0.010 + 0.04096 + 0.005 = 0.05596 s and
     // 0.010 + 0.00904 + 0.009096 = 0.028136 s: TTFT 84.096 ms. Each iteration is priced a
@@ -82,8 +69,7 @@ TEST_CASE("serving: a long prompt is chunked — cached tokens are context, not 
 
 TEST_CASE("serving: a fully cached prompt still computes its last token", "[inference]") {
     test::TempDir tmp;
-    auto s = test::serving_scenario();
-    test::use_trace(s, tmp.path(), "0,100,2,100\n", 10);
+    auto s = test::trace_scenario(tmp.path(), "0,100,2,100\n", 10);
     test::FakeCosts costs;
     const auto run = simulate_serving(s, costs);
     CHECK(same(costs.calls.at(0).loads[0], {1, 1, 99}));
@@ -143,7 +129,7 @@ TEST_CASE("serving: decode admission never exceeds the KV capacity — a tight o
     }
     SECTION("room for one: requests decode one after the other") {
         costs.kv_capacity[1] = 999;
-        const auto run = simulate_serving(s, costs, keep());
+        const auto run = simulate_serving(s, costs, test::keep_requests());
         for (const auto& loads : costs.decode_loads()) CHECK(loads[0].sequences == 1);
         CHECK(costs.decode_loads().size() == 6 * 99);
         std::vector<double> finish;
@@ -164,11 +150,10 @@ TEST_CASE("serving: decode admission never exceeds the KV capacity — a tight o
 
 TEST_CASE("serving: a request larger than a group's KV cache is rejected, the rest served", "[inference]") {
     test::TempDir tmp;
-    auto s = test::serving_scenario();
-    test::use_trace(s, tmp.path(), "0,100,10,0\n0.1,2000,10,0\n0.2,100,1,0\n", 10);
+    auto s = test::trace_scenario(tmp.path(), "0,100,10,0\n0.1,2000,10,0\n0.2,100,1,0\n", 10);
     test::FakeCosts costs;
     costs.kv_capacity[1] = 1000;
-    const auto run = simulate_serving(s, costs, keep());
+    const auto run = simulate_serving(s, costs, test::keep_requests());
     CHECK(run.stats.requests_rejected == 1);
     CHECK(run.requests[1].rejected);
     CHECK(run.result.requests_completed == 2);
@@ -185,7 +170,7 @@ TEST_CASE("serving: colocated instances prefill first, pausing decode", "[infere
     // A: TTFT 20 ms, last token 0.060: TPOT 40 ms / 4. B: TTFT 20 ms, one decode step at 0.060.
     test::use_trace(s, tmp.path(), "0,1000,5,0\n0.030,1000,2,0\n", 10);
     test::FakeCosts costs;
-    const auto run = simulate_serving(s, costs, keep());
+    const auto run = simulate_serving(s, costs, test::keep_requests());
     REQUIRE(run.requests.size() == 2);
     CHECK(run.requests[0].finish_s == Approx(0.060).margin(1e-12));
     CHECK(run.requests[1].first_token_s == Approx(0.050).margin(1e-12));

@@ -9,6 +9,7 @@
 #include <vector>
 
 #include "moesim/inference/iteration_costs.h"
+#include "moesim/inference/serving_sim.h"
 #include "moesim/workload/scenario.h"
 
 namespace moesim::test {
@@ -137,6 +138,21 @@ inline void use_trace(workload::Scenario& s, const std::filesystem::path& dir, c
     s.inference.traffic.arrival = workload::Arrival::Trace;
     s.inference.traffic.trace_file = path.string();
     s.inference.traffic.duration_s = duration_s;
+}
+
+// serving_scenario() on the trace `rows` (CSV text, written in `dir`) over `duration_s`.
+inline workload::Scenario trace_scenario(const std::filesystem::path& dir, const std::string& rows,
+                                         double duration_s = 1000) {
+    auto s = serving_scenario();
+    use_trace(s, dir, rows, duration_s);
+    return s;
+}
+
+// Serving options that keep every request's record (ServingRun::requests).
+inline inference::ServingOptions keep_requests() {
+    inference::ServingOptions o;
+    o.keep_requests = true;
+    return o;
 }
 
 }  // namespace moesim::test
