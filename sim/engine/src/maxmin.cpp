@@ -194,14 +194,19 @@ void MaxMinSolver::walk_from_changes() {
     };
     for (const ConstraintId c : dirty_) visit(c);
     for (std::size_t next = 0; next < component_constraints_.size(); ++next) {
-        Constraint& constraint = constraints_[component_constraints_[next]];
-        compact(constraint);
-        for (const Member& member : constraint.members) {
+        // Compacts the list on the way (one pass over it: fill reads it compacted).
+        auto& members = constraints_[component_constraints_[next]].members;
+        std::size_t kept = 0;
+        for (std::size_t i = 0; i < members.size(); ++i) {
+            const Member member = members[i];
             Variable& variable = variables_[member.variable];
+            if (variable.generation != member.generation) continue;
+            members[kept++] = member;
             if (variable.walked == epoch_ || (variable.value < threshold && !variable.fresh)) continue;
             variable.walked = epoch_;
             for (std::uint32_t k = 0; k < variable.count; ++k) visit(memberships_[variable.first + k]);
         }
+        members.resize(kept);
     }
 }
 ConstraintId MaxMinSolver::find_root(ConstraintId c) {
