@@ -112,6 +112,43 @@ void check_solution(const MaxMinSolver& solver, const std::vector<LiveVariable>&
     for (ConstraintId c = 0; c < capacity.size(); ++c) REQUIRE(solver.load(c) <= capacity[c] * (1 + 1e-9));
 }
 
+// A seeded random system: `small` ones (8 constraints, 30 variables) are checked against the
+// naive reference too; the others have 60 constraints and 600 variables. Some bounds.
+struct RandomSystem {
+    std::mt19937_64 rng;
+    bool small;
+    std::size_t constraint_count;
+    MaxMinSolver solver;
+    std::vector<double> capacity;
+    std::vector<LiveVariable> live;
+
+    RandomSystem(std::uint64_t seed, bool small_system)
+        : rng(seed), small(small_system), constraint_count(small_system ? 8 : 60) {
+        capacity = add_random_constraints(solver, rng, constraint_count, 1000);
+        for (std::size_t i = 0; i < (small ? 30u : 600u); ++i) add();
+        solver.solve();
+    }
+    void add() {
+        std::vector<ConstraintId> uses = random_uses(rng, constraint_count, 4);
+        const double bound = rng() % 6 == 0 ? 0.5 + static_cast<double>(rng() % 50) : kUnbounded;
+        live.push_back({solver.add_variable(uses, bound), uses, bound});
+    }
+    void remove(std::size_t i) {
+        solver.remove_variable(live[i].id);
+        live.erase(live.begin() + static_cast<std::ptrdiff_t>(i));
+    }
+};
+
+// A: x1 + x2 ≤ 2;  B: x2 + x3 ≤ 10 (the cases below add to B).
+struct TwoLinks {
+    MaxMinSolver solver;
+    ConstraintId a = solver.add_constraint(2);
+    ConstraintId b = solver.add_constraint(10);
+    VariableId x1 = solver.add_variable(on({a}));
+    VariableId x2 = solver.add_variable(on({a, b}));
+    VariableId x3 = solver.add_variable(on({b}));
+};
+
 }  // namespace
 
 TEST_CASE("maxmin: two variables on one constraint get half each", "[engine]") {
@@ -284,19 +321,15 @@ TEST_CASE("maxmin: incremental solves match a full re-solve and a naive referenc
 TEST_CASE("maxmin: a removal re-solves only the variables at or above its value", "[engine]") {
     // A: x1 + x2 ≤ 2;  B: x2 + x3 + x4 ≤ 10.  A saturates at 1: x1 = x2 = 1; B then at
     // (10 − 1)/2 = 4.5: x3 = x4 = 4.5. Without x3 (4.5): x1, x2 stay below it, x4 = 10 − 1 = 9.
-    MaxMinSolver solver;
-    const ConstraintId a = solver.add_constraint(2);
-    const ConstraintId b = solver.add_constraint(10);
-    const VariableId x1 = solver.add_variable(on({a}));
-    const VariableId x2 = solver.add_variable(on({a, b}));
-    const VariableId x3 = solver.add_variable(on({b}));
+    TwoLinks sys;
+    auto& [solver, a, b, x1, x2, x3] = sys;
     const VariableId x4 = solver.add_variable(on({b}));
     solver.solve();
     CHECK(solver.value(x3) == Approx(4.5).epsilon(1e-12));
-    CHECK(solver.suffix_solves() == 0);
+    const std::size_t before = solver.suffix_solves();
     solver.remove_variable(x3);
     solver.solve();
-    CHECK(solver.suffix_solves() == 1);
+    CHECK(solver.suffix_solves() == before + 1);
     REQUIRE(solver.last_solved().size() == 1);
     CHECK(solver.last_solved()[0] == x4);
     CHECK(solver.value(x4) == Approx(9).epsilon(1e-12));
@@ -315,19 +348,8 @@ TEST_CASE("maxmin: suffix re-solves after removals equal solves from scratch (ra
     // variables a few at a time and re-solving only what the removals reach gives the
     // values a from-scratch solve gives, and (small systems) the naive reference's.
     for (std::uint64_t seed = 1; seed <= 12; ++seed) {
-        std::mt19937_64 rng(seed);
-        const bool small = seed <= 6;
-        const std::size_t constraint_count = small ? 8 : 60;
-        const std::size_t variable_count = small ? 30 : 600;
-        MaxMinSolver solver;
-        const std::vector<double> capacity = add_random_constraints(solver, rng, constraint_count, 1000);
-        std::vector<LiveVariable> live;
-        for (std::size_t i = 0; i < variable_count; ++i) {
-            std::vector<ConstraintId> uses = random_uses(rng, constraint_count, 4);
-            const double bound = rng() % 6 == 0 ? 0.5 + static_cast<double>(rng() % 50) : kUnbounded;
-            live.push_back({solver.add_variable(uses, bound), uses, bound});
-        }
-        solver.solve();
+        RandomSystem sys(seed, seed <= 6);
+        auto& [rng, small, constraint_count, solver, capacity, live] = sys;
         std::size_t narrower = 0;  // suffix re-solves that left some live variable alone
         while (!live.empty()) {
             const std::size_t removals = 1 + rng() % 3;
@@ -338,8 +360,7 @@ TEST_CASE("maxmin: suffix re-solves after removals equal solves from scratch (ra
                     for (std::size_t i = 0; i < live.size(); ++i)
                         if (solver.value(live[i].id) > solver.value(live[victim].id)) victim = i;
                 }
-                solver.remove_variable(live[victim].id);
-                live.erase(live.begin() + static_cast<std::ptrdiff_t>(victim));
+                sys.remove(victim);
             }
             const std::size_t before = solver.suffix_solves();
             solver.solve();
@@ -350,5 +371,60 @@ TEST_CASE("maxmin: suffix re-solves after removals equal solves from scratch (ra
         }
         INFO("seed " << seed);
         CHECK(narrower > 0);  // the walk does stop short of the whole system
+    }
+}
+
+TEST_CASE("maxmin: an added variable re-solves only the variables at or above its entry level", "[engine]") {
+    // A: x1 + x2 ≤ 2;  B: x2 + x3 ≤ 10.  A saturates at 1: x1 = x2 = 1; then B: x3 = 9.
+    // Adding x4 on B: B's entry level μ solves min(1, μ) + min(9, μ) + μ = 10 → 1 + 2μ = 10,
+    // μ = 4.5 (≤ 9). x1, x2 are below it and keep 1; x3 = x4 = (10 − 1)/2 = 4.5.
+    TwoLinks sys;
+    auto& [solver, a, b, x1, x2, x3] = sys;
+    solver.solve();
+    CHECK(solver.value(x3) == Approx(9).epsilon(1e-12));
+    const std::size_t before = solver.suffix_solves();
+    const VariableId x4 = solver.add_variable(on({b}));
+    solver.solve();
+    CHECK(solver.suffix_solves() == before + 1);
+    std::vector<VariableId> solved(solver.last_solved().begin(), solver.last_solved().end());
+    std::sort(solved.begin(), solved.end());
+    CHECK(solved == std::vector<VariableId>{x3, x4});
+    CHECK(solver.value(x1) == Approx(1).epsilon(1e-12));
+    CHECK(solver.value(x2) == Approx(1).epsilon(1e-12));
+    CHECK(solver.value(x3) == Approx(4.5).epsilon(1e-12));
+    CHECK(solver.value(x4) == Approx(4.5).epsilon(1e-12));
+    // Four more on B: its entry level solves min(1, μ) + 2·min(4.5, μ) + 4μ = 10; 7μ = 10
+    // gives μ > 1, so 1 + 6μ = 10, μ = 1.5. x2 (1) is below it and stays (A still fixes it
+    // first); x3, x4 and the new four share 10 − 1 = 9: 1.5 each.
+    std::vector<VariableId> more;
+    for (int k = 0; k < 4; ++k) more.push_back(solver.add_variable(on({b})));
+    solver.solve();
+    CHECK(solver.value(x2) == Approx(1).epsilon(1e-12));
+    CHECK(solver.value(x3) == Approx(1.5).epsilon(1e-12));
+    for (const VariableId x : more) CHECK(solver.value(x) == Approx(1.5).epsilon(1e-12));
+    CHECK(solver.last_solved().size() == 6);
+}
+
+TEST_CASE("maxmin: incremental re-solves after adds and removals equal solves from scratch (random systems)",
+          "[engine]") {
+    // Property: seeded random systems loaded first, then batches that add and remove variables
+    // at once (flows starting and finishing at one instant); every re-solve walks only what
+    // the changes reach, and gives the values a from-scratch solve gives and (small systems)
+    // the naive reference's.
+    for (std::uint64_t seed = 21; seed <= 32; ++seed) {
+        RandomSystem sys(seed, seed <= 26);
+        auto& [rng, small, constraint_count, solver, capacity, live] = sys;
+        std::size_t narrower = 0;  // re-solves that left some live variable alone
+        for (int step = 0; step < 150; ++step) {
+            const std::size_t adds = rng() % 3, removals = rng() % 3;
+            for (std::size_t k = 0; k < removals && !live.empty(); ++k) sys.remove(rng() % live.size());
+            for (std::size_t k = 0; k < adds; ++k) sys.add();
+            solver.solve();
+            if (solver.last_solved().size() < live.size()) ++narrower;
+            INFO("seed " << seed << " step " << step);
+            check_solution(solver, live, capacity, small);
+        }
+        INFO("seed " << seed);
+        CHECK(narrower > 0);
     }
 }

@@ -29,7 +29,7 @@ void MaxMinSolver::set_capacity(ConstraintId constraint, double capacity) {
     MOESIM_CHECK(constraint < constraints_.size(), "unknown constraint");
     MOESIM_CHECK(capacity >= 0, "constraint capacity must be non-negative");
     constraints_[constraint].capacity = capacity;
-    grown_ = true;
+    capacity_changed_ = true;
     mark_dirty(constraint);
 }
 
@@ -47,6 +47,7 @@ VariableId MaxMinSolver::add_variable(std::span<const ConstraintId> constraints,
     variable.bound = bound;
     variable.value = 0;
     variable.live = true;
+    variable.fresh = count > 0;
     for (std::uint32_t k = 0; k < count; ++k) {
         const ConstraintId c = constraints[k];
         MOESIM_CHECK(c < constraints_.size(), "unknown constraint");
@@ -57,12 +58,13 @@ VariableId MaxMinSolver::add_variable(std::span<const ConstraintId> constraints,
         memberships_[variable.first + k] = c;
         constraint.members.push_back(Member{id, variable.generation});
         ++constraint.live;
+        ++constraint.added;
         if (bound != kUnbounded) ++constraint.bounded;
         if (k > 0) join(constraints[0], c);
         mark_dirty(c);
     }
     if (count == 0) variable.value = bound;  // nothing shares it: it takes its bound
-    else grown_ = true;
+    else added_floor_ = std::min(added_floor_, bound);
     ++live_variables_;
     return id;
 }
@@ -70,7 +72,9 @@ VariableId MaxMinSolver::add_variable(std::span<const ConstraintId> constraints,
 void MaxMinSolver::remove_variable(VariableId id) {
     MOESIM_CHECK(id < variables_.size() && variables_[id].live, "unknown variable");
     Variable& variable = variables_[id];
-    if (variable.count > 0) removed_floor_ = std::min(removed_floor_, variable.value);
+    // A variable added since the last solve has no value yet: nothing below it is sure to stay.
+    if (variable.count > 0) removed_floor_ = std::min(removed_floor_, variable.fresh ? 0.0 : variable.value);
+    variable.fresh = false;
     ++variable.generation;  // its entries in the member lists are stale from now on
     for (std::uint32_t k = 0; k < variable.count; ++k) {
         const ConstraintId c = memberships_[variable.first + k];
@@ -114,21 +118,26 @@ void MaxMinSolver::solve() {
     ++epoch_;
     component_constraints_.clear();
     component_variables_.clear();
-    const bool walk = suffix_resolve_ && !grown_ && !dirty_.empty();
-    if (walk) walk_from_removals();
+    const bool walk = suffix_resolve_ && !capacity_changed_ && !dirty_.empty();
+    if (walk) walk_from_changes();
     else collect_components();
-    for (const ConstraintId c : dirty_) constraints_[c].dirty = false;
+    for (const ConstraintId c : dirty_) {
+        constraints_[c].dirty = false;
+        constraints_[c].added = 0;
+    }
     dirty_.clear();
-    grown_ = false;
+    capacity_changed_ = false;
     removed_floor_ = kUnbounded;
+    added_floor_ = kUnbounded;
     fill(walk);
+    for (const VariableId v : component_variables_) variables_[v].fresh = false;
     if (walk) ++walked_solves_;
     variables_solved_ += component_variables_.size();
 }
 
 void MaxMinSolver::solve_all() {
     for (ConstraintId c = 0; c < constraints_.size(); ++c) mark_dirty(c);
-    grown_ = true;  // from scratch, not from the removals
+    capacity_changed_ = true;  // from scratch, not from the changes
     solve();
 }
 
@@ -143,11 +152,40 @@ void MaxMinSolver::collect_components() {
     }
 }
 
-// Suffix re-solve (see the header): from the removed variables' constraints, through
-// members at or above λ0, breadth first. Visited constraints and walked variables get
-// this epoch; the constraints are listed in component_constraints_.
-void MaxMinSolver::walk_from_removals() {
-    const double threshold = removed_floor_ == kUnbounded ? kUnbounded : removed_floor_ * (1 - 1e-9);
+// The level at which `constraint` first saturates once its `added` new variables join it,
+// with every other member at most its value of the last solve: the λ where
+// Σ_{old members} min(x_i, λ) + added·λ = C_c (see the header). Sorts the members' values.
+double MaxMinSolver::entry_level(const Constraint& constraint) {
+    entry_values_.clear();
+    for (const Member& m : constraint.members) {
+        if (!current(m)) continue;
+        const Variable& variable = variables_[m.variable];
+        if (!variable.fresh) entry_values_.push_back(variable.value);
+    }
+    std::sort(entry_values_.begin(), entry_values_.end());
+    const double k = constraint.added;
+    double below = 0;  // Σ of the values under the level
+    const std::size_t n = entry_values_.size();
+    for (std::size_t j = 0; j < n; ++j) {
+        // Members j.. at or above the level: below + (n − j + k)·λ = C.
+        const double level = std::max(0.0, constraint.capacity - below) / (static_cast<double>(n - j) + k);
+        if (level <= entry_values_[j]) return level;
+        below += entry_values_[j];
+    }
+    return std::max(0.0, constraint.capacity - below) / k;
+}
+
+// Incremental re-solve (see the header): from the changed constraints, through members at
+// or above λ0 (and every variable added since the last solve), breadth first. Visited
+// constraints and walked variables get this epoch; the constraints are listed in
+// component_constraints_.
+void MaxMinSolver::walk_from_changes() {
+    double floor = std::min(removed_floor_, added_floor_);
+    for (const ConstraintId c : dirty_) {
+        const Constraint& constraint = constraints_[c];
+        if (constraint.added > 0 && floor > 0) floor = std::min(floor, entry_level(constraint));
+    }
+    const double threshold = floor == kUnbounded ? kUnbounded : floor * (1 - 1e-9);
     const auto visit = [&](ConstraintId c) {
         Constraint& constraint = constraints_[c];
         if (constraint.visited == epoch_) return;
@@ -156,14 +194,19 @@ void MaxMinSolver::walk_from_removals() {
     };
     for (const ConstraintId c : dirty_) visit(c);
     for (std::size_t next = 0; next < component_constraints_.size(); ++next) {
-        Constraint& constraint = constraints_[component_constraints_[next]];
-        compact(constraint);
-        for (const Member& member : constraint.members) {
+        // Compacts the list on the way (one pass over it: fill reads it compacted).
+        auto& members = constraints_[component_constraints_[next]].members;
+        std::size_t kept = 0;
+        for (std::size_t i = 0; i < members.size(); ++i) {
+            const Member member = members[i];
             Variable& variable = variables_[member.variable];
-            if (variable.walked == epoch_ || variable.value < threshold) continue;
+            if (variable.generation != member.generation) continue;
+            members[kept++] = member;
+            if (variable.walked == epoch_ || (variable.value < threshold && !variable.fresh)) continue;
             variable.walked = epoch_;
             for (std::uint32_t k = 0; k < variable.count; ++k) visit(memberships_[variable.first + k]);
         }
+        members.resize(kept);
     }
 }
 ConstraintId MaxMinSolver::find_root(ConstraintId c) {

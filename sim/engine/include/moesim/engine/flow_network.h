@@ -15,10 +15,12 @@
 //   update_rates(now)          once per time step, after all starts and finishes at
 //                              `now`: simultaneous changes cost one re-solve.
 //
-// Cost. An instant where flows enter re-solves the components they touch: O(E log L) for
-// their E flow–link memberships and L links, plus O(log F) per flow whose rate moved.
-// An instant where flows only finish re-solves just the flows at or above the slowest
-// finisher's rate that its links reach (MaxMinSolver's suffix re-solve, maxmin.h). Equal
+// Cost. An instant where flows enter or finish re-solves just the flows that the changed
+// links reach through flows at or above the level where the fill first differs: the slowest
+// finisher's rate, or the level at which an entering flow's link saturates with it
+// (MaxMinSolver's incremental re-solve, maxmin.h); O(log F) more per flow whose rate moved.
+// A capacity change re-solves the components it touches: O(E log L) for their E flow–link
+// memberships and L links. Equal
 // flows tend to finish fastest first, and then a finish touches the few flows faster than
 // it; but where a slow flow finishes while faster ones remain (rates shift over a run), the
 // re-solve still reaches most of the component: an all-to-all whose flows finish at
@@ -47,8 +49,8 @@ struct FlowNetworkOptions {
     // Re-solve every component at each update, not just the changed ones: slow, for
     // checking the incremental solve against.
     bool resolve_everything = false;
-    // Instants where flows only finish re-solve the flows the finishers reach at or above
-    // their rate (maxmin.h); off: the whole component, as when flows enter.
+    // Instants where flows enter or finish re-solve only the flows the changes reach at or
+    // above the level where the fill first differs (maxmin.h); off: the whole component.
     bool suffix_resolve = true;
 };
 

@@ -21,33 +21,41 @@
 // reproducible.
 //
 // Incremental solving. The allocation splits along the connected components of the
-// bipartite variable–constraint graph. Adding a variable or changing a capacity marks its
-// constraints dirty; solve() re-solves the components that hold a dirty constraint
-// ("component solve") and lists the variables it recomputed in last_solved(). Components
-// are kept by union-find over constraints, joined as variables arrive. Removals do not
-// split them at once: solving a union of components is still exact (they do not
-// interact), only wider; a rebuild after as many removals as there are live variables and
-// constraints splits them again, so it costs O(1) per removal amortized. A component solve
-// costs O(E log C) over its components' E memberships, with no search.
+// bipartite variable–constraint graph. Components are kept by union-find over constraints,
+// joined as variables arrive. Removals do not split them at once: solving a union of
+// components is still exact (they do not interact), only wider; a rebuild after as many
+// removals as there are live variables and constraints splits them again, so it costs O(1)
+// per removal amortized. A changed capacity (or solve_all, or set_suffix_resolve(false)) marks
+// its constraints dirty and solve() re-solves every component that holds a dirty one
+// ("component solve"): O(E log C) over those components' E memberships.
 //
-// Removals only: the suffix re-solve. When nothing changed since the last solve but
-// variables left, let λ0 = the smallest value any of them had. Every variable fixed below
-// λ0 keeps its value: progressive filling reaches λ0 exactly as before, because a removed
-// variable f changes only n_d of its own constraints d, all still pending at levels ≥ x_f
-// until f was fixed, and removing it only raises them ((R_d)/(n_d − 1) ≥ R_d/n_d). Above
-// λ0 only the variables linked to a removed variable's constraints through variables also
-// at ≥ λ0 can change (the rest of the system above λ0 is the same fill with the same R
-// and n). So solve() walks from the removed variables' constraints, through each visited
-// constraint's members, taking every member at ≥ λ0·(1 − 1e-9) (a lower threshold only
-// widens the walk, which stays exact) and all of its constraints; members below it are
-// frozen: they keep their value and count in R_c = C_c − Σ frozen on c. Progressive
-// filling then runs over the walked part only, from those R_c and n_c = its members
-// there. Cost: O(Σ |members(c)| over the walked constraints + U log C) for the U walked
-// variables, where the component solve costs O(E log C) over the whole component. When the
-// fastest variable leaves, U is the few above it; when a slow one leaves, U can be most of
-// the component (worst case unchanged: O(E log C)). The result equals
-// the component solve's up to rounding (R_c is summed in another order): ~1e-15 relative;
-// maxmin_test checks both against each other and against a naive reference.
+// Adds and removals: the incremental re-solve. Let λ0 be a level below which the fill of the
+// changed system fixes every variable exactly as the last solve did:
+//  * a removed variable f changes only n_d of its own constraints d, all still pending at
+//    levels ≥ x_f until f was fixed, and removing it only raises them ((R_d)/(n_d − 1) ≥
+//    R_d/n_d): λ0 ≤ min x_f over the removed variables;
+//  * k_c variables added on c add k_c·λ to its load while the level λ rises. Below the first
+//    level at which such a c saturates, every fix is as before (the other constraints see the
+//    same members), so c's other members are at min(x_i, λ) with their old x_i, and c
+//    saturates at its entry level μ_c, the root of Σ_{old i on c} min(x_i, λ) + k_c·λ = C_c
+//    (found from c's old values in sorted order, O(m log m) for its m members): λ0 ≤ min μ_c,
+//    and λ0 ≤ the bound of every added variable.
+// So every variable with a value below λ0 keeps it. Above λ0 only the variables linked to a
+// changed constraint through variables also at ≥ λ0 (or added) can change: the rest of the
+// system above λ0 is the same fill with the same R and n. solve() walks from the changed
+// constraints, through each visited constraint's members, taking every added member and every
+// member at ≥ λ0·(1 − 1e-9) (a lower threshold only widens the walk, which stays exact) and all
+// of its constraints; members below it are frozen: they keep their value and count in
+// R_c = C_c − Σ frozen on c. Progressive filling then runs over the walked part only, from
+// those R_c and n_c = its members there. Cost: O(Σ |members(c)| over the walked and changed
+// constraints (log of it where variables were added) + U log C) for the U walked variables,
+// where the component solve costs O(E log C) over the whole component. When the fastest
+// variable leaves, or a new one takes a link whose other members are mostly bottlenecked
+// below its share, U is the few at the top; when a slow one leaves, or a new one lowers a
+// link's level under most of its members, U can be most of the component (worst case
+// unchanged: O(E log C)). The result equals the component solve's up to rounding (R_c is
+// summed in another order): ~1e-15 relative; maxmin_test checks both against each other and
+// against a naive reference.
 //
 // Removal is lazy: a removed variable leaves its entries in its constraints' member lists,
 // marked stale by the slot's generation (which rises at each removal), and each constraint
@@ -91,11 +99,12 @@ public:
     // Variables recomputed by the last solve (their value may be unchanged).
     std::span<const VariableId> last_solved() const { return component_variables_; }
 
-    // Off: removals re-solve whole components as other changes do (the solver before the
-    // suffix re-solve; for benches and checks). On by default.
+    // Off: adds and removals re-solve whole components as capacity changes do (the solver
+    // before the incremental re-solve, first written for removals only as a "suffix"
+    // re-solve; for benches and checks). On by default.
     void set_suffix_resolve(bool on) { suffix_resolve_ = on; }
 
-    // How many solves so far were suffix re-solves (removals only), for tests and benches.
+    // How many solves so far were incremental re-solves (adds and removals), for tests and benches.
     std::size_t suffix_solves() const { return walked_solves_; }
     // Σ over all solves so far of the variables each recomputed: the solver's work.
     std::size_t variables_solved() const { return variables_solved_; }
@@ -116,9 +125,10 @@ private:
         std::uint32_t reserved = 0;  // room kept at `first` for reuse of the slot
         std::uint32_t fixed = 0;     // the solve epoch that fixed it
         std::uint32_t seen = 0;      // the solve epoch that pushed its bound
-        std::uint32_t walked = 0;    // the solve epoch whose suffix walk took it
+        std::uint32_t walked = 0;    // the solve epoch whose incremental walk took it
         std::uint32_t generation = 0;  // rises when the slot's variable is removed
         bool live = false;
+        bool fresh = false;          // added since the last solve that reached it (no value yet)
     };
     struct Constraint {
         double capacity = 0;
@@ -127,6 +137,7 @@ private:
         std::uint32_t unfixed = 0;   // n_c during a solve
         std::uint32_t live = 0;      // live members
         std::uint32_t bounded = 0;   // live members with a finite bound
+        std::uint32_t added = 0;     // members added since the last solve (k_c of the entry level)
         std::uint32_t visited = 0;   // the solve epoch that took it (or, roots, its component)
         bool dirty = false;
     };
@@ -146,7 +157,8 @@ private:
     void join(ConstraintId a, ConstraintId b);
     void rebuild_components();
     void collect_components();
-    void walk_from_removals();
+    double entry_level(const Constraint& constraint);
+    void walk_from_changes();
     void fill(bool walked);
     void fix(VariableId variable, double value);
     void push_pending(Pending pending);
@@ -164,10 +176,13 @@ private:
     std::size_t removals_since_rebuild_ = 0;
 
     std::vector<ConstraintId> dirty_;
-    // Since the last solve: whether anything but removals happened, and the smallest value
-    // a removed variable had (λ0 of the suffix re-solve).
-    bool grown_ = false;
+    // Since the last solve: whether a capacity changed (a component solve follows), the
+    // smallest value a removed variable had and the smallest bound of an added one (λ0 of
+    // the incremental re-solve is at most both).
+    bool capacity_changed_ = false;
     double removed_floor_ = kUnbounded;
+    double added_floor_ = kUnbounded;
+    std::vector<double> entry_values_;  // scratch of entry_level
     std::size_t walked_solves_ = 0;
     bool suffix_resolve_ = true;
     std::size_t variables_solved_ = 0;

@@ -36,8 +36,8 @@
 // constraint of the flow network, at the smaller of their current capacities: the same
 // allocation with fewer constraints per flow.
 //
-// Cost: one start costs the flow network's entry of its flows (O(E log L) re-solve of the
-// touched components, flow_network.h); routes are walked once per pair and kept; the
+// Cost: one start costs the flow network's entry of its flows (an incremental re-solve of
+// what they reach at or above their links' entry levels, flow_network.h); routes are walked once per pair and kept; the
 // alone-time cache costs one private run per distinct pattern.
 #include <array>
 #include <cstdint>
