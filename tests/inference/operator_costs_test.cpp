@@ -2,6 +2,7 @@
 // context, draft tokens and micro-batches, and the rooflines it must respect.
 #include <algorithm>
 #include <cstring>
+#include <span>
 
 #include "operator_test_helpers.h"
 
@@ -119,6 +120,28 @@ TEST_CASE("prefill: cached prefix tokens are attention context, not computed tok
     CHECK(warm.attention_s > cold.attention_s);
     CHECK(warm.moe_gemm_s == cold.moe_gemm_s);  // experts see only the new tokens
     CHECK(warm.total_s < full.total_s);
+}
+
+TEST_CASE("prefill: attention is priced on each sequence's causal pairs, not on the group's mean sequence", "[inference]") {
+    // One group computing a fresh 3000-token prompt and the last 1000 tokens of a 17000-token
+    // one: its attention is theirs, 3000·3001/2 + (1000·16000 + 1000·1001/2) pairs. The mean
+    // sequence (2000 new after 8000) has 36.0M pairs against their 21.0M; the group's load
+    // carries its pairs so that the balancer's equal-cost groups are priced as it balanced them.
+    const Priced p(v3_doc());
+    const auto& c = *p.costs;
+    const auto attention_s = [&](const GroupLoad& g) {
+        return c.iteration_breakdown(Pool::Prefill, std::span<const GroupLoad>(&g, 1)).attention_s;
+    };
+    const double fresh = attention_s({1, 3000, 0});
+    const double tail = attention_s({1, 1000, 16000});
+    const std::int64_t pairs = moesim::inference::causal_pairs(3000, 0) + moesim::inference::causal_pairs(1000, 16000);
+    CHECK(pairs == 3000LL * 3001 / 2 + 1000LL * 16000 + 1000LL * 1001 / 2);
+    CHECK(attention_s({2, 4000, 16000, pairs}) == Approx(fresh + tail).epsilon(1e-9));
+    // Without pairs, the mean sequence (exact for alike sequences, as in decode).
+    CHECK(attention_s({2, 4000, 16000}) == Approx(attention_s({1, 2000, 8000}) * 2).epsilon(1e-9));
+    CHECK(attention_s({2, 4000, 16000}) > 1.6 * (fresh + tail));
+    CHECK(attention_s({2, 4000, 16000, moesim::inference::causal_pairs(2000, 8000) * 2}) ==
+          Approx(attention_s({2, 4000, 16000})).epsilon(1e-9));
 }
 
 TEST_CASE("micro_batches 2 is never slower than 1 and never faster than its busier stream", "[inference]") {

@@ -118,6 +118,9 @@ TEST_CASE("serving: a lone prompt split over the groups with its KV gathered, or
         REQUIRE(prefill.size() == 1);
         CHECK(same(prefill[0][0], {1, 500, 0}));
         CHECK(same(prefill[0][1], {1, 500, 500}));
+        // Each group's attention is its piece's: 500 new tokens after 500 on group 1.
+        CHECK(prefill[0][0].attention_pairs == inference::causal_pairs(500, 0));
+        CHECK(prefill[0][1].attention_pairs == inference::causal_pairs(500, 500));
         // Group 1 receives positions [0, 500) and sends its 500 home; the home sends 500 and
         // receives 500: 1000 tokens on each link, 1 s, longer than the 0.02 s of compute.
         CHECK(run.stats.prefill_gather_bound_iterations == 1);
@@ -130,6 +133,7 @@ TEST_CASE("serving: a lone prompt split over the groups with its KV gathered, or
         const auto prefill = costs.prefill_loads();
         REQUIRE(prefill.size() == 1);
         CHECK(same(prefill[0][0], {1, 1000, 0}));
+        CHECK(prefill[0][0].attention_pairs == inference::causal_pairs(1000, 0));
         CHECK(same(prefill[0][1], {0, 0, 0}));
         CHECK(run.stats.prefill_gather_bound_iterations == 0);
         CHECK(run.result.ttft_ms.p99 == Approx(20).margin(1e-6));

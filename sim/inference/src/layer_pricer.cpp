@@ -171,6 +171,11 @@ double LayerPricer::attention_s(const workload::Operator& op, const Load& load) 
     a.batch = load.sequences;
     a.q_len = q;
     a.kv_len = load.context_tokens / load.sequences + q;
+    // Given the group's causal pairs P, the mean sequence's kv_len is the one whose pairs
+    // q·kv − q(q − 1)/2 are P/S: the FLOPs of the sequences themselves, not of their mean
+    // (Σ q_i·c_i ≠ N·C/S when a piece of a long prompt shares a group with short prompts).
+    // P ≥ S·q(q + 1)/2 (convexity), so kv_len ≥ q.
+    if (load.attention_pairs > 0) a.kv_len = std::max(q, (load.attention_pairs / load.sequences + q * (q - 1) / 2) / q);
     a.heads_q = static_cast<double>(op.attn.heads) / plan_.attn_tp;
     a.causal = true;
     if (mla && decode) {  // absorbed: attend in the latent space

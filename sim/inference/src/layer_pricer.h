@@ -16,7 +16,8 @@ namespace moesim::inference::detail {
 // A group's load in one micro-batch (a fraction of a GroupLoad; its members may be fractional).
 struct Load {
     double sequences = 0, new_tokens = 0, context_tokens = 0;
-    Load scaled(double f) const { return {sequences * f, new_tokens * f, context_tokens * f}; }
+    double attention_pairs = 0;  // GroupLoad::attention_pairs (0: the mean sequence's)
+    Load scaled(double f) const { return {sequences * f, new_tokens * f, context_tokens * f, attention_pairs * f}; }
 };
 
 // Seconds of one layer: compute-stream kinds and the EP communication.

@@ -180,7 +180,7 @@ struct OperatorCosts::PoolModel {
             if (g.new_tokens == 0) continue;  // idle this iteration
             any = true;
             loads.push_back({static_cast<double>(g.sequences), static_cast<double>(g.new_tokens),
-                             static_cast<double>(g.context_tokens)});
+                             static_cast<double>(g.context_tokens), static_cast<double>(g.attention_pairs)});
         }
         if (!any) return {};
         IterationBreakdown best = evaluate(loads, 1);
@@ -214,7 +214,7 @@ double OperatorCosts::group_compute_s(Pool p, const GroupLoad& g) const {
     MOESIM_CHECK(g.sequences >= 0 && g.new_tokens >= 0 && g.context_tokens >= 0, "negative group load");
     if (g.new_tokens == 0) return 0;
     return model(p).group_compute_s({static_cast<double>(g.sequences), static_cast<double>(g.new_tokens),
-                                     static_cast<double>(g.context_tokens)});
+                                     static_cast<double>(g.context_tokens), static_cast<double>(g.attention_pairs)});
 }
 
 double OperatorCosts::kv_gather_s(std::int64_t tokens) const {

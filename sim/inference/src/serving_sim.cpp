@@ -392,6 +392,8 @@ void ServingSimulation::share_strictly(std::uint32_t i) {
             l->context_tokens += r.computed;
         }
         loads_[g].context_tokens += hits;
+        loads_[g].attention_pairs += causal_pairs(n, r.computed + hits);
+        loads_uncached_[g].attention_pairs += causal_pairs(n, r.computed);
         in.chunks.push_back({slot, n});
     };
     for (const Slot slot : in.started) {
@@ -466,6 +468,8 @@ void ServingSimulation::share_by_cost(std::uint32_t i) {
             l->context_tokens += p.start;
         }
         loads_uncached_[p.group].context_tokens -= hits;
+        loads_[p.group].attention_pairs += causal_pairs(p.tokens, p.start);
+        loads_uncached_[p.group].attention_pairs += causal_pairs(p.tokens, p.start - hits);
         if (p.group != r.prefill_group) {
             moved_[p.group] += p.start + p.tokens;
             moved_[r.prefill_group] += p.tokens;

@@ -23,7 +23,17 @@ struct GroupLoad {
     std::int64_t context_tokens = 0;  // sum over sequences of tokens already in the KV cache
                                       // before this iteration (prefix-cache hits, earlier chunks,
                                       // tokens decoded so far)
+    // (query, key) pairs of causal attention this iteration, summed over the sequences: one
+    // computing q new tokens after c cached attends q·c + q·(q + 1)/2. 0: priced as `sequences`
+    // alike mean sequences (N/S new after C/S), exact when they are alike (decode); a prefill
+    // group holding a piece of a long prompt next to short prompts is not.
+    std::int64_t attention_pairs = 0;
 };
+
+// attention_pairs of one sequence computing `tokens` new tokens after `context` cached.
+inline std::int64_t causal_pairs(std::int64_t tokens, std::int64_t context) {
+    return tokens * context + tokens * (tokens + 1) / 2;
+}
 
 // Seconds of one iteration by kind of work. The compute-stream kinds are the busy time of
 // the slowest attention group (over all micro-batches and passes); dispatch and combine are

@@ -16,7 +16,9 @@
 //    weights and activations) adds the memory-bound cast of its input, as the training model
 //    charges it (operators.h fp8_cast_bytes_fwd), on the tokens of the GPU that casts them.
 //    Attention core, heads/attn_tp per GPU, at the group's mean sequence (q = N/S new tokens
-//    attending to C/S + q):
+//    attending to C/S + q; when the load carries its causal pairs P, as prefill's do, the mean
+//    sequence's kv_len is the one giving P/S pairs, so a group holding a piece of a long prompt
+//    next to short prompts pays their attention, not its mean's):
 //      MLA decode: absorbed (d_qk = kv_lora_rank + rope, d_v = kv_lora_rank), the memory-bound
 //        read of the compressed latent cache at inference.precision.kv_cache with the profile's
 //        decode efficiencies (FlashMLA's roofline, hw::attention_time_s); every GPU of the
