@@ -2,6 +2,7 @@
 // kernel and the GEMM library each price their part of an iteration from their own table, and
 // the defaults are what serving priced before (normal DeepEP to prefill, low-latency to decode).
 #include "operator_test_helpers.h"
+#include "profile_fixtures.h"
 
 using namespace operator_test;
 
@@ -50,4 +51,29 @@ TEST_CASE("software in serving: each choice moves its own part of the iteration"
     CHECK(decode_step(with_software(v3, "attention", "fa2")).attention_s == d.attention_s);
     // cuBLAS's FP8 table for the dense GEMMs.
     CHECK(prefill_step(with_software(v3, "gemm", "cublas")).dense_gemm_s != p.dense_gemm_s);
+}
+
+TEST_CASE("software in serving: DeepEP's notify latency is paid by the normal kernels only", "[inference]") {
+    // A profile fitted from a trace carries DeepEP's notify (calibrate --from-trace): every
+    // normal-mode call pays it, as in training; the low-latency kernels decode has none.
+    json with_notify = moesim::test::shipped_profile_json();
+    with_notify["latencies"] = json::array({{{"what", "deepep_notify"}, {"latency_us", 250.0}, {"source", "test"}}});
+    const auto priced_with = [&](const json& doc) {
+        auto setup = prepare(doc);
+        setup->profile = moesim::hw::CalibrationProfile::from_json(with_notify, "notify.json");
+        return setup;
+    };
+    const json v3 = v3_doc();
+    const auto plain = prepare(v3), notified = priced_with(v3);
+    const auto costs = moesim::inference::make_operator_costs(*plain);
+    const auto costs_n = moesim::inference::make_operator_costs(*notified);
+    const GroupLoad prefill{4, 4 * 4096, 0};
+    const auto p = costs->iteration_breakdown(Pool::Prefill, uniform(*costs, Pool::Prefill, prefill));
+    const auto pn = costs_n->iteration_breakdown(Pool::Prefill, uniform(*costs_n, Pool::Prefill, prefill));
+    CHECK(pn.dispatch_s > p.dispatch_s);
+    CHECK(pn.combine_s > p.combine_s);
+    const auto d = costs->iteration_breakdown(Pool::Decode, uniform(*costs, Pool::Decode, decode_load(32, 2048, 1)));
+    const auto dn = costs_n->iteration_breakdown(Pool::Decode, uniform(*costs_n, Pool::Decode, decode_load(32, 2048, 1)));
+    CHECK(dn.dispatch_s == d.dispatch_s);
+    CHECK(dn.combine_s == d.combine_s);
 }

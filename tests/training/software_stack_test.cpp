@@ -95,6 +95,12 @@ TEST_CASE("BF16 training dispatches BF16 tokens: V3's EP dispatch at BF16 costs 
     // their times differ only by the kernels' rates; the FP8 dispatch was cheaper by 7392/14336.
     CHECK(st->ep_dispatch.time_s > 1.8 * fp8->ep_dispatch.time_s);
     CHECK(st->ep_combine.time_s == fp8->ep_combine.time_s);
+    // The backward's dispatch carries BF16 gradients in both precisions: the same kernel and
+    // bytes as a BF16 forward dispatch, so FP8 training's gradient dispatch is priced as BF16
+    // training's dispatch, and BF16 training's equals its own forward dispatch.
+    CHECK(fp8->ep_grad_dispatch.time_s == st->ep_dispatch.time_s);
+    CHECK(st->ep_grad_dispatch.time_s == st->ep_dispatch.time_s);
+    CHECK(fp8->ep_grad_dispatch.time_s > 1.8 * fp8->ep_dispatch.time_s);
 }
 
 TEST_CASE("software: the GEMM library selects its table at the scenario's precision", "[training]") {

@@ -152,13 +152,13 @@ int rank_of_stage(const workload::PipelineLayout& layout, int stage) {
 
 // EP dispatch + combine of one micro-batch through one MoE layer: forward dispatches FP8 and
 // combines BF16. Backward runs them the other way round: the combine's gradient goes to the
-// experts by a dispatch kernel carrying BF16 (the combine's bytes at the dispatch kernel's
-// rate: a normal-mode time is bytes over a rate), the dispatch's gradient comes back by a
+// experts by a dispatch kernel carrying BF16 (TrainingSetup::ep_grad_dispatch, priced with
+// BF16 tokens), the dispatch's gradient comes back by a
 // combine kernel (which reduces the top-k copies). Each call is preceded on its stream by
 // DeepEP's notify (the EP group's metadata exchange and barrier): the profile's
 // "deepep_notify" latency (0 unless the profile has one).
 // The slowest rank's volumes: DeepEP's time is max(IB term, NVLink term) (hw::deepep_times,
-// priced by the network once per setup: TrainingSetup::ep_dispatch / ep_combine); each term
+// priced by the network once per setup: TrainingSetup::ep_dispatch and the others); each term
 // is taken alone and scaled by that link class's max/mean volume of the layer's routing draw.
 EpCalls moe_comm(const TrainingSetup& st, const LayerImbalance& imbalance) {
     const auto slowest_rank_time = [&](const hw::DeepEpTimes& t) {
@@ -166,15 +166,10 @@ EpCalls moe_comm(const TrainingSetup& st, const LayerImbalance& imbalance) {
         return std::max(t.rdma_s * imbalance.ib, t.nvlink_s * imbalance.nvlink);
     };
     const double notify = st.profile.latency_s("deepep_notify");
-    const double hidden = static_cast<double>(st.model.model.hidden_size);
-    // The backward's dispatch carries BF16 gradients: its bytes over the forward dispatch's
-    // (hw::deepep_traffic), 1 when the forward already sent BF16 (BF16 training).
-    const bool fp8 = st.scenario.training.precision == workload::Precision::FP8;
-    const double bf16_over_fp8 = fp8 ? 2.0 * hidden / (hidden + hidden / 128.0 * 4.0) : 1.0;
     EpCalls c;
     c.dispatch_s = slowest_rank_time(st.ep_dispatch) + notify;
     c.combine_s = slowest_rank_time(st.ep_combine) + notify;
-    c.grad_dispatch_s = slowest_rank_time(st.ep_dispatch) * bf16_over_fp8 + notify;
+    c.grad_dispatch_s = slowest_rank_time(st.ep_grad_dispatch) + notify;
     return c;
 }
 

@@ -75,6 +75,9 @@ void price_ep_transfers(TrainingSetup& st) {
         if (first == 0 || d.time_s + c.time_s > st.ep_dispatch.time_s + st.ep_combine.time_s) {
             st.ep_dispatch = d;
             st.ep_combine = c;
+            hw::DeepEpShape bf16 = shape;
+            bf16.fp8_dispatch = false;
+            st.ep_grad_dispatch = network::ep_exchange_times(*st.network, kernel, hw::DeepEpOp::Dispatch, bf16, group);
         }
     }
 }

@@ -28,8 +28,9 @@ struct TrainingSetup {
     workload::TrainingRankMap ranks;   // global rank ↔ pipeline/DP/TP/EP coordinates
     std::unique_ptr<network::Network> network;  // prices every collective (closed form, the cluster's topology)
     // One MoE layer's DeepEP dispatch and combine (normal kernels, one micro-batch) on the
-    // slowest EP group of the cluster, asked of `network` once.
-    hw::DeepEpTimes ep_dispatch, ep_combine;
+    // slowest EP group of the cluster, asked of `network` once; and the backward's dispatch,
+    // which carries the combine's BF16 gradients through the dispatch kernel.
+    hw::DeepEpTimes ep_dispatch, ep_combine, ep_grad_dispatch;
     TrainingSetup() = default;
     TrainingSetup(const TrainingSetup&) = delete;
     TrainingSetup& operator=(const TrainingSetup&) = delete;
