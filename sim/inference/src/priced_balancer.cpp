@@ -3,6 +3,8 @@
 
 #include <algorithm>
 #include <cmath>
+#include <limits>
+#include <optional>
 
 #include "moesim/common/error.h"
 
@@ -10,57 +12,150 @@ namespace moesim::inference {
 
 namespace {
 
-struct Cut {
-    std::vector<PrefillPiece> pieces;
-    bool feasible = true;  // every group's price ≤ the bound
+constexpr double kNever = std::numeric_limits<double>::infinity();
+
+// The token stream as positions [0, total): the load of a contiguous run [a, b) in O(log
+// chunks), from prefix sums of whole chunks' loads (integer sums: the very load that adding the
+// run's pieces one by one gives).
+class Stream {
+public:
+    Stream(std::span<const PrefillChunk> chunks, const GroupPrice& price)
+        : chunks_(chunks), price_(price), first_(chunks.size() + 1), whole_(chunks.size() + 1) {
+        for (std::size_t c = 0; c < chunks.size(); ++c) {
+            first_[c + 1] = first_[c] + chunks[c].tokens;
+            whole_[c + 1] = whole_[c];
+            if (chunks[c].tokens > 0) add_prefill_piece(whole_[c + 1], chunks[c].start, chunks[c].tokens);
+        }
+    }
+    std::int64_t total() const { return first_.back(); }
+
+    // The price of run [a, b).
+    double price(std::int64_t a, std::int64_t b) const {
+        if (b <= a) return 0;
+        const double t = price_(load(a, b));
+        MOESIM_CHECK(std::isfinite(t) && t >= 0, "balance_prefill_priced: group price");
+        return t;
+    }
+
+    // The pieces of group `group`'s run [a, b), in stream order.
+    void pieces(std::int64_t a, std::int64_t b, std::size_t group, std::vector<PrefillPiece>& out) const {
+        while (a < b) {
+            const std::size_t c = chunk_of(a);
+            const std::int64_t end = std::min(b, first_[c + 1]);
+            out.push_back({c, group, chunks_[c].start + a - first_[c], end - a});
+            a = end;
+        }
+    }
+
+private:
+    GroupLoad load(std::int64_t a, std::int64_t b) const {
+        const std::size_t ca = chunk_of(a), cb = chunk_of(b - 1);
+        GroupLoad g;
+        if (ca == cb) {
+            add_prefill_piece(g, chunks_[ca].start + a - first_[ca], b - a);
+            return g;
+        }
+        g = whole_[cb];
+        g.sequences -= whole_[ca + 1].sequences;
+        g.new_tokens -= whole_[ca + 1].new_tokens;
+        g.context_tokens -= whole_[ca + 1].context_tokens;
+        g.attention_pairs -= whole_[ca + 1].attention_pairs;
+        add_prefill_piece(g, chunks_[ca].start + a - first_[ca], first_[ca + 1] - a);
+        add_prefill_piece(g, chunks_[cb].start, b - first_[cb]);
+        return g;
+    }
+    // The chunk holding position p (chunks of no tokens hold none).
+    std::size_t chunk_of(std::int64_t p) const {
+        return static_cast<std::size_t>(std::upper_bound(first_.begin(), first_.end(), p) - first_.begin()) - 1;
+    }
+
+    std::span<const PrefillChunk> chunks_;
+    const GroupPrice& price_;
+    std::vector<std::int64_t> first_;  // first_[c]: stream position of chunk c's first token
+    std::vector<GroupLoad> whole_;     // whole_[c]: chunks [0, c) whole
 };
 
-// One greedy pass: each group but the last takes the longest run of the stream whose price
-// stays ≤ bound; the last takes the rest and decides whether the bound is feasible.
-Cut greedy_cut(std::span<const PrefillChunk> chunks, std::size_t groups, double bound, const GroupPrice& price) {
-    Cut out;
-    std::size_t c = 0;
-    std::int64_t offset = 0;
-    for (std::size_t g = 0; g < groups && c < chunks.size(); ++g) {
-        const bool last = g + 1 == groups;
-        GroupLoad load;
-        while (c < chunks.size()) {
-            const std::int64_t start = chunks[c].start + offset, left = chunks[c].tokens - offset;
-            std::int64_t k = left;
-            if (!last && left > 0) {
-                GroupLoad whole = load;
-                add_prefill_piece(whole, start, left);
-                if (price(whole) > bound) {
-                    // The most tokens that fit: lo fits (0 adds nothing), hi does not.
-                    std::int64_t lo = 0, hi = left;
-                    while (hi - lo > 1) {
-                        const std::int64_t mid = lo + (hi - lo) / 2;
-                        GroupLoad trial = load;
-                        add_prefill_piece(trial, start, mid);
-                        (price(trial) <= bound ? lo : hi) = mid;
-                    }
-                    k = lo;
-                }
-            }
-            if (k > 0) {
-                add_prefill_piece(load, start, k);
-                out.pieces.push_back({c, g, start, k});
-                offset += k;
-            }
-            if (k < left) break;  // the cut falls inside this chunk
-            ++c;
-            offset = 0;
+// A group's run under a bound: its length, its price, and its price with one more token.
+struct Run {
+    std::int64_t tokens = 0;
+    double price_s = 0, next_s = kNever;  // kNever: the run reaches the stream's end
+};
+
+// The longest run from `a` whose price stays ≤ bound, searched outward from `guess` tokens (1,
+// 2, 4, ... tokens further) and then bisected: a guess off by e tokens costs about
+// 2·log2(e) + 2 prices rather than log2(tokens left).
+Run longest_run(const Stream& s, std::int64_t a, std::int64_t guess, double bound) {
+    const std::int64_t room = s.total() - a;
+    Run fit;              // fits (0 tokens add nothing)
+    std::int64_t over = room + 1;  // does not fit (past the stream: never priced)
+    double over_s = kNever;
+    const auto fits = [&](std::int64_t x) {
+        const double t = s.price(a, a + x);
+        if (t <= bound) {
+            fit.tokens = x;
+            fit.price_s = t;
+            return true;
         }
-        if (last) out.feasible = price(load) <= bound;
+        over = x;
+        over_s = t;
+        return false;
+    };
+    if (room == 0) return fit;
+    if (fits(std::clamp<std::int64_t>(guess, 1, room))) {
+        for (std::int64_t step = 1; fit.tokens < room; step *= 2)
+            if (!fits(std::min(fit.tokens + step, room))) break;
+    } else {
+        for (std::int64_t step = 1; over > 1; step *= 2)
+            if (fits(std::max<std::int64_t>(over - step, 1))) break;
     }
+    while (over - fit.tokens > 1) fits(fit.tokens + (over - fit.tokens) / 2);
+    fit.next_s = over_s;
+    return fit;
+}
+
+// One greedy cut: each group but the last takes the longest run whose price stays ≤ the bound,
+// the last takes the rest. The same cut comes out of any bound in [slowest of the first groups,
+// fastest of their one-token-longer runs): `steady_s` is the top of that range.
+struct Cut {
+    double bound = 0;
+    std::vector<Run> runs;  // one a group
+    double last_s = 0;      // the last group's price
+    double first_slowest_s = 0, steady_s = kNever;
+    bool feasible() const { return last_s <= bound; }
+    double slowest_s() const { return std::max(first_slowest_s, last_s); }
+};
+
+// The greedy cut at `bound`, each group's search starting from `prior`'s run length moved by
+// the bound's change at that run's last token's price.
+Cut greedy_cut(const Stream& s, std::size_t groups, double bound, const Cut& prior) {
+    Cut out;
+    out.bound = bound;
+    out.runs.resize(groups);
+    std::int64_t a = 0;
+    for (std::size_t g = 0; g + 1 < groups && a < s.total(); ++g) {
+        const Run& before = prior.runs[g];
+        double guess = static_cast<double>(before.tokens);
+        const double token_s = before.next_s - before.price_s;
+        if (std::isfinite(token_s) && token_s > 0) guess += (bound - prior.bound) / token_s;
+        guess = std::clamp(std::round(guess), 1.0, static_cast<double>(s.total() - a));
+        out.runs[g] = longest_run(s, a, static_cast<std::int64_t>(guess), bound);
+        a += out.runs[g].tokens;
+        out.first_slowest_s = std::max(out.first_slowest_s, out.runs[g].price_s);
+        out.steady_s = std::min(out.steady_s, out.runs[g].next_s);
+    }
+    out.runs[groups - 1].tokens = s.total() - a;
+    out.last_s = s.price(a, s.total());
     return out;
 }
 
-double slowest(std::span<const PrefillPiece> pieces, std::size_t groups, const GroupPrice& price) {
-    double most = 0;
-    for (const GroupLoad& l : group_loads(pieces, groups))
-        if (l.new_tokens > 0) most = std::max(most, price(l));
-    return most;
+std::vector<PrefillPiece> pieces_of(const Stream& s, const Cut& cut) {
+    std::vector<PrefillPiece> out;
+    std::int64_t a = 0;
+    for (std::size_t g = 0; g < cut.runs.size(); ++g) {
+        s.pieces(a, a + cut.runs[g].tokens, g, out);
+        a += cut.runs[g].tokens;
+    }
+    return out;
 }
 
 }  // namespace
@@ -99,39 +194,101 @@ std::vector<PrefillPiece> balance_prefill_priced(std::span<const PrefillChunk> c
                                                  const TokenCost& seed, const GroupPrice& price) {
     std::vector<PrefillPiece> seeded = balance_prefill(chunks, groups, seed);
     if (groups == 1 || seeded.empty()) return seeded;
-    const double seed_s = slowest(seeded, groups, price);
-    MOESIM_CHECK(std::isfinite(seed_s) && seed_s >= 0, "balance_prefill_priced: group price");
-    if (seed_s == 0) return seeded;
-    Cut best = greedy_cut(chunks, groups, seed_s, price);
-    if (!best.feasible) return seeded;  // a price that is not monotone: keep the linear cut
-    // A bound below the least feasible one: the groups' mean at the linear cut, lowered until
-    // it fails (a split adds a piece's own costs, so the mean need not be infeasible).
-    std::int64_t tokens = 0;
-    double sum_s = 0;
-    for (const PrefillChunk& c : chunks) tokens += c.tokens;
-    for (const GroupLoad& l : group_loads(seeded, groups)) sum_s += l.new_tokens > 0 ? price(l) : 0;
-    double hi = seed_s, lo = sum_s / static_cast<double>(groups);
-    while (lo < hi) {
-        Cut c = greedy_cut(chunks, groups, lo, price);
-        if (!c.feasible) break;
-        hi = lo;
-        best = std::move(c);
-        lo *= 0.9;
-    }
-    // Down to a tenth of a mean token's price (and no finer than 1e-6 of the bound).
-    const double tolerance = std::max(0.1 * hi * static_cast<double>(groups) / static_cast<double>(std::max<std::int64_t>(tokens, 1)),
-                                      1e-6 * hi);
-    while (hi - lo > tolerance) {
-        const double mid = (lo + hi) / 2;
-        Cut c = greedy_cut(chunks, groups, mid, price);
-        if (c.feasible) {
-            hi = mid;
-            best = std::move(c);
-        } else {
-            lo = mid;
+    const Stream stream(chunks, price);
+    // The linear cut: its slowest group (a bound the greedy cut meets when the price is
+    // monotone), its groups' mean (about the least bound: the groups' prices sum to about the
+    // same at any cut), and its runs, scaled to the mean at their mean token's price, as the
+    // first guesses.
+    Cut prior;
+    prior.runs.resize(groups);
+    double seed_s = 0, sum_s = 0;
+    const std::vector<GroupLoad> loads = group_loads(seeded, groups);
+    std::vector<double> seed_prices(groups, 0.0);
+    {
+        std::int64_t a = 0;
+        for (std::size_t g = 0; g < groups; ++g) {
+            seed_prices[g] = stream.price(a, a + loads[g].new_tokens);
+            a += loads[g].new_tokens;
+            seed_s = std::max(seed_s, seed_prices[g]);
+            sum_s += seed_prices[g];
         }
     }
-    return best.pieces;
+    if (seed_s == 0) return seeded;
+    const double mean_s = sum_s / static_cast<double>(groups);
+    prior.bound = mean_s;
+    for (std::size_t g = 0; g < groups; ++g)
+        if (seed_prices[g] > 0)
+            prior.runs[g].tokens = std::llround(static_cast<double>(loads[g].new_tokens) * mean_s / seed_prices[g]);
+    // The least feasible bound T* to a tenth of a mean token's price (no finer than 1e-6 of it).
+    const double tolerance = std::max(0.1 * sum_s / static_cast<double>(stream.total()), 1e-6 * seed_s);
+    // Feasibility only grows with the bound. A cut checked at T settles more than T: it is the
+    // cut of every bound up to its steady_s, so when feasible its slowest group is a feasible
+    // bound (hi), and when not every bound below min(steady_s, last group's price) fails (lo),
+    // and the last group's price itself is feasible if below steady_s. Between, root-finding on
+    // the last group's residual r(T) = its price − T, which falls about groups·ΔT as T rises
+    // by ΔT (each other group takes ΔT of price more, all from the last): a Newton step on that
+    // slope, then secant steps on the bracket, each pushed half a tolerance past its estimate
+    // so that the bracket closes from both sides, and a bisection when the bracket has not
+    // halved in two steps. seed_s is feasible for a monotone price but not yet checked.
+    // Done early when a feasible cut's slowest group is within a mean token's price of its
+    // groups' mean: what the issue asks, reached before T* is pinned down.
+    const double token_s = sum_s / static_cast<double>(stream.total());
+    const auto good_enough = [&](const Cut& c) {
+        double total_s = c.last_s;
+        for (std::size_t g = 0; g + 1 < groups; ++g) total_s += c.runs[g].price_s;
+        return c.slowest_s() - total_s / static_cast<double>(groups) <= token_s;
+    };
+    double lo = 0, hi = seed_s, lo_r = 0, hi_r = 0, last_t = 0, last_r = 0;
+    bool have_lo = false, have_hi = false;
+    std::optional<Cut> best;
+    double t = std::min(mean_s, seed_s), width_at_secant = 0;
+    int secant_steps = 0;
+    for (int step = 0; step < 100 && hi - lo > tolerance; ++step) {
+        Cut cut = greedy_cut(stream, groups, t, prior);
+        const double r = cut.last_s - t;
+        if (cut.feasible()) {
+            hi = cut.slowest_s();
+            hi_r = r;
+            have_hi = true;
+        } else {
+            lo = std::max(lo, std::min(cut.steady_s, cut.last_s));
+            lo_r = r;
+            have_lo = true;
+            if (cut.last_s < cut.steady_s && cut.last_s < hi) {
+                // the same cut is feasible at its last group's price: the bracket closes
+                cut.bound = cut.last_s;
+                hi = lo = cut.last_s;
+            }
+        }
+        if (cut.feasible()) best = cut;
+        prior = std::move(cut);
+        if (hi - lo <= tolerance || (best && good_enough(*best))) break;
+        double next;
+        if (have_lo && have_hi) {
+            next = lo + lo_r * (hi - lo) / (lo_r - hi_r);  // secant
+            if (secant_steps++ % 2 == 0) {
+                width_at_secant = hi - lo;
+            } else if (hi - lo > 0.5 * width_at_secant) {
+                next = (lo + hi) / 2;
+                width_at_secant = hi - lo;
+            }
+        } else if (step > 0 && (last_r - r) * (t - last_t) > 0) {
+            next = t + r * (t - last_t) / (last_r - r);  // secant through the last two, one side
+        } else {
+            next = t + r / static_cast<double>(groups);  // Newton's
+        }
+        last_t = t;
+        last_r = r;
+        next += prior.feasible() ? -tolerance / 2 : tolerance / 2;
+        t = std::clamp(next, lo + tolerance / 4, hi - tolerance / 4);
+    }
+    if (!best) {
+        // No bound below the linear cut's slowest group checked feasible: check that one.
+        Cut cut = greedy_cut(stream, groups, seed_s, prior);
+        if (!cut.feasible()) return seeded;  // a price that is not monotone: keep the linear cut
+        best = std::move(cut);
+    }
+    return pieces_of(stream, *best);
 }
 
 }  // namespace moesim::inference

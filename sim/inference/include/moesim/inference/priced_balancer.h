@@ -11,13 +11,16 @@
 // Algorithm. Greedy filling is optimal for contiguous cuts of a stream whose group price only
 // grows as tokens are added at either end: with a bound T, each group takes the longest run
 // whose price stays ≤ T, the last group takes the rest, and T is feasible when the last fits.
-// The linear-model cut gives a feasible T (its slowest group); bisection on T then finds the
-// least feasible one to a relative 1e-6, and the greedy cut at it is returned. Every group but
-// the last is then within one token of T (one more would exceed it) and the last is ≤ T, so
-// the groups' prices lie within about one token's price of each other where a prompt can be
-// split that finely. Each group's cut is found by bisection on its token count, so one call
-// prices O(log(tokens) · groups · log(1/1e-6)) group loads; the linear cut is kept when no
-// greedy cut beats it (a price that is not monotone).
+// The linear-model cut gives a feasible T (its slowest group) and about the least one (its
+// groups' mean); a root-finding on the last group's residual (its price − T: Newton, secant,
+// bisection where the residual jumps) then finds the least feasible T to a tenth of a mean
+// token's price, or stops at the first feasible cut whose slowest group is within one mean
+// token's price of its groups' mean. Every group but the last is then within one token of T
+// (one more would exceed it) and the last is ≤ T, so the groups' prices lie within about one
+// token's price of each other where a prompt can be split that finely. Each group's cut is
+// searched outward from the previous cut's (moved by the bound's change at its last token's
+// price) and then bisected, so a cut costs a few prices a group once the bound settles; the
+// linear cut is kept when no greedy cut beats it (a price that is not monotone).
 #include <cstddef>
 #include <functional>
 #include <span>
