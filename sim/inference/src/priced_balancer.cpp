@@ -81,34 +81,47 @@ struct Run {
     double price_s = 0, next_s = kNever;  // kNever: the run reaches the stream's end
 };
 
-// The longest run from `a` whose price stays ≤ bound, searched outward from `guess` tokens (1,
-// 2, 4, ... tokens further) and then bisected: a guess off by e tokens costs about
-// 2·log2(e) + 2 prices rather than log2(tokens left).
-Run longest_run(const Stream& s, std::int64_t a, std::int64_t guess, double bound) {
+// The longest run from `a` whose price stays ≤ bound, from `guess` tokens: each next try is
+// where the price's secant through the last two tries (at first `token_s` a token) reaches the
+// bound, one token past the last try at least, in the bracket [longest fitting, shortest not]
+// (a bisection when two tries have not halved it), so a guess off by a few tokens costs about
+// three prices; the shortest run that does not fit is one token longer when it returns.
+Run longest_run(const Stream& s, std::int64_t a, std::int64_t guess, double bound, double token_s) {
     const std::int64_t room = s.total() - a;
-    Run fit;              // fits (0 tokens add nothing)
+    Run fit;                       // fits (0 tokens add nothing)
     std::int64_t over = room + 1;  // does not fit (past the stream: never priced)
     double over_s = kNever;
-    const auto fits = [&](std::int64_t x) {
+    if (room == 0) return fit;
+    std::int64_t x = std::clamp<std::int64_t>(guess, 1, room), before = 0;
+    double before_s = 0, width_before = static_cast<double>(room + 1);
+    for (int n = 0;; ++n) {
         const double t = s.price(a, a + x);
         if (t <= bound) {
             fit.tokens = x;
             fit.price_s = t;
-            return true;
+        } else {
+            over = x;
+            over_s = t;
         }
-        over = x;
-        over_s = t;
-        return false;
-    };
-    if (room == 0) return fit;
-    if (fits(std::clamp<std::int64_t>(guess, 1, room))) {
-        for (std::int64_t step = 1; fit.tokens < room; step *= 2)
-            if (!fits(std::min(fit.tokens + step, room))) break;
-    } else {
-        for (std::int64_t step = 1; over > 1; step *= 2)
-            if (fits(std::max<std::int64_t>(over - step, 1))) break;
+        if (over - fit.tokens <= 1) break;
+        const double secant_s = (t - before_s) / static_cast<double>(x - before);
+        const double slope_s = secant_s > 0 ? secant_s : token_s;
+        std::int64_t next = fit.tokens + (over - fit.tokens) / 2;
+        if (slope_s > 0) {
+            const double reach = std::floor(static_cast<double>(x) + (bound - t) / slope_s);
+            const double least_step = over > room && t <= bound && x > before ? static_cast<double>(x - before) : 1.0;
+            next = t <= bound ? static_cast<std::int64_t>(std::min(std::max(reach, static_cast<double>(x) + least_step), 9e15))
+                              : static_cast<std::int64_t>(std::max(std::min(reach, static_cast<double>(x - 1)), 0.0));
+        }
+        const double width = static_cast<double>(over - fit.tokens);
+        if (over <= room && n % 2 == 1) {
+            if (2 * width > width_before) next = fit.tokens + (over - fit.tokens) / 2;
+            width_before = width;
+        }
+        before = x;
+        before_s = t;
+        x = std::clamp(next, fit.tokens + 1, over - 1);
     }
-    while (over - fit.tokens > 1) fits(fit.tokens + (over - fit.tokens) / 2);
     fit.next_s = over_s;
     return fit;
 }
@@ -135,10 +148,11 @@ Cut greedy_cut(const Stream& s, std::size_t groups, double bound, const Cut& pri
     for (std::size_t g = 0; g + 1 < groups && a < s.total(); ++g) {
         const Run& before = prior.runs[g];
         double guess = static_cast<double>(before.tokens);
-        const double token_s = before.next_s - before.price_s;
+        double token_s = before.next_s - before.price_s;
+        if (!std::isfinite(token_s) && before.tokens > 0) token_s = before.price_s / static_cast<double>(before.tokens);
         if (std::isfinite(token_s) && token_s > 0) guess += (bound - prior.bound) / token_s;
         guess = std::clamp(std::round(guess), 1.0, static_cast<double>(s.total() - a));
-        out.runs[g] = longest_run(s, a, static_cast<std::int64_t>(guess), bound);
+        out.runs[g] = longest_run(s, a, static_cast<std::int64_t>(guess), bound, token_s);
         a += out.runs[g].tokens;
         out.first_slowest_s = std::max(out.first_slowest_s, out.runs[g].price_s);
         out.steady_s = std::min(out.steady_s, out.runs[g].next_s);
@@ -217,8 +231,10 @@ std::vector<PrefillPiece> balance_prefill_priced(std::span<const PrefillChunk> c
     const double mean_s = sum_s / static_cast<double>(groups);
     prior.bound = mean_s;
     for (std::size_t g = 0; g < groups; ++g)
-        if (seed_prices[g] > 0)
+        if (seed_prices[g] > 0) {
             prior.runs[g].tokens = std::llround(static_cast<double>(loads[g].new_tokens) * mean_s / seed_prices[g]);
+            prior.runs[g].price_s = mean_s;  // at the seed's mean token price (next_s: unknown)
+        }
     // The least feasible bound T* to a tenth of a mean token's price (no finer than 1e-6 of it).
     const double tolerance = std::max(0.1 * sum_s / static_cast<double>(stream.total()), 1e-6 * seed_s);
     // Feasibility only grows with the bound. A cut checked at T settles more than T: it is the
