@@ -77,6 +77,7 @@ private:
 
 // A group's run under a bound: its length, its price, and its price with one more token.
 struct Run {
+    std::int64_t start = -1;  // stream position (-1: no run)
     std::int64_t tokens = 0;
     double price_s = 0, next_s = kNever;  // kNever: the run reaches the stream's end
 };
@@ -86,14 +87,36 @@ struct Run {
 // bound, one token past the last try at least, in the bracket [longest fitting, shortest not]
 // (a bisection when two tries have not halved it), so a guess off by a few tokens costs about
 // three prices; the shortest run that does not fit is one token longer when it returns.
-Run longest_run(const Stream& s, std::int64_t a, std::int64_t guess, double bound, double token_s) {
+// `fits`, `over_by_one`: runs from `a` known to fit this bound, and one token shorter than a
+// run known not to (earlier cuts'), or null. [least, most]: the tokens the run ends within
+// (from cuts at a lower and a higher bound: a greedy cut's ends only move right as its bound
+// rises, for a price that grows with its run); when `most` decides it, the longer run's price
+// is not computed (next_s NaN).
+Run longest_run(const Stream& s, std::int64_t a, std::int64_t guess, double bound, double token_s,
+                const Run* fits, const Run* over_by_one, std::int64_t least, std::int64_t most) {
     const std::int64_t room = s.total() - a;
     Run fit;                       // fits (0 tokens add nothing)
+    fit.start = a;
     std::int64_t over = room + 1;  // does not fit (past the stream: never priced)
     double over_s = kNever;
-    if (room == 0) return fit;
-    std::int64_t x = std::clamp<std::int64_t>(guess, 1, room), before = 0;
-    double before_s = 0, width_before = static_cast<double>(room + 1);
+    if (fits) {
+        fit.tokens = fits->tokens;
+        fit.price_s = fits->price_s;
+    }
+    if (over_by_one && over_by_one->tokens < room) {
+        over = over_by_one->tokens + 1;
+        over_s = over_by_one->next_s;
+    }
+    if (most + 1 < over && most >= fit.tokens) {
+        over = most + 1;
+        over_s = std::numeric_limits<double>::quiet_NaN();
+    }
+    if (over - fit.tokens <= 1) {
+        fit.next_s = over_s;
+        return fit;
+    }
+    std::int64_t x = std::clamp(guess, std::min(std::max(fit.tokens + 1, least), over - 1), over - 1), before = fit.tokens;
+    double before_s = fit.price_s, width_before = static_cast<double>(over - fit.tokens);
     for (int n = 0;; ++n) {
         const double t = s.price(a, a + x);
         if (t <= bound) {
@@ -139,11 +162,17 @@ struct Cut {
 };
 
 // The greedy cut at `bound`, each group's search starting from `prior`'s run length moved by
-// the bound's change at that run's last token's price.
-Cut greedy_cut(const Stream& s, std::size_t groups, double bound, const Cut& prior) {
+// the bound's change at that run's last token's price. `below`, `above`: cuts at bounds below
+// and above this one, or null; a group starting where it started in one of them knows that
+// its run there fits (below) or that one token more does not (above), so a group whose run
+// is the same in both costs no price.
+Cut greedy_cut(const Stream& s, std::size_t groups, double bound, const Cut& prior, const Cut* below, const Cut* above) {
     Cut out;
     out.bound = bound;
     out.runs.resize(groups);
+    const auto same_start = [&](const Cut* c, std::size_t g, std::int64_t a) {
+        return c && c->runs[g].start == a ? &c->runs[g] : nullptr;
+    };
     std::int64_t a = 0;
     for (std::size_t g = 0; g + 1 < groups && a < s.total(); ++g) {
         const Run& before = prior.runs[g];
@@ -152,13 +181,25 @@ Cut greedy_cut(const Stream& s, std::size_t groups, double bound, const Cut& pri
         if (!std::isfinite(token_s) && before.tokens > 0) token_s = before.price_s / static_cast<double>(before.tokens);
         if (std::isfinite(token_s) && token_s > 0) guess += (bound - prior.bound) / token_s;
         guess = std::clamp(std::round(guess), 1.0, static_cast<double>(s.total() - a));
-        out.runs[g] = longest_run(s, a, static_cast<std::int64_t>(guess), bound, token_s);
+        const auto end = [&](const Cut* c) { return c && c->runs[g].start >= 0 ? c->runs[g].start + c->runs[g].tokens - a : -1; };
+        const std::int64_t least = end(below), above_end = end(above);
+        const std::int64_t most = above_end >= 0 ? above_end : s.total() - a;
+        out.runs[g] = longest_run(s, a, static_cast<std::int64_t>(guess), bound, token_s, same_start(below, g, a),
+                                  same_start(above, g, a), least, most);
         a += out.runs[g].tokens;
         out.first_slowest_s = std::max(out.first_slowest_s, out.runs[g].price_s);
-        out.steady_s = std::min(out.steady_s, out.runs[g].next_s);
+        // a run whose longer price was not computed settles only this bound
+        out.steady_s = std::min(out.steady_s, std::isnan(out.runs[g].next_s) ? bound : out.runs[g].next_s);
     }
-    out.runs[groups - 1].tokens = s.total() - a;
-    out.last_s = s.price(a, s.total());
+    Run& last = out.runs[groups - 1];
+    last.start = a;
+    last.tokens = s.total() - a;
+    if (const Run* known = same_start(below, groups - 1, a))
+        out.last_s = below->last_s;
+    else if ((known = same_start(above, groups - 1, a)))
+        out.last_s = above->last_s;
+    else
+        out.last_s = s.price(a, s.total());
     return out;
 }
 
@@ -256,11 +297,11 @@ std::vector<PrefillPiece> balance_prefill_priced(std::span<const PrefillChunk> c
     };
     double lo = 0, hi = seed_s, lo_r = 0, hi_r = 0, last_t = 0, last_r = 0;
     bool have_lo = false, have_hi = false;
-    std::optional<Cut> best;
+    std::optional<Cut> best, below;  // the last cuts checked feasible and infeasible
     double t = std::min(mean_s, seed_s), width_at_secant = 0;
     int secant_steps = 0;
     for (int step = 0; step < 100 && hi - lo > tolerance; ++step) {
-        Cut cut = greedy_cut(stream, groups, t, prior);
+        Cut cut = greedy_cut(stream, groups, t, prior, below ? &*below : nullptr, best ? &*best : nullptr);
         const double r = cut.last_s - t;
         if (cut.feasible()) {
             hi = cut.slowest_s();
@@ -276,7 +317,7 @@ std::vector<PrefillPiece> balance_prefill_priced(std::span<const PrefillChunk> c
                 hi = lo = cut.last_s;
             }
         }
-        if (cut.feasible()) best = cut;
+        (cut.feasible() ? best : below) = cut;
         prior = std::move(cut);
         if (hi - lo <= tolerance || (best && good_enough(*best))) break;
         double next;
@@ -300,7 +341,7 @@ std::vector<PrefillPiece> balance_prefill_priced(std::span<const PrefillChunk> c
     }
     if (!best) {
         // No bound below the linear cut's slowest group checked feasible: check that one.
-        Cut cut = greedy_cut(stream, groups, seed_s, prior);
+        Cut cut = greedy_cut(stream, groups, seed_s, prior, below ? &*below : nullptr, nullptr);
         if (!cut.feasible()) return seeded;  // a price that is not monotone: keep the linear cut
         best = std::move(cut);
     }
