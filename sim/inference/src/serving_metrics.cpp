@@ -82,7 +82,8 @@ void add_assumptions(const workload::Scenario& s, const Deployment& d, const Ser
             "piece's prefix) is least: a first cut on a token at position p costing lambda + p attention pairs, "
             "lambda = " + num(d.prefill_token_cost.per_token, 0) + " (the cost model's group compute at " +
             std::to_string(d.prefill_tokens_per_group) + " new tokens, less the chunk's attention to itself), "
-            "then the least bound on a group's priced compute that greedy cuts meet, so a long prompt is "
+            "then greedy cuts under a bound on a group's priced compute, lowered until the groups are within one "
+            "mean token's price of each other (or the bound is least), so a long prompt is "
             "split over groups; a piece away from its prompt's home gathers the KV of its earlier positions and "
             "sends its own back (kv_gather_s of start + tokens per piece on the busiest group's link), moving layer "
             "by layer under the compute, so an iteration takes the longer of the two (" +
