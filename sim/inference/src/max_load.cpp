@@ -10,7 +10,7 @@
 
 #include "moesim/common/error.h"
 #include "moesim/inference/operator_costs.h"
-#include "moesim/inference/prefill_balancer.h"
+#include "moesim/inference/priced_balancer.h"
 #include "moesim/inference/setup.h"
 #include "moesim/inference/slo.h"
 #include "serving_tally.h"
@@ -30,7 +30,7 @@ std::string ms(double seconds) {
 // Time to the first token of a request alone on a prefill instance, every other group idle.
 // Balancer "none": its chunks, one group's share of max_batch_tokens per iteration. Balancer
 // "attention-cost": up to max_batch_tokens of it per iteration, cut into equal-cost pieces over
-// the groups as the simulation cuts them (prefill_balancer.h); the KV gather of a split prompt
+// the groups as the simulation cuts them (priced_balancer.h); the KV gather of a split prompt
 // is left out (the simulation takes the longer of it and the compute), so this stays a lower
 // bound.
 double alone_ttft_s(const Request& r, const IterationCosts& costs, const detail::Deployment& d) {
@@ -43,14 +43,11 @@ double alone_ttft_s(const Request& r, const IterationCosts& costs, const detail:
     for (std::int64_t done = 0; done < r.computed_tokens();) {
         const std::int64_t n = std::min(per_iteration, r.computed_tokens() - done);
         if (split) {
-            std::fill(loads.begin(), loads.end(), GroupLoad{});
             const PrefillChunk chunk{hits + done, n};
-            for (const PrefillPiece& p : balance_prefill(std::span<const PrefillChunk>(&chunk, 1), groups, d.prefill_token_cost)) {
-                GroupLoad& l = loads[p.group];
-                ++l.sequences;
-                l.new_tokens += p.tokens;
-                l.context_tokens += p.start;
-            }
+            const auto price = [&](const GroupLoad& g) { return costs.group_compute_s(Pool::Prefill, g); };
+            loads = group_loads(balance_prefill_priced(std::span<const PrefillChunk>(&chunk, 1), groups,
+                                                       d.prefill_token_cost, price),
+                                groups);
         } else {
             loads[0] = {1, n, hits + done};
         }

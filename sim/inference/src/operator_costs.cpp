@@ -105,7 +105,9 @@ struct OperatorCosts::PoolModel {
 
     // The group side of the main pass on one group's load, one micro-batch.
     double group_compute_s(const Load& g) const {
-        std::vector<LayerTimes> side(main.layers.size());
+        // Reused: the prefill balancer prices hundreds of group loads an iteration.
+        thread_local std::vector<LayerTimes> side;
+        side.resize(main.layers.size());
         pricer.group_side(main, g, prefill ? g.sequences : g.new_tokens, side);
         double t = 0;
         for (std::size_t i = 0; i < side.size(); ++i) t += main_counts[i] * side[i].compute_s();

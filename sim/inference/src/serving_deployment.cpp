@@ -7,26 +7,12 @@
 
 #include "moesim/common/error.h"
 #include "moesim/workload/scenario_ranges.h"
+#include "moesim/inference/priced_balancer.h"
 #include "serving_tally.h"
 
 namespace moesim::inference::detail {
 
 namespace {
-
-// The attention-cost balancer's w(p) = λ + p, λ the GEMM-side cost of a token in context
-// tokens: one group's compute at N new tokens (one sequence) with no context, t0, and with C
-// context tokens, tC, gives λ = C·t0 / (tC − t0) (the N new tokens' attention to each other
-// is in t0, so λ is a prompt's mean cost per token at chunks of N). N is a group's even share
-// of max_batch_tokens, the size of its typical piece. A model whose cost does not grow with
-// context balances token counts: w(p) = 1.
-TokenCost prefill_token_cost(const IterationCosts& costs, std::int64_t n) {
-    constexpr std::int64_t kContext = 8192;
-    const double t0 = costs.group_compute_s(Pool::Prefill, {1, n, 0});
-    const double tc = costs.group_compute_s(Pool::Prefill, {1, n, kContext});
-    MOESIM_CHECK(std::isfinite(t0) && std::isfinite(tc) && t0 >= 0, "group compute time");
-    if (!(tc > t0)) return {1, 0};
-    return {static_cast<double>(kContext) * t0 / (tc - t0), 1};
-}
 
 std::string short_text(double v) {
     char buf[32];
@@ -108,7 +94,7 @@ Deployment describe_deployment(const workload::Scenario& s, const IterationCosts
                                 std::to_string(d.decode_groups) + " groups)");
     d.prefill_tokens_per_group = std::max<std::int64_t>(1, costs.max_batch_tokens() / d.prefill_groups);
     d.prefill_balancer = inf.prefill.balancer;
-    d.prefill_token_cost = prefill_token_cost(costs, d.prefill_tokens_per_group);
+    d.prefill_token_cost = linear_token_cost(costs, d.prefill_tokens_per_group);
     check_decode_budget(s, costs, d);
 
     return d;

@@ -77,10 +77,13 @@ void add_assumptions(const workload::Scenario& s, const Deployment& d, const Ser
             "prefill (balancer \"attention-cost\"): FIFO per instance, a request to the instance with the fewest "
             "prompt tokens left; each iteration takes up to max_batch_tokens new tokens, started prompts first, then "
             "queued ones whose KV fits a home group (the one with the most room; the prompt's KV lives there), and "
-            "cuts that token stream into " + groups_p + " contiguous pieces of equal cost, one per attention group, "
-            "a token at position p costing lambda + p with lambda = " + num(d.prefill_token_cost.per_token, 0) +
-            " context tokens (the GEMM-side cost of a token, from the cost model's group compute at " +
-            std::to_string(d.prefill_tokens_per_group) + " new tokens with context 0 and 8192), so a long prompt is "
+            "cuts that token stream into " + groups_p + " contiguous pieces, one per attention group, so that the "
+            "slowest group's compute as the cost model prices it (GEMMs, attention pairs, kv_b_proj over the "
+            "piece's prefix) is least: a first cut on a token at position p costing lambda + p attention pairs, "
+            "lambda = " + num(d.prefill_token_cost.per_token, 0) + " (the cost model's group compute at " +
+            std::to_string(d.prefill_tokens_per_group) + " new tokens, less the chunk's attention to itself), "
+            "then greedy cuts under a bound on a group's priced compute, lowered until the groups are within one "
+            "mean token's price of each other (or the bound is least), so a long prompt is "
             "split over groups; a piece away from its prompt's home gathers the KV of its earlier positions and "
             "sends its own back (kv_gather_s of start + tokens per piece on the busiest group's link), moving layer "
             "by layer under the compute, so an iteration takes the longer of the two (" +

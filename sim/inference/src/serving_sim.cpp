@@ -11,6 +11,7 @@
 
 #include "moesim/common/error.h"
 #include "moesim/inference/decode_placement.h"
+#include "moesim/inference/priced_balancer.h"
 #include "moesim/engine/event_loop.h"
 #include "moesim/workload/resolve.h"
 #include "serving_tally.h"
@@ -386,14 +387,8 @@ void ServingSimulation::share_strictly(std::uint32_t i) {
         const std::int64_t hits = r.req.input_tokens - r.to_compute;
         budget_[g] -= n;
         ++batch_sequences_[g];
-        for (GroupLoad* l : {&loads_[g], &loads_uncached_[g]}) {
-            ++l->sequences;
-            l->new_tokens += n;
-            l->context_tokens += r.computed;
-        }
-        loads_[g].context_tokens += hits;
-        loads_[g].attention_pairs += causal_pairs(n, r.computed + hits);
-        loads_uncached_[g].attention_pairs += causal_pairs(n, r.computed);
+        add_prefill_piece(loads_[g], r.computed + hits, n);
+        add_prefill_piece(loads_uncached_[g], r.computed, n);
         in.chunks.push_back({slot, n});
     };
     for (const Slot slot : in.started) {
@@ -415,10 +410,10 @@ void ServingSimulation::share_strictly(std::uint32_t i) {
     }
 }
 
-// Balancer "attention-cost" (prefill_balancer.h): up to max_batch_tokens new tokens in FIFO
+// Balancer "attention-cost" (priced_balancer.h): up to max_batch_tokens new tokens in FIFO
 // order (started prompts first, then queued ones whose KV fits a home group: the one with the
-// most room, then the group computing most of it, rehome), cut into equal-cost pieces over the
-// groups. A piece computed away from its prompt's home group receives the KV of its earlier
+// most room, then the group computing most of it, rehome), cut into pieces over the groups so
+// that the slowest group's compute, as the cost model prices it, is least. A piece computed away from its prompt's home group receives the KV of its earlier
 // positions and sends its own tokens' KV home: start + tokens on its group's link, tokens on
 // the home's. The home sends the prompt's KV once, as a pipelined broadcast along the groups
 // that need it (each forwarding what the next needs): the largest start on the home's link.
@@ -455,21 +450,16 @@ void ServingSimulation::share_by_cost(std::uint32_t i) {
         const Live& r = live_[c.slot];
         stream_.push_back({r.req.input_tokens - r.to_compute + r.computed, c.tokens});
     }
-    const std::vector<PrefillPiece> pieces = balance_prefill(stream_, groups, d_.prefill_token_cost);
+    const std::vector<PrefillPiece> pieces = balance_prefill_priced(
+        stream_, groups, d_.prefill_token_cost, [this](const GroupLoad& g) { return costs_.group_compute_s(Pool::Prefill, g); });
     rehome(in, first_new, pieces);
     moved_.assign(groups, 0);
     broadcast_.assign(in.chunks.size(), 0);
     for (const PrefillPiece& p : pieces) {
         const Live& r = live_[in.chunks[p.chunk].slot];
         const std::int64_t hits = r.req.input_tokens - r.to_compute;
-        for (GroupLoad* l : {&loads_[p.group], &loads_uncached_[p.group]}) {
-            ++l->sequences;
-            l->new_tokens += p.tokens;
-            l->context_tokens += p.start;
-        }
-        loads_uncached_[p.group].context_tokens -= hits;
-        loads_[p.group].attention_pairs += causal_pairs(p.tokens, p.start);
-        loads_uncached_[p.group].attention_pairs += causal_pairs(p.tokens, p.start - hits);
+        add_prefill_piece(loads_[p.group], p.start, p.tokens);
+        add_prefill_piece(loads_uncached_[p.group], p.start - hits, p.tokens);
         if (p.group != r.prefill_group) {
             moved_[p.group] += p.start + p.tokens;
             moved_[r.prefill_group] += p.tokens;
