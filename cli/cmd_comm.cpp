@@ -318,11 +318,12 @@ int cmd_comm(const Args& args) {
         const double flows = algorithm == network::Algorithm::Pxn
                                  ? static_cast<double>(network::pxn_flow_count(h.cluster.gpus_per_node, first_gpus(h.group)))
                                  : static_cast<double>(h.group) * (h.group - 1);
-        if (flows > kMaxFlows)
+        const double budget = algorithm == network::Algorithm::Pxn ? kMaxPxnFlows : kMaxFlows;
+        if (flows > budget)
             throw UserError((h.deepep ? "--ep " : "--group ") + std::to_string(h.group) +
                             " with --model flows: about " + std::to_string(static_cast<std::int64_t>(flows)) +
-                            " flows, over the budget of " +
-                            std::to_string(static_cast<std::int64_t>(kMaxFlows)) + " flows; use --model closed-form");
+                            " flows, over the budget of " + std::to_string(static_cast<std::int64_t>(budget)) +
+                            " flows; use --model closed-form");
     }
     // Either model describes a cluster the flows can build: whole leaves (hw::Topology checks;
     // the flow network builds one itself).

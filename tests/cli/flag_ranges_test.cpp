@@ -68,6 +68,19 @@ TEST_CASE("comm --model flows over the flow budget is refused with the estimate"
     CHECK(run_moesim(tmp, "comm", "all_to_all", "--group", "4096").exit_status == 0);
 }
 
+TEST_CASE("comm --model flows budgets PXN's aggregated flows on their own", "[cli][ranges]") {
+    TempDir tmp;
+    // 2,048 GPUs: 256·8·7 + 256·255·8 = 536,576 PXN flows, over the PXN budget.
+    const auto r = run_moesim(tmp, "comm", "all_to_all", "--group", "2048", "--algorithm", "pxn", "--model", "flows");
+    INFO(r.err);
+    CHECK(r.exit_status == 2);
+    CHECK_THAT(r.err, Catch::Contains("536576 flows") && Catch::Contains("budget of 150000"));
+    // 512 GPUs pair by pair (261,632 flows) stays over the pairwise budget.
+    const auto pairs = run_moesim(tmp, "comm", "all_to_all", "--group", "512", "--model", "flows");
+    CHECK(pairs.exit_status == 2);
+    CHECK_THAT(pairs.err, Catch::Contains("budget of 65536"));
+}
+
 TEST_CASE("comm --size above 1e15 bytes is refused", "[cli][ranges]") {
     TempDir tmp;
     for (const char* size : {"1e308", "1e16", "1..1e308"}) {
