@@ -119,9 +119,13 @@ BENCHMARK(BM_AllToAllRailScalingSlack1us)->Arg(64)->Arg(128)->Arg(256)->Arg(512)
 
 // PXN all-to-all (fabric.h add_all_to_all_pxn: one flow per node pair and rail, plus the NVLink
 // hand-over in each node) on the rail-optimized topology: how far it goes beyond the per-pair
-// all-to-all's 256 GPUs. Under a load average of ~9: 256 GPUs (9,728 flows) 21 CPU-ms; 2,048
-// GPUs (536,576 flows) did not finish within 300 s of wall time (stopped by `timeout 300`):
-// every flow shares one component, and distinct finish times keep the re-solves wide.
+// all-to-all's 256 GPUs. Under a load average of ~9: 256 GPUs (9,728 flows) 21 CPU-ms. Under
+// ~3 (flows15, docs/STEP_FLOWS.md): 1,024 GPUs (137,216 flows) 3.3 CPU-s; 2,048 GPUs (536,576
+// flows) did not finish within 600 s of wall time (stopped by `timeout 600`): each rail's
+// ~65,000 flows form one component with rates near one NIC share, and each of the many
+// distinct finish times moves most of them. With 1 µs of completion slack
+// (BM_AllToAllPxnRailScalingSlack1us) 2,048 GPUs take 25 CPU-s and 253 MB, and 1,024 GPUs 0.59
+// CPU-s with the same makespan as 1 ns (1.508178609 ms).
 void run_all_to_all_pxn(benchmark::State& state, engine::Picoseconds slack_ps) {
     const int gpus = static_cast<int>(state.range(0));
     const hw::Topology topo(rail_optimized(gpus));
