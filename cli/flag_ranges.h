@@ -32,5 +32,11 @@ inline constexpr double kMaxFlows = 65536;
 // of wall time and over 265 CPU-s (BM_AllToAllPxnRailScaling). So PXN is budgeted up to 1,024
 // GPUs' worth.
 inline constexpr double kMaxPxnFlows = 150000;
+// With --completion-slack-ns of at least 1,000 (flows due within 1 µs finish together, one
+// re-solve) both budgets are this many times larger: 512 GPUs pair by pair (261,632 flows)
+// took 11.5 CPU-s (BM_AllToAllRailScalingSlack1us), 2,048 GPUs with PXN (536,576) 25 CPU-s
+// (BM_AllToAllPxnRailScalingSlack1us).
+inline constexpr double kCoarseSlackNs = 1000;
+inline constexpr double kCoarseSlackBudgetFactor = 4;
 
 }  // namespace moesim::cli
