@@ -81,7 +81,8 @@ void run_all_to_all(benchmark::State& state, int gpus, engine::Picoseconds slack
         const auto t0 = std::chrono::steady_clock::now();
         run = network::simulate_collective(topo, hw::default_profile(), spec, options);
         worst_ms = std::max(worst_ms, std::chrono::duration<double, std::milli>(std::chrono::steady_clock::now() - t0).count());
-        benchmark::DoNotOptimize(run.time_s);
+        const double time_s = run.time_s;  // a copy: DoNotOptimize(double&) can clobber it under GCC
+        benchmark::DoNotOptimize(time_s);
     }
     state.counters["flows"] = static_cast<double>(run.flows);
     state.counters["simulated_ms"] = run.time_s * 1e3;
@@ -118,24 +119,42 @@ BENCHMARK(BM_AllToAllRailScalingSlack1us)->Arg(64)->Arg(128)->Arg(256)->Arg(512)
 
 // PXN all-to-all (fabric.h add_all_to_all_pxn: one flow per node pair and rail, plus the NVLink
 // hand-over in each node) on the rail-optimized topology: how far it goes beyond the per-pair
-// all-to-all's 256 GPUs. Under a load average of ~9: 256 GPUs (9,728 flows) 21 CPU-ms; 2,048
-// GPUs (536,576 flows) did not finish within 300 s of wall time (stopped by `timeout 300`):
-// every flow shares one component, and distinct finish times keep the re-solves wide.
-void BM_AllToAllPxnRailScaling(benchmark::State& state) {
+// all-to-all's 256 GPUs. Under a load average of ~9: 256 GPUs (9,728 flows) 21 CPU-ms. Under
+// ~3 (flows15, docs/STEP_FLOWS.md): 1,024 GPUs (137,216 flows) 3.3 CPU-s; 2,048 GPUs (536,576
+// flows) did not finish within 600 s of wall time (stopped by `timeout 600`): each rail's
+// ~65,000 flows form one component with rates near one NIC share, and each of the many
+// distinct finish times moves most of them. With 1 µs of completion slack
+// (BM_AllToAllPxnRailScalingSlack1us) 2,048 GPUs take 25 CPU-s and 253 MB, and 1,024 GPUs 0.59
+// CPU-s with the same makespan as 1 ns (1.508178609 ms).
+void run_all_to_all_pxn(benchmark::State& state, engine::Picoseconds slack_ps) {
     const int gpus = static_cast<int>(state.range(0));
     const hw::Topology topo(rail_optimized(gpus));
     const network::CollectiveSpec spec{hw::CollectiveKind::AllToAll, 64.0 * 1024 * 1024, first(gpus),
                                        network::Algorithm::Pxn};
+    engine::SimulatorOptions options;
+    options.flows.completion_slack_ps = slack_ps;
     network::FlowRun run;
     for (auto _ : state) {
-        run = network::simulate_collective(topo, hw::default_profile(), spec);
-        benchmark::DoNotOptimize(run.time_s);
+        run = network::simulate_collective(topo, hw::default_profile(), spec, options);
+        const double time_s = run.time_s;  // a copy: DoNotOptimize(double&) can clobber it under GCC
+        benchmark::DoNotOptimize(time_s);
     }
     state.counters["flows"] = static_cast<double>(run.flows);
-    state.counters["simulated_ms"] = run.time_s * 1e3;
     state.counters["peak_rss_MB"] = peak_rss_bytes() / 1e6;
+    std::printf("pxn all-to-all, %d GPUs, slack %lld ps: %zu flows, %.12g simulated ms\n", gpus,
+                static_cast<long long>(slack_ps), run.flows, run.time_s * 1e3);
 }
+
+void BM_AllToAllPxnRailScaling(benchmark::State& state) { run_all_to_all_pxn(state, 1000); }
 BENCHMARK(BM_AllToAllPxnRailScaling)->Arg(256)->Arg(512)->Arg(1024)->Arg(2048)->Iterations(1)
+    ->Unit(benchmark::kMillisecond)->MeasureProcessCPUTime()->UseRealTime();
+
+// The same with flows due within 1 µs (and 100 ns) of each other finishing together.
+void BM_AllToAllPxnRailScalingSlack1us(benchmark::State& state) { run_all_to_all_pxn(state, 1'000'000); }
+BENCHMARK(BM_AllToAllPxnRailScalingSlack1us)->Arg(256)->Arg(512)->Arg(1024)->Arg(2048)->Iterations(1)
+    ->Unit(benchmark::kMillisecond)->MeasureProcessCPUTime()->UseRealTime();
+void BM_AllToAllPxnRailScalingSlack100ns(benchmark::State& state) { run_all_to_all_pxn(state, 100'000); }
+BENCHMARK(BM_AllToAllPxnRailScalingSlack100ns)->Arg(256)->Arg(512)->Arg(1024)->Arg(2048)->Iterations(1)
     ->Unit(benchmark::kMillisecond)->MeasureProcessCPUTime()->UseRealTime();
 
 // The solver core of `run --fidelity full --network flows` (network::StepFlows) on the V3 step's
@@ -211,7 +230,8 @@ void run_step_flows(benchmark::State& state, const hw::TopologySpec& spec) {
         }
         flows = sf.flows_started();
         step_s = static_cast<double>(now) / 1e12;
-        benchmark::DoNotOptimize(step_s);
+        const double kept_s = step_s;  // a copy: DoNotOptimize(double&) can clobber it under GCC
+        benchmark::DoNotOptimize(kept_s);
     }
     state.counters["flows"] = static_cast<double>(flows);
     state.counters["simulated_s"] = step_s;

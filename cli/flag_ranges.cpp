@@ -22,6 +22,7 @@ constexpr ValueRange kCommFlags[] = {
     {"--max-nodes-per-token", 0, 65536},
     {"--num-experts", 0, 65536},
     {"--stepfactor", 2, 1024},
+    {"--completion-slack-ns", 0, 1e6},
 };
 
 // Each seed is a whole --find-max-load search; 64 of them say all a spread can say.

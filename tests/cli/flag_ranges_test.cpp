@@ -68,6 +68,34 @@ TEST_CASE("comm --model flows over the flow budget is refused with the estimate"
     CHECK(run_moesim(tmp, "comm", "all_to_all", "--group", "4096").exit_status == 0);
 }
 
+TEST_CASE("comm --model flows budgets PXN's aggregated flows on their own", "[cli][ranges]") {
+    TempDir tmp;
+    // 2,048 GPUs: 256·8·7 + 256·255·8 = 536,576 PXN flows, over the PXN budget.
+    const auto r = run_moesim(tmp, "comm", "all_to_all", "--group", "2048", "--algorithm", "pxn", "--model", "flows");
+    INFO(r.err);
+    CHECK(r.exit_status == 2);
+    CHECK_THAT(r.err, Catch::Contains("536576 flows") && Catch::Contains("budget of 150000"));
+    // 512 GPUs pair by pair (261,632 flows) stays over the pairwise budget.
+    const auto pairs = run_moesim(tmp, "comm", "all_to_all", "--group", "512", "--model", "flows");
+    CHECK(pairs.exit_status == 2);
+    CHECK_THAT(pairs.err, Catch::Contains("budget of 65536"));
+}
+
+TEST_CASE("comm --model flows: 1 us of completion slack allows 4 times the flows", "[cli][ranges]") {
+    TempDir tmp;
+    // 4,096 GPUs with PXN: 512·8·7 + 512·511·8 = 2,121,728 flows, over 4 × 150,000 still.
+    const auto r = run_moesim(tmp, "comm", "all_to_all", "--group", "4096", "--algorithm", "pxn", "--model", "flows",
+                              "--completion-slack-ns", "1000");
+    INFO(r.err);
+    CHECK(r.exit_status == 2);
+    CHECK_THAT(r.err, Catch::Contains("2121728 flows") && Catch::Contains("budget of 600000"));
+    // Out of its range.
+    CHECK(run_moesim(tmp, "comm", "all_to_all", "--model", "flows", "--completion-slack-ns", "-1").exit_status == 2);
+    // A small group runs with it.
+    CHECK(run_moesim(tmp, "comm", "all_to_all", "--group", "16", "--size", "1M", "--model", "flows",
+                     "--completion-slack-ns", "1000").exit_status == 0);
+}
+
 TEST_CASE("comm --size above 1e15 bytes is refused", "[cli][ranges]") {
     TempDir tmp;
     for (const char* size : {"1e308", "1e16", "1..1e308"}) {

@@ -218,3 +218,41 @@ TEST_CASE("flows: finishes re-solve only the faster flows, with the times of who
     CHECK(reference.flows().solver().suffix_solves() == 0);
     CHECK(fast.flows().solver().variables_solved() < reference.flows().solver().variables_solved());
 }
+
+TEST_CASE("flows: many distinct route latencies, past the per-latency queues", "[engine]") {
+    // Flows wait out their latency in one queue per latency, and past 16 distinct latencies in a
+    // heap. 24 latencies (1..24 µs), two links of 1 GB/s for each; a 1 MB flow on the first
+    // starts at 0, one on the second at 10 µs. Each is alone on its link: it ends at
+    // start + latency + 1 ms exactly, whichever queue it waited in.
+    FlowNetwork net;
+    constexpr int kLatencies = 24;
+    std::vector<LinkId> first, second;
+    for (int k = 0; k < kLatencies; ++k) {
+        first.push_back(net.add_link(1 * kGBps, (k + 1) * kUs));
+        second.push_back(net.add_link(1 * kGBps, (k + 1) * kUs));
+    }
+    const auto index = [](int k) { return static_cast<std::size_t>(k); };
+    std::vector<std::uint64_t> done;
+    for (int k = 0; k < kLatencies; ++k) net.start_flow(0, 1e6, route({first[index(k)]}), index(k));
+    net.update_rates(0);
+    std::vector<Picoseconds> end(2 * kLatencies, -1);
+    bool second_started = false;
+    for (;;) {
+        const Picoseconds t = second_started ? net.next_event_time() : std::min(net.next_event_time(), 10 * kUs);
+        if (t == kNever) break;
+        done.clear();
+        net.advance_to(t, done);
+        if (t == 10 * kUs && !second_started) {
+            for (int k = 0; k < kLatencies; ++k) net.start_flow(t, 1e6, route({second[index(k)]}), index(kLatencies + k));
+            second_started = true;
+        }
+        for (const std::uint64_t tag : done) end[tag] = t;
+        net.update_rates(t);
+    }
+    for (int k = 0; k < kLatencies; ++k) {
+        INFO("latency " << k + 1 << " us");
+        CHECK(end[index(k)] == (k + 1) * kUs + 1 * kMs);
+        CHECK(end[index(kLatencies + k)] == 10 * kUs + (k + 1) * kUs + 1 * kMs);
+    }
+    CHECK(net.active_flow_count() == 0);
+}

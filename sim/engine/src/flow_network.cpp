@@ -70,18 +70,25 @@ FlowId FlowNetwork::start_flow(Picoseconds now, double size_bytes, std::span<con
     flow.route.assign(route.begin(), route.end());  // reuses the slot's capacity
     ++active_flows_;
     const Picoseconds latency = route_latency_ps(route);
-    if (latency == 0) {
-        entering_now_.push_back(Entry{now, flow.sequence, id});
-    } else {
-        entering_.push_back(Entry{now + latency, flow.sequence, id});
-        std::push_heap(entering_.begin(), entering_.end(), enters_later);
+    const Entry entry{now + latency, flow.sequence, id};
+    for (EntryQueue& queue : entry_queues_) {
+        if (queue.latency_ps != latency) continue;
+        queue.entries.push_back(entry);
+        return id;
     }
+    if (entry_queues_.size() < kEntryQueues) {
+        entry_queues_.push_back(EntryQueue{latency, {entry}, 0});
+        return id;
+    }
+    entering_.push_back(entry);
+    std::push_heap(entering_.begin(), entering_.end(), enters_later);
     return id;
 }
 
 Picoseconds FlowNetwork::next_event_time() const {
     Picoseconds next = entering_.empty() ? kNever : entering_.front().time;
-    if (entering_now_head_ < entering_now_.size()) next = std::min(next, entering_now_[entering_now_head_].time);
+    for (const EntryQueue& queue : entry_queues_)
+        if (!queue.empty()) next = std::min(next, queue.front().time);
     if (!finishing_.empty()) next = std::min(next, finishing_.top_key().time);
     return next;
 }
@@ -89,23 +96,33 @@ Picoseconds FlowNetwork::next_event_time() const {
 void FlowNetwork::advance_to(Picoseconds now, std::vector<std::uint64_t>& finished_tags) {
     MOESIM_CHECK(now >= now_, "flow network moved back in time");
     now_ = now;
-    for (;;) {  // both queues in (time, sequence) order
-        const bool heap = !entering_.empty() && entering_.front().time <= now;
-        const bool queue = entering_now_head_ < entering_now_.size() && entering_now_[entering_now_head_].time <= now;
-        if (!heap && !queue) break;
+    for (;;) {  // the queues and the heap merged in (time, sequence) order
+        EntryQueue* earliest = nullptr;
+        for (EntryQueue& queue : entry_queues_) {
+            if (queue.empty() || queue.front().time > now) continue;
+            if (earliest == nullptr || enters_later(earliest->front(), queue.front())) earliest = &queue;
+        }
+        const bool heap = !entering_.empty() && entering_.front().time <= now &&
+                          (earliest == nullptr || enters_later(earliest->front(), entering_.front()));
+        if (earliest == nullptr && !heap) break;
         FlowId id = 0;
-        if (queue && (!heap || enters_later(entering_.front(), entering_now_[entering_now_head_]))) {
-            id = entering_now_[entering_now_head_++].flow;
-        } else {
+        if (heap) {
             std::pop_heap(entering_.begin(), entering_.end(), enters_later);
             id = entering_.back().flow;
             entering_.pop_back();
+        } else {
+            id = earliest->entries[earliest->head++].flow;
+            if (earliest->empty()) {
+                earliest->entries.clear();
+                earliest->head = 0;
+            } else if (earliest->head >= 4096 && 2 * earliest->head >= earliest->entries.size()) {
+                // never empty for long: drop the entered part so the queue does not grow
+                earliest->entries.erase(earliest->entries.begin(),
+                                        earliest->entries.begin() + static_cast<std::ptrdiff_t>(earliest->head));
+                earliest->head = 0;
+            }
         }
         enter(id, finished_tags);
-    }
-    if (entering_now_head_ == entering_now_.size()) {
-        entering_now_.clear();
-        entering_now_head_ = 0;
     }
     const Picoseconds horizon = now + options_.completion_slack_ps;
     while (!finishing_.empty() && finishing_.top_key().time <= horizon) {

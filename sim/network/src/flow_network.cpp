@@ -7,19 +7,20 @@
 
 namespace moesim::network {
 
-FlowNetwork::FlowNetwork(const hw::TopologySpec& spec, const hw::CalibrationProfile& profile)
-    : topology_(spec), profile_(profile) {}
+FlowNetwork::FlowNetwork(const hw::TopologySpec& spec, const hw::CalibrationProfile& profile,
+                         engine::SimulatorOptions options)
+    : topology_(spec), profile_(profile), options_(options) {}
 
 FlowRun FlowNetwork::run_collective(hw::CollectiveKind kind, double size_bytes, std::span<const int> ranks,
                                     Algorithm algorithm) const {
     const CollectiveSpec spec{kind, size_bytes, std::vector<int>(ranks.begin(), ranks.end()), algorithm};
-    return simulate_collective(topology_, profile_, spec);
+    return simulate_collective(topology_, profile_, spec, options_);
 }
 
 FlowRun FlowNetwork::run_deepep(hw::DeepEpOp op, hw::DeepEpMode mode, const hw::DeepEpShape& shape,
                                 std::span<const int> ranks, DeepEpLinks links) const {
     const DeepEpSpec spec{op, mode, shape, std::vector<int>(ranks.begin(), ranks.end()), links};
-    return simulate_deepep(topology_, profile_, spec);
+    return simulate_deepep(topology_, profile_, spec, options_);
 }
 
 double FlowNetwork::collective_time_s(hw::CollectiveKind kind, double size_bytes, std::span<const int> ranks,
@@ -33,7 +34,7 @@ double FlowNetwork::p2p_time_s(double size_bytes, std::span<const int> from, std
     Fabric f(graph, topology_, collective_rates(profile_, hw::CollectiveKind::PointToPoint, size_bytes));
     const double each = size_bytes / static_cast<double>(from.size());
     for (std::size_t i = 0; i < from.size(); ++i) add_p2p(f, from[i], to[i], each);
-    return run_flows(std::move(graph)).time_s;
+    return run_flows(std::move(graph), options_).time_s;
 }
 
 hw::DeepEpTimes FlowNetwork::deepep_times(hw::DeepEpOp op, hw::DeepEpMode mode, const hw::DeepEpShape& shape,

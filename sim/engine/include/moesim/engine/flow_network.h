@@ -119,11 +119,20 @@ private:
     std::vector<Flow> flows_;
     std::vector<FlowId> free_flows_;
     std::vector<FlowId> flow_of_variable_;
-    std::vector<Entry> entering_;  // a min-heap by (time, sequence)
-    // Flows with no latency enter at their start time: in start order, which is (time,
-    // sequence) order, so a queue instead of the heap; merged with it by (time, sequence).
-    std::vector<Entry> entering_now_;
-    std::size_t entering_now_head_ = 0;
+    // Flows waiting out their route's latency. Flows start in time order, so those of one
+    // latency enter in (time, sequence) order: one FIFO per latency (a route has one of a few:
+    // NVLink, same leaf, across a spine), merged by (time, sequence), instead of a heap push
+    // and pop per flow. Latencies past the first kEntryQueues distinct ones go to a heap.
+    struct EntryQueue {
+        Picoseconds latency_ps = 0;
+        std::vector<Entry> entries;
+        std::size_t head = 0;
+        bool empty() const { return head == entries.size(); }
+        const Entry& front() const { return entries[head]; }
+    };
+    static constexpr std::size_t kEntryQueues = 16;
+    std::vector<EntryQueue> entry_queues_;
+    std::vector<Entry> entering_;  // the other latencies: a min-heap by (time, sequence)
     detail::IndexedHeap finishing_;  // flow -> (finish time, sequence)
     std::uint64_t next_sequence_ = 0;
     std::size_t active_flows_ = 0;

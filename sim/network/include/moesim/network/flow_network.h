@@ -4,6 +4,7 @@
 // interface's seconds it gives each run's flow and activity counts (`moesim comm` prints them).
 #include <span>
 
+#include "moesim/engine/simulator.h"
 #include "moesim/hw/topology.h"
 #include "moesim/network/deepep.h"
 #include "moesim/network/network.h"
@@ -13,7 +14,9 @@ namespace moesim::network {
 class FlowNetwork final : public Network {
 public:
     // Throws ScenarioError for a cluster hw::Topology cannot build. `profile` must outlive it.
-    FlowNetwork(const hw::TopologySpec& spec, const hw::CalibrationProfile& profile);
+    // `options` run every simulation (the flows' completion slack: engine/flow_network.h).
+    FlowNetwork(const hw::TopologySpec& spec, const hw::CalibrationProfile& profile,
+                engine::SimulatorOptions options = {});
 
     const hw::Topology& topology() const { return topology_; }
 
@@ -32,6 +35,7 @@ public:
 private:
     hw::Topology topology_;
     const hw::CalibrationProfile& profile_;
+    engine::SimulatorOptions options_;
 };
 
 }  // namespace moesim::network
