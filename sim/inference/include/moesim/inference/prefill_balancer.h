@@ -10,14 +10,16 @@
 // already in its KV cache (prefix-cache hits and earlier chunks). The token at position p costs
 //     w(p) = per_token + per_position · p
 // (per_token: the GEMM-side work of a token, per_position: its attention to each earlier token,
-// both in the same unit; serving_deployment.cpp derives their ratio from the cost model). With
-// W the stream's total cost, the stream is cut at the first token boundaries where the cost so
+// both in the same unit; linear_token_cost in priced_balancer.h derives their ratio from the
+// cost model). With W the stream's total cost, the stream is cut at the first token boundaries where the cost so
 // far reaches W·g/G, g = 1 … G−1, giving group g the contiguous piece between its cuts. So each
 // group's cost is within one token's cost (the costliest token, w at the largest position) of
 // W/G; a chunk crossing a cut is split, the groups computing its later pieces needing the KV
 // of its earlier positions (the simulation prices that gather). A group may get no piece when
 // one token costs more than W/G. Cost: O(chunks + groups), each cut found by solving the
 // quadratic cost of a prefix of a chunk in closed form (then corrected by whole tokens).
+// The serving simulation takes this cut as the first guess of balance_prefill_priced
+// (priced_balancer.h), which cuts again on the cost model's own group prices.
 #include <cstddef>
 #include <cstdint>
 #include <span>
