@@ -14,7 +14,7 @@ double best_efficiency(const hw::CalibrationProfile& p) {
     for (const auto& g : p.gemm_points()) e = std::max(e, g.efficiency);
     for (const auto& g : p.grouped_gemm_points()) e = std::max(e, g.efficiency);
     for (const auto phase : {hw::AttentionPhase::Prefill, hw::AttentionPhase::Backward})
-        e = std::max(e, p.attention(phase).compute_efficiency);
+        e = std::max(e, p.attention(phase).peak_compute_efficiency());
     return e > 0 && e < 1 ? e : 1.0;
 }
 

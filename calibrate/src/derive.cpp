@@ -30,6 +30,8 @@ void carry_efficiencies(json& table, const std::string& prefix) {
     for (auto& p : table) {
         p.erase("TFLOPS");
         p.erase("GBps");
+        if (p.contains("by_seq_len"))
+            for (auto& s : p["by_seq_len"]) s.erase("TFLOPS");
         p["source"] = prefix + p.at("source").get<std::string>();
     }
 }

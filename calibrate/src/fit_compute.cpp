@@ -177,6 +177,24 @@ json fit_attention(const Points& points, const hw::GpuSpec& gpu, const kernels::
                 {"compute_efficiency", efficiency_of(*prefill, pc, "TFLOPS", bf16, "BF16 dense", gpu)},
                 {"TFLOPS", pc},
                 {"source", "the fastest prefill point, " + measured_citation(*prefill, plan, rate_text(pc, "TFLOPS"))}};
+    // Measured at several lengths: the fastest point of each is the curve along seq_len.
+    std::map<double, const kernels::Measurement*> by_len;
+    for (const auto& m : points)
+        if (m.kind == "attention" && m.op == "prefill" && is_bf16_attention(m) && m.shape.count("seq_len")) {
+            auto& b = by_len[m.shape.at("seq_len")];
+            if (!b || achieved_TFLOPS(m) > achieved_TFLOPS(*b)) b = &m;
+        }
+    if (by_len.size() >= 2) {
+        json curve = json::array();
+        for (const auto& [len, m] : by_len) {
+            const double t = achieved_TFLOPS(*m);
+            curve.push_back({{"seq_len", len},
+                             {"compute_efficiency", efficiency_of(*m, t, "TFLOPS", bf16, "BF16 dense", gpu)},
+                             {"TFLOPS", t}});
+        }
+        pre["by_seq_len"] = curve;
+        pre["source"] = pre["source"].get<std::string>() + "; by_seq_len: the fastest point of each measured seq_len";
+    }
     return json::array({pre, decode});
 }
 

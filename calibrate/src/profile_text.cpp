@@ -18,9 +18,9 @@ const std::vector<std::string> kTopLevel = {
 // Inside tables: what the point is, its shape, the measured figures, then the citation.
 const std::vector<std::string> kPoint = {
     "phase", "scope", "kind", "span", "ep", "gpus_per_node", "groups", "m_per_group", "m", "n", "k", "tokens",
-    "hidden", "top_k", "max_nodes_per_token", "num_experts", "size_bytes", "dtype", "kernel", "layout", "TFLOPS",
+    "hidden", "top_k", "max_nodes_per_token", "num_experts", "size_bytes", "seq_len", "dtype", "kernel", "layout", "TFLOPS",
     "efficiency", "compute_efficiency", "GBps", "memory_efficiency", "latency_us", "dispatch_GBps", "combine_GBps",
-    "dispatch_us", "combine_us", "source"};
+    "dispatch_us", "combine_us", "by_seq_len", "source"};
 
 // `j` with object keys in `order` (keys not listed after them, by name), recursively with kPoint.
 ordered_json ordered(const json& j, const std::vector<std::string>& order) {

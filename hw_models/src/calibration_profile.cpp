@@ -224,6 +224,21 @@ std::vector<GroupedGemmPoint> parse_grouped(const Reader& r, const json& t, cons
     });
 }
 
+std::vector<AttentionSeqPoint> parse_seq_curve(const Reader& r, const json& t, const std::string& path,
+                                               const ProfileReference& ref) {
+    if (!t.is_array() || t.empty()) r.fail(path, "expected a non-empty array");
+    AxisCheck<int> check(r, "seq_len");
+    return parse_each(t, path, [&](const json& j, const std::string& p) {
+        r.object(j, p, {"seq_len", "compute_efficiency", "TFLOPS"});
+        AttentionSeqPoint s;
+        s.seq_len = r.number(j, p, "seq_len");
+        s.compute_efficiency = r.efficiency(j, p, "compute_efficiency");
+        r.consistent(r.optional_number(j, p, "TFLOPS"), s.compute_efficiency, ref.bf16_dense_TFLOPS, p + "/TFLOPS");
+        check.add(0, s.seq_len, p, "by_seq_len");
+        return s;
+    });
+}
+
 std::vector<DeepEpNormalPoint> parse_deepep_normal(const Reader& r, const json& t, const std::string& path) {
     AxisCheck<int> check(r, "ep");
     return parse_each(t, path, [&](const json& j, const std::string& p) {
@@ -428,7 +443,8 @@ CalibrationProfile CalibrationProfile::from_json(const json& j, const std::strin
     for (std::size_t i = 0; i < att.size(); ++i) {
         const std::string path = "/attention/" + std::to_string(i);
         const json& a = att[i];
-        r.object(a, path, {"phase", "kernel", "compute_efficiency", "memory_efficiency", "TFLOPS", "GBps", "source"});
+        r.object(a, path,
+                 {"phase", "kernel", "compute_efficiency", "memory_efficiency", "TFLOPS", "GBps", "by_seq_len", "source"});
         AttentionPoint pt;
         const std::string phase = r.str(a, path, "phase");
         pt.phase = phase == "prefill"    ? AttentionPhase::Prefill
@@ -450,6 +466,11 @@ CalibrationProfile CalibrationProfile::from_json(const json& j, const std::strin
             r.consistent(r.optional_number(a, path, "GBps"), pt.memory_efficiency, p.reference_.hbm_GBps, path + "/GBps");
         } else if (a.contains("memory_efficiency")) {
             r.fail(path + "/memory_efficiency", "only the decode phase is memory-bound");
+        }
+        if (a.contains("by_seq_len")) {
+            if (pt.phase == AttentionPhase::Decode)
+                r.fail(path + "/by_seq_len", "only prefill and backward points have a curve along seq_len");
+            pt.by_seq_len = parse_seq_curve(r, a.at("by_seq_len"), path + "/by_seq_len", p.reference_);
         }
         pt.source = r.str(a, path, "source");
         p.all_attention_.push_back(pt);
@@ -618,6 +639,23 @@ GemmLookup CalibrationProfile::gemm_lookup(const GemmShape& s, Dtype dtype) cons
 GemmLookup CalibrationProfile::grouped_gemm_lookup(const GroupedGemmShape& s, Dtype dtype) const {
     if (grouped_.empty()) return gemm_lookup({s.m_per_group, s.n, s.k}, dtype);  // no grouped kernel: one GEMM per group
     return series_lookup(grouped_, dtype, s.n, s.k, s.m_per_group, [](const GroupedGemmPoint& p) { return p.m_per_group; });
+}
+
+double AttentionPoint::compute_efficiency_at(double seq_len) const {
+    if (by_seq_len.empty()) return compute_efficiency;
+    if (seq_len <= by_seq_len.front().seq_len) return by_seq_len.front().compute_efficiency;
+    if (seq_len >= by_seq_len.back().seq_len) return by_seq_len.back().compute_efficiency;
+    std::size_t i = 1;
+    while (seq_len > by_seq_len[i].seq_len) ++i;
+    const AttentionSeqPoint &lo = by_seq_len[i - 1], &hi = by_seq_len[i];
+    const double w = std::log2(seq_len / lo.seq_len) / std::log2(hi.seq_len / lo.seq_len);
+    return lo.compute_efficiency + w * (hi.compute_efficiency - lo.compute_efficiency);
+}
+
+double AttentionPoint::peak_compute_efficiency() const {
+    double e = compute_efficiency;
+    for (const auto& s : by_seq_len) e = std::max(e, s.compute_efficiency);
+    return e;
 }
 
 const AttentionPoint& CalibrationProfile::attention(AttentionPhase phase) const {

@@ -12,6 +12,7 @@ constexpr ValueRange kRanges[] = {
     {"/k", 1, k2_24},
     {"/groups", 1, k2_16},
     {"/m_per_group", 1, k2_24},
+    {"/seq_len", 1, k2_24},
     {"/tokens", 1, k2_31},
     {"/hidden", 1, k2_24},
     {"/top_k", 1, k2_16},

@@ -104,9 +104,19 @@ double memory_op_time_s(const std::string& op, double bytes, const GpuSpec& gpu,
     return bytes / (gpu.hbm_GBps * kGB * profile.memory_op_efficiency(op, bytes));
 }
 
+namespace {
+
+// Query-key pairs of one sequence (costs.h).
+double attention_pairs(const AttentionShape& s) {
+    return s.causal ? s.q_len * s.kv_len - s.q_len * (s.q_len - 1) / 2.0 : s.q_len * s.kv_len;
+}
+
+}  // namespace
+
+double equivalent_causal_seq_len(const AttentionShape& s) { return 2.0 * attention_pairs(s) / s.q_len - 1.0; }
+
 double attention_flops(const AttentionShape& s) {
-    const double pairs = s.causal ? s.q_len * s.kv_len - s.q_len * (s.q_len - 1) / 2.0 : s.q_len * s.kv_len;
-    const double forward = 2.0 * s.batch * s.heads_q * (s.qk_head_dim + s.v_head_dim) * pairs;
+    const double forward = 2.0 * s.batch * s.heads_q * (s.qk_head_dim + s.v_head_dim) * attention_pairs(s);
     return s.phase == AttentionPhase::Backward ? 2.5 * forward : forward;
 }
 
@@ -119,7 +129,8 @@ double attention_time_s(const AttentionShape& s, const GpuSpec& gpu, const Calib
     MOESIM_CHECK(!s.causal || s.kv_len >= s.q_len, "causal attention needs kv_len >= q_len");
     if (s.batch <= 0 || s.q_len <= 0 || s.kv_len <= 0) return 0.0;
     const AttentionPoint& eff = profile.attention(s.phase);
-    const double compute_s = attention_flops(s) / (gpu.bf16_dense_TFLOPS * kTera * eff.compute_efficiency);
+    const double compute_s =
+        attention_flops(s) / (gpu.bf16_dense_TFLOPS * kTera * eff.compute_efficiency_at(equivalent_causal_seq_len(s)));
     if (s.phase != AttentionPhase::Decode) return compute_s;
     const double memory_s = attention_bytes(s) / (gpu.hbm_GBps * kGB * eff.memory_efficiency);
     return std::max(compute_s, memory_s);

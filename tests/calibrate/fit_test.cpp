@@ -91,6 +91,13 @@ TEST_CASE("grouped GEMM, attention and memory lookups give the measured efficien
     // No backward kernel: the lookup falls back to prefill.
     CHECK(p.attention(hw::AttentionPhase::Backward).compute_efficiency ==
           p.attention(hw::AttentionPhase::Prefill).compute_efficiency);
+    // Two lengths measured (1024 at 450 TFLOPS, 4096 at prefill_TFLOPS): the curve along seq_len.
+    const auto& curve = p.attention(hw::AttentionPhase::Prefill).by_seq_len;
+    REQUIRE(curve.size() == 2);
+    CHECK(curve[0].seq_len == 1024);
+    CHECK(curve[0].compute_efficiency == Approx(450 / h100().bf16_dense_TFLOPS));
+    CHECK(curve[1].seq_len == 4096);
+    CHECK(curve[1].compute_efficiency == Approx(known.prefill_TFLOPS / h100().bf16_dense_TFLOPS));
 
     // Memory-bound: keyed by the bytes the copy moves (read + write).
     for (std::size_t i = 0; i < known.copy_bytes.size(); ++i)

@@ -151,6 +151,37 @@ TEST_CASE("attention: FLOPs, bytes and the decode roofline", "[hw]") {
     CHECK(attention_flops(c) == Approx(2.0 * 2 * 128 * 320 * (1024.0 * 4096 - 1024.0 * 1023 / 2)));
 }
 
+TEST_CASE("prefill attention runs at the profile's speed for its keys per query", "[hw]") {
+    // A causal L is L on the curve's axis; a chunk of q after a prefix c has as many keys per
+    // query as a causal 2c + q.
+    AttentionShape p{AttentionPhase::Prefill, 1, 4096, 4096, 128, 192, 128, 0, true};
+    CHECK(equivalent_causal_seq_len(p) == Approx(4096).epsilon(1e-12));
+    AttentionShape c = p;
+    c.q_len = 1024;  // after 3072 cached
+    CHECK(equivalent_causal_seq_len(c) == Approx(2 * 3072 + 1024).epsilon(1e-12));
+    AttentionShape n = p;
+    n.causal = false;  // every query sees all 4096 keys: a causal 8191
+    CHECK(equivalent_causal_seq_len(n) == Approx(8191).epsilon(1e-12));
+
+    const AttentionPoint& pre = profile().attention(AttentionPhase::Prefill);
+    auto at_rate = [&](const AttentionShape& s) {
+        return attention_flops(s) / (h800().bf16_dense_TFLOPS * 1e12 * pre.compute_efficiency_at(equivalent_causal_seq_len(s)));
+    };
+    // FA3's causal row: 512 tokens run at 292 TFLOPS, half of 4096's 579 (tile overhead).
+    AttentionShape s512 = p;
+    s512.q_len = s512.kv_len = 512;
+    CHECK(attention_time_s(s512, h800(), profile()) == Approx(attention_flops(s512) / 292e12).epsilon(1e-5));
+    CHECK(attention_time_s(p, h800(), profile()) == Approx(attention_flops(p) / 579e12).epsilon(1e-5));
+    CHECK(attention_time_s(c, h800(), profile()) == Approx(at_rate(c)).epsilon(1e-12));
+    // Time per FLOP falls with length: the 7168-key chunk is cheaper per FLOP than a causal 4096.
+    CHECK(attention_time_s(c, h800(), profile()) / attention_flops(c) <
+          attention_time_s(p, h800(), profile()) / attention_flops(p));
+    // Decode stays FlashMLA's roofline, whatever the prefill curve.
+    AttentionShape d{AttentionPhase::Decode, 128, 1, 512, 128, 576, 512, 576 * 2, true};
+    CHECK(attention_time_s(d, h800(), profile()) ==
+          Approx(std::max(attention_flops(d) / 660e12, attention_bytes(d) / 3000e9)).epsilon(1e-5));
+}
+
 TEST_CASE("ring and pairwise collectives: closed forms", "[hw]") {
     const double S = 1e9, B = 100, a = 1e-6;
     CHECK(ring_all_reduce_time_s(S, 8, B, 0) == Approx(2.0 * 7 / 8 * S / 100e9));

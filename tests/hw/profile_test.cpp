@@ -160,3 +160,52 @@ TEST_CASE("collective series interpolate in log2(size) and prefer an exact kind"
     CHECK(mid.latency_s == Approx(15e-6));
     CHECK(p.collective(CollectiveKind::AllGather, Span::Intranode, 1 << 25).efficiency == Approx(0.8));
 }
+
+TEST_CASE("attention by_seq_len is piecewise-linear in log2(seq_len), clamped at its ends, and validated", "[hw]") {
+    const CalibrationProfile p = CalibrationProfile::from_json(shipped_json(), "p.json");
+    const AttentionPoint& pre = p.attention(AttentionPhase::Prefill);
+    REQUIRE(pre.by_seq_len.size() >= 2);
+    const AttentionSeqPoint &first = pre.by_seq_len.front(), &last = pre.by_seq_len.back();
+    // At and beyond the ends, the end points.
+    CHECK(pre.compute_efficiency_at(first.seq_len) == first.compute_efficiency);
+    CHECK(pre.compute_efficiency_at(first.seq_len / 4) == first.compute_efficiency);
+    CHECK(pre.compute_efficiency_at(last.seq_len * 8) == last.compute_efficiency);
+    // Between two points, a quarter of the way in log2.
+    const AttentionSeqPoint &a = pre.by_seq_len[0], &b = pre.by_seq_len[1];
+    const double x = a.seq_len * std::pow(b.seq_len / a.seq_len, 0.25);
+    CHECK(pre.compute_efficiency_at(x) ==
+          Approx(a.compute_efficiency + 0.25 * (b.compute_efficiency - a.compute_efficiency)).epsilon(1e-12));
+    CHECK(pre.peak_compute_efficiency() >= last.compute_efficiency);
+    // A point without a curve is flat.
+    const AttentionPoint& bwd = p.attention(AttentionPhase::Backward);
+    REQUIRE(bwd.by_seq_len.empty());
+    CHECK(bwd.compute_efficiency_at(512) == bwd.compute_efficiency);
+    CHECK(bwd.compute_efficiency_at(1e6) == bwd.compute_efficiency);
+
+    auto prefill_index = [](const json& j) {
+        for (std::size_t i = 0; i < j["attention"].size(); ++i)
+            if (j["attention"][i]["phase"] == "prefill" && !j["attention"][i].contains("kernel")) return i;
+        FAIL("no default prefill point");
+        return std::size_t{0};
+    };
+    const std::string at = "/attention/" + std::to_string(prefill_index(shipped_json())) + "/by_seq_len";
+    CHECK_THAT(error_for([&](json& j) { j["attention"][prefill_index(j)]["by_seq_len"][2]["seq_len"] = 100; }),
+               Catch::Contains(at + "/2/seq_len: seq_len = 100 is not greater than the previous seq_len = 1024"));
+    CHECK_THAT(error_for([&](json& j) {
+                   auto& s = j["attention"][prefill_index(j)]["by_seq_len"][0];
+                   s["compute_efficiency"] = 1.5;
+                   s.erase("TFLOPS");
+               }),
+               Catch::Contains(at + "/0/compute_efficiency: efficiency 1.5 is greater than 1"));
+    CHECK_THAT(error_for([&](json& j) { j["attention"][prefill_index(j)]["by_seq_len"][0]["TFLOPS"] = 500; }),
+               Catch::Contains(at + "/0/TFLOPS"));
+    CHECK_THAT(error_for([&](json& j) { j["attention"][prefill_index(j)]["by_seq_len"][0]["seqlen"] = 512; }),
+               Catch::Contains(at + "/0/seqlen: unknown key"));
+    CHECK_THAT(error_for([&](json& j) { j["attention"][prefill_index(j)]["by_seq_len"] = json::array(); }),
+               Catch::Contains(at + ": expected a non-empty array"));
+    CHECK_THAT(error_for([](json& j) {
+                   for (auto& a : j["attention"])
+                       if (a["phase"] == "decode") a["by_seq_len"] = json::array({{{"seq_len", 512}, {"compute_efficiency", 0.5}}});
+               }),
+               Catch::Contains("only prefill and backward points have a curve along seq_len"));
+}

@@ -136,7 +136,10 @@ TEST_CASE("prefill: attention is priced on each sequence's causal pairs, not on 
     const double tail = attention_s({1, 1000, 16000});
     const std::int64_t pairs = moesim::inference::causal_pairs(3000, 0) + moesim::inference::causal_pairs(1000, 16000);
     CHECK(pairs == 3000LL * 3001 / 2 + 1000LL * 16000 + 1000LL * 1001 / 2);
-    CHECK(attention_s({2, 4000, 16000, pairs}) == Approx(fresh + tail).epsilon(1e-9));
+    // The group runs at the speed of its token-weighted keys per query, each alone at its own
+    // (costs.h equivalent_causal_seq_len): the same under a fixed cost per query tile, within
+    // 1% on FlashAttention-3's measured row.
+    CHECK(attention_s({2, 4000, 16000, pairs}) == Approx(fresh + tail).epsilon(0.01));
     // Without pairs, the mean sequence (exact for alike sequences, as in decode).
     CHECK(attention_s({2, 4000, 16000}) == Approx(attention_s({1, 2000, 8000}) * 2).epsilon(1e-9));
     CHECK(attention_s({2, 4000, 16000}) > 1.6 * (fresh + tail));

@@ -11,7 +11,7 @@ namespace {
 
 std::string profile_line(const TrainingSetup& st) {
     return "efficiencies from calibration profile '" + st.profile.name() + "' (" + st.profile.kind() + ", " +
-           st.profile.gpu() + "): GEMM and grouped GEMM by shape, attention, memory-bound and collectives";
+           st.profile.gpu() + "): GEMM and grouped GEMM by shape, attention by phase and sequence length, memory-bound and collectives";
 }
 
 // DualPipe's pairs (pair_order.h), or no overlap; `outside` says what the fidelity does with

@@ -17,7 +17,9 @@
 //                  roofline, max(flops/compute, bytes/memory): a point bound by one resource
 //                  understates the other's ceiling, so each ceiling is the best any shape
 //                  reached, as FlashMLA reports "up to"). prefill: the largest prefill TFLOPS /
-//                  BF16 peak. No backward kernel is measured: the profile's lookup falls back
+//                  BF16 peak, and, when the suite measured two or more seq_len, by_seq_len: the
+//                  fastest point of each length (the suite's 16K tokens per point, as FA3's
+//                  paper benchmarks). No backward kernel is measured: the profile's lookup falls back
 //                  to prefill. Only BF16 attention points are fitted.
 //  * memory_bound: the HBM copy, keyed by the bytes it moves (read + write, the count
 //                  memory_bound_time_s takes); the fastest point per size. efficiency = GB/s /

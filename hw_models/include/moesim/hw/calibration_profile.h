@@ -14,7 +14,11 @@
 //   gemm        [{m, n, k, dtype, kernel?, efficiency, TFLOPS?, source}]  efficiency = TFLOPS / peak(dtype)
 //   grouped_gemm[{groups, m_per_group, n, k, dtype, kernel?, layout?, efficiency, TFLOPS?, source}]
 //   attention   [{phase: "prefill"|"decode"|"backward", kernel?, compute_efficiency,
-//                 memory_efficiency (decode only), TFLOPS?, GBps?, source}]
+//                 memory_efficiency (decode only), TFLOPS?, GBps?, by_seq_len?, source}]
+//               by_seq_len optional (prefill, backward) [{seq_len, compute_efficiency, TFLOPS?}]:
+//               the kernel's speed along the length of a causal self-attention, seq_len
+//               strictly increasing; the point's source cites it. Absent: compute_efficiency at
+//               every length
 //   kernel      optional, the library or kernel the point measures (the scenario's "software"
 //               section picks one, DESIGN.md §3): GEMMs "deepgemm" | "cublas", attention "fa2" |
 //               "fa3" | "flashmla". Absent: the default kernel of its dtype or phase —
@@ -55,7 +59,10 @@
 //  * Memory-bound: piecewise-linear in log2(size_bytes).
 //  * Collectives: the series (kind, span) if present, else (any, span); piecewise-linear in
 //    log2(size_bytes) for efficiency and latency.
-//  * Attention: one point per phase; "backward" falls back to "prefill" when absent.
+//  * Attention: one point per phase; "backward" falls back to "prefill" when absent. A point
+//    with by_seq_len: piecewise-linear in log2(seq_len) along it (AttentionPoint::
+//    compute_efficiency_at); costs.h maps a shape to the causal length with as many key
+//    positions per query.
 //  * Kernel selection (with_kernels): the lookups above see only the selected kernels' points.
 //    Default: every point whose kernel is the default of its own dtype / phase (exactly the
 //    tables of a profile without "kernel" keys). A chosen GEMM library: its points only (of
@@ -127,12 +134,25 @@ struct GroupedGemmPoint {
     std::string source;
 };
 
+// One point of by_seq_len (file comment).
+struct AttentionSeqPoint {
+    double seq_len = 0;             // tokens of a causal self-attention
+    double compute_efficiency = 0;  // of the BF16 dense peak
+};
+
 struct AttentionPoint {
     AttentionPhase phase = AttentionPhase::Invalid;
     std::string kernel;  // resolved: the "kernel" key or the phase's default
     double compute_efficiency = 0;  // of the BF16 dense peak
     double memory_efficiency = 0;   // of hbm_GBps (decode); 0 = not given
+    std::vector<AttentionSeqPoint> by_seq_len;  // empty: compute_efficiency at every length
     std::string source;
+
+    // At a causal self-attention of `seq_len` tokens: by_seq_len interpolated in log2(seq_len),
+    // clamped at its ends; compute_efficiency without one.
+    double compute_efficiency_at(double seq_len) const;
+    // The most it reaches at any length (a bound for searches).
+    double peak_compute_efficiency() const;
 };
 
 struct MemoryPoint {

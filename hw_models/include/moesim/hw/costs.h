@@ -77,7 +77,15 @@ double attention_flops(const AttentionShape& s);
 // Decode bytes = batch·kv_len·kv_bytes_per_token + 2·batch·q_len·heads_q·(qk_head_dim + v_head_dim)
 // (KV cache read + Q read + O write in BF16; FlashMLA's metric with kv_bytes_per_token = 576·2).
 double attention_bytes(const AttentionShape& s);
-// Prefill / Backward: flops / (bf16_dense_TFLOPS·1e12 · compute_eff(phase)).
+// The length L of the causal self-attention with as many key positions per query as `s`
+// (L(L + 1)/2 pairs over L queries): 2·pairs/q_len − 1. A chunk of q new tokens after a
+// prefix of c is 2c + q; a causal L is L. The axis of a profile's by_seq_len curve: a tiled
+// attention kernel pays a fixed cost per query tile (pipeline fill, the masked diagonal)
+// and amortises it over the keys that tile visits, so its speed follows keys per query. For
+// a batch priced as its mean sequence (serving's groups), pairs/q_len is the token-weighted
+// mean, which is what that per-tile cost sees.
+double equivalent_causal_seq_len(const AttentionShape& s);
+// Prefill / Backward: flops / (bf16_dense_TFLOPS·1e12 · compute_eff(phase, equivalent_causal_seq_len)).
 // Decode: max(flops / (bf16 peak · compute_eff(decode)), bytes / (hbm_GBps·1e9 · memory_eff(decode)))
 // — FlashMLA's roofline (compute-bound when heads_q·q_len ≳ 128 on H800).
 double attention_time_s(const AttentionShape& s, const GpuSpec& gpu, const CalibrationProfile& profile);
