@@ -3,6 +3,7 @@
 // scenario without the section (or with the defaults spelled out) is priced as before.
 #include "moesim/hw/costs.h"
 #include "moesim/workload/resolve.h"
+#include "profile_fixtures.h"
 #include "training_test_helpers.h"
 
 using namespace training_test;
@@ -84,6 +85,28 @@ TEST_CASE("software: NCCL all-to-all prices V3's dispatch slower than DeepEP's n
     // expert, also slower than the normal ones at this size.
     const auto ll = prepare(with_software(v3, "ep_comm", "deepep-ll"), false, bundled_path(kV3));
     CHECK(ll->ep_dispatch.time_s > deepep->ep_dispatch.time_s);
+}
+
+TEST_CASE("software: DeepEP's notify is paid by the normal kernels only, as serving pays it", "[training]") {
+    // A profile fitted from a trace carries DeepEP's notify (calibrate --from-trace): each
+    // normal-mode call pays it (network::ep_notify_latency_s), forward a dispatch and a
+    // combine, backward the gradients' dispatch and combine. The low-latency kernels have no
+    // notify, and NCCL's all-to-all is not DeepEP's kernel: they pay none.
+    json with_notify = moesim::test::shipped_profile_json();
+    with_notify["latencies"] = json::array({{{"what", "deepep_notify"}, {"latency_us", 250.0}, {"source", "test"}}});
+    for (const auto& [kernel, calls] : {std::pair<std::string, double>{"deepep-normal", 2}, {"deepep-ll", 0}, {"nccl-all2all", 0}}) {
+        const json doc = with_software(small_v3(moesim::workload::Schedule::DualPipe), "ep_comm", kernel);
+        const auto plain = setup_of(doc);
+        auto notified = setup_of(doc);
+        notified->profile = moesim::hw::CalibrationProfile::from_json(with_notify, "notify.json");
+        double moe_layers = 0;
+        for (const auto* layer : plain->layout.stages.at(1).layers) moe_layers += layer->kind == moesim::workload::LayerKind::Moe;
+        REQUIRE(moe_layers > 0);
+        const StageCosts a = stage_costs(*plain, 1), b = stage_costs(*notified, 1);
+        INFO(kernel);
+        CHECK(b.forward_comm.ep_s - a.forward_comm.ep_s == Approx(calls * moe_layers * 250e-6).margin(1e-12));
+        CHECK(b.backward_comm.ep_s - a.backward_comm.ep_s == Approx(calls * moe_layers * 250e-6).margin(1e-12));
+    }
 }
 
 TEST_CASE("BF16 training dispatches BF16 tokens: V3's EP dispatch at BF16 costs the combine's bytes", "[training]") {

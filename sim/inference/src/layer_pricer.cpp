@@ -377,15 +377,10 @@ LayerTimes LayerPricer::ep_comm(double tokens_per_gpu) const {
                                                 shape, ep_ranks_)
                          .time_s;
     out.combine_s = network::ep_exchange_times(net, kernel, hw::DeepEpOp::Combine, shape, ep_ranks_).time_s;
-    // DeepEP's normal kernels start with a notify (the EP group's exchange of counts and its
-    // barrier), as in training (training/analytic_costs.cpp moe_comm): the profile's
-    // "deepep_notify" latency, 0 unless it has one. The low-latency kernels have none: their
-    // buffers are sized in advance, which is why decode uses them.
-    if (kernel == network::EpKernel::DeepEpNormal) {
-        const double notify = st_.profile.latency_s("deepep_notify");
-        out.dispatch_s += notify;
-        out.combine_s += notify;
-    }
+    // Each call's notify, as training charges it (DeepEP's normal kernels only).
+    const double notify = network::ep_notify_latency_s(kernel, st_.profile);
+    out.dispatch_s += notify;
+    out.combine_s += notify;
     const std::lock_guard<std::mutex> lock(memo_mutex_);
     ep_memo_.emplace(Key{nullptr, tokens_per_gpu}, out);
     return out;

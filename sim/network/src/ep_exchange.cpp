@@ -24,4 +24,15 @@ hw::DeepEpTimes ep_exchange_times(const Network& net, EpKernel kernel, hw::DeepE
     return {};
 }
 
+double ep_notify_latency_s(EpKernel kernel, const hw::CalibrationProfile& profile) {
+    switch (kernel) {
+        case EpKernel::DeepEpNormal: return profile.latency_s("deepep_notify");
+        case EpKernel::DeepEpLowLatency:
+        case EpKernel::NcclAllToAll: return 0.0;
+        default: break;
+    }
+    MOESIM_CHECK(false, "EP kernel");
+    return 0.0;
+}
+
 }  // namespace moesim::network

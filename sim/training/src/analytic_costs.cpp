@@ -6,6 +6,7 @@
 
 #include "moesim/common/error.h"
 #include "moesim/hw/costs.h"
+#include "moesim/network/ep_exchange.h"
 #include "moesim/training/analytic.h"
 #include "operator_costs.h"
 
@@ -154,9 +155,9 @@ int rank_of_stage(const workload::PipelineLayout& layout, int stage) {
 // combines BF16. Backward runs them the other way round: the combine's gradient goes to the
 // experts by a dispatch kernel carrying BF16 (TrainingSetup::ep_grad_dispatch, priced with
 // BF16 tokens), the dispatch's gradient comes back by a
-// combine kernel (which reduces the top-k copies). Each call is preceded on its stream by
-// DeepEP's notify (the EP group's metadata exchange and barrier): the profile's
-// "deepep_notify" latency (0 unless the profile has one).
+// combine kernel (which reduces the top-k copies). Each call pays its kernel's notify first
+// (network::ep_notify_latency_s: DeepEP's normal kernels only, the profile's "deepep_notify",
+// as serving's LayerPricer::ep_comm charges it).
 // The slowest rank's volumes: DeepEP's time is max(IB term, NVLink term) (hw::deepep_times,
 // priced by the network once per setup: TrainingSetup::ep_dispatch and the others); each term
 // is taken alone and scaled by that link class's max/mean volume of the layer's routing draw.
@@ -165,7 +166,7 @@ EpCalls moe_comm(const TrainingSetup& st, const LayerImbalance& imbalance) {
         if (imbalance.ib == 1.0 && imbalance.nvlink == 1.0) return t.time_s;
         return std::max(t.rdma_s * imbalance.ib, t.nvlink_s * imbalance.nvlink);
     };
-    const double notify = st.profile.latency_s("deepep_notify");
+    const double notify = network::ep_notify_latency_s(st.ep_kernel, st.profile);
     EpCalls c;
     c.dispatch_s = slowest_rank_time(st.ep_dispatch) + notify;
     c.combine_s = slowest_rank_time(st.ep_combine) + notify;

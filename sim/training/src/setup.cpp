@@ -52,8 +52,8 @@ network::EpKernel training_ep_kernel(workload::EpComm c) {
 }
 
 // The dispatch and combine of one micro-batch's tokens per GPU (sequence-parallel share under
-// TP) through one MoE layer, on the slowest EP group, by the scenario's EP kernel (DeepEP's
-// normal kernels by default: network/ep_exchange.h).
+// TP) through one MoE layer, on the slowest EP group, by the setup's EP kernel
+// (network/ep_exchange.h).
 void price_ep_transfers(TrainingSetup& st) {
     const auto& s = st.scenario;
     const auto& p = s.parallelism;
@@ -69,7 +69,7 @@ void price_ep_transfers(TrainingSetup& st) {
     shape.fp8_dispatch = s.training.precision == workload::Precision::FP8;
     for (int first = 0; first < st.ranks.gpus(); first += p.ep) {
         const std::vector<int> group = st.ranks.ep_group(first);
-        const network::EpKernel kernel = training_ep_kernel(s.software.ep_comm);
+        const network::EpKernel kernel = st.ep_kernel;
         const auto d = network::ep_exchange_times(*st.network, kernel, hw::DeepEpOp::Dispatch, shape, group);
         const auto c = network::ep_exchange_times(*st.network, kernel, hw::DeepEpOp::Combine, shape, group);
         if (first == 0 || d.time_s + c.time_s > st.ep_dispatch.time_s + st.ep_combine.time_s) {
@@ -103,6 +103,7 @@ std::unique_ptr<TrainingSetup> prepare_training(const workload::Scenario& s, boo
     }
     setup->ranks = workload::TrainingRankMap(s.parallelism, s.cluster.gpus_per_node);
     setup->network = network::make_network(workload::topology_spec(s, setup->gpu), setup->profile, network::NetworkModel::ClosedForm);
+    setup->ep_kernel = training_ep_kernel(s.software.ep_comm);
     price_ep_transfers(*setup);
     try {
         setup->moe_imbalance = compute_moe_imbalance(s, setup->model);

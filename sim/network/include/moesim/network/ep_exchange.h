@@ -12,6 +12,7 @@
 // time_s, so a rank with more load on either class scales the whole time.
 #include <span>
 
+#include "moesim/hw/calibration_profile.h"
 #include "moesim/hw/types.h"
 #include "moesim/network/network.h"
 
@@ -21,5 +22,15 @@ enum class EpKernel { Invalid, DeepEpNormal, DeepEpLowLatency, NcclAllToAll };
 
 hw::DeepEpTimes ep_exchange_times(const Network& net, EpKernel kernel, hw::DeepEpOp op, const hw::DeepEpShape& shape,
                                   std::span<const int> ranks);
+
+// The fixed time one dispatch or combine call of `kernel` pays before it moves any payload,
+// added to ep_exchange_times' by training and serving alike. DeepEP's normal kernels start with
+// a notify (the EP group's exchange of per-rank counts and its barrier): the profile's
+// "deepep_notify" latency, 0 unless the profile has one (calibrate --from-trace fits it from
+// DeepEP's notify kernels). DeepEP's low-latency kernels have none: their buffers are sized in
+// advance, which is why decode uses them. NCCL's all-to-all is charged none either: its split
+// sizes travel in a separate small all-to-all of its own that no profile measures, and the
+// "deepep_notify" latency is DeepEP's kernel, not NCCL's (not modelled).
+double ep_notify_latency_s(EpKernel kernel, const hw::CalibrationProfile& profile);
 
 }  // namespace moesim::network

@@ -6,6 +6,7 @@
 
 #include "moesim/hw/calibration_profile.h"
 #include "moesim/hw/gpu_spec.h"
+#include "moesim/network/ep_exchange.h"
 #include "moesim/network/network.h"
 #include "moesim/training/moe_imbalance.h"
 #include "moesim/workload/layout.h"
@@ -27,9 +28,12 @@ struct TrainingSetup {
     MoeImbalance moe_imbalance;        // per MoE layer, from the routing draws (moe_imbalance.h)
     workload::TrainingRankMap ranks;   // global rank ↔ pipeline/DP/TP/EP coordinates
     std::unique_ptr<network::Network> network;  // prices every collective (closed form, the cluster's topology)
-    // One MoE layer's DeepEP dispatch and combine (normal kernels, one micro-batch) on the
-    // slowest EP group of the cluster, asked of `network` once; and the backward's dispatch,
-    // which carries the combine's BF16 gradients through the dispatch kernel.
+    // The EP kernel of the scenario's software section (DeepEP's normal kernels by default).
+    network::EpKernel ep_kernel = network::EpKernel::Invalid;
+    // One MoE layer's dispatch and combine by `ep_kernel` (one micro-batch) on the slowest EP
+    // group of the cluster, asked of `network` once; and the backward's dispatch, which
+    // carries the combine's BF16 gradients through the dispatch kernel. Without the kernel's
+    // notify (network::ep_notify_latency_s), which moe_comm adds per call.
     hw::DeepEpTimes ep_dispatch, ep_combine, ep_grad_dispatch;
     TrainingSetup() = default;
     TrainingSetup(const TrainingSetup&) = delete;
