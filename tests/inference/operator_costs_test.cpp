@@ -147,6 +147,21 @@ TEST_CASE("prefill: attention is priced on each sequence's causal pairs, not on 
           Approx(attention_s({2, 4000, 16000})).epsilon(1e-9));
 }
 
+TEST_CASE("prefill: one sequence is priced alike with its causal pairs or without them", "[inference]") {
+    // A load of one sequence without pairs is priced as its mean sequence, which is itself:
+    // max_load's request alone under "balancer": "none" (one chunk on one group) pays the
+    // attention its pairs give.
+    const Priced p(v3_doc());
+    const auto& c = *p.costs;
+    for (const auto& [n, context] : {std::pair<std::int64_t, std::int64_t>{4096, 0}, {1000, 16000}, {1, 7000}, {3, 0}}) {
+        const GroupLoad bare{1, n, context}, paired{1, n, context, moesim::inference::causal_pairs(n, context)};
+        INFO(n << " new after " << context);
+        CHECK(c.group_compute_s(Pool::Prefill, bare) == Approx(c.group_compute_s(Pool::Prefill, paired)).epsilon(1e-12));
+        CHECK(c.iteration_s(Pool::Prefill, std::span<const GroupLoad>(&bare, 1)) ==
+              Approx(c.iteration_s(Pool::Prefill, std::span<const GroupLoad>(&paired, 1))).epsilon(1e-12));
+    }
+}
+
 TEST_CASE("micro_batches 2 is never slower than 1 and never faster than its busier stream", "[inference]") {
     const Priced two(v3_doc());
     auto doc = with(v3_doc(), "/inference/decode/micro_batches", 1);

@@ -49,7 +49,8 @@ double alone_ttft_s(const Request& r, const IterationCosts& costs, const detail:
                                                        d.prefill_token_cost, price),
                                 groups);
         } else {
-            loads[0] = {1, n, hits + done};
+            loads[0] = {};
+            add_prefill_piece(loads[0], hits + done, n);  // its pairs: as the mean sequence it is, stated
         }
         total += costs.iteration_s(Pool::Prefill, loads);
         done += n;
