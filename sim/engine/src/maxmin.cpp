@@ -1,6 +1,7 @@
 #include "moesim/engine/maxmin.h"
 
 #include <algorithm>
+#include <bit>
 #include <cmath>
 
 #include "moesim/common/error.h"
@@ -8,16 +9,24 @@
 
 namespace moesim::engine {
 
+namespace {
+constexpr std::uint32_t kMaxIndex = 0x80000000U;  // indices fit the 31 bits of a Pending key
+}  // namespace
+
 // Heap order: lower level first; at equal level a bound before a constraint, then index.
-bool MaxMinSolver::Later::operator()(const Pending& a, const Pending& b) const {
-    if (a.level != b.level) return a.level > b.level;
-    if (a.is_bound != b.is_bound) return b.is_bound;
-    return a.index > b.index;
+bool MaxMinSolver::Later::operator()(const Pending& a, const Pending& b) const { return a.key > b.key; }
+
+MaxMinSolver::Pending::Pending(double level, std::uint32_t index, bool is_bound) {
+    const auto bits = std::bit_cast<std::uint64_t>(level + 0.0);  // −0 as +0
+    key = (static_cast<unsigned __int128>(bits) << 32) | (is_bound ? 0U : 0x80000000U) | index;
 }
+
+double MaxMinSolver::Pending::level() const { return std::bit_cast<double>(static_cast<std::uint64_t>(key >> 32)); }
 
 ConstraintId MaxMinSolver::add_constraint(double capacity) {
     MOESIM_CHECK(capacity >= 0, "constraint capacity must be non-negative");
     const auto id = static_cast<ConstraintId>(constraints_.size());
+    MOESIM_CHECK(id < kMaxIndex, "too many constraints");
     constraints_.push_back(Constraint{});
     constraints_.back().capacity = capacity;
     parent_.push_back(id);
@@ -37,6 +46,7 @@ VariableId MaxMinSolver::add_variable(std::span<const ConstraintId> constraints,
     MOESIM_CHECK(bound >= 0, "variable bound must be non-negative");
     const auto count = static_cast<std::uint32_t>(constraints.size());
     const VariableId id = detail::take_slot(free_variables_, variables_);
+    MOESIM_CHECK(id < kMaxIndex, "too many variables");
     Variable& variable = variables_[id];
     if (count > variable.reserved) {  // the slot's old room is too small: take new room
         variable.first = static_cast<std::uint32_t>(memberships_.size());
@@ -193,20 +203,36 @@ void MaxMinSolver::walk_from_changes() {
         component_constraints_.push_back(c);
     };
     for (const ConstraintId c : dirty_) visit(c);
+    walked_members_.clear();
     for (std::size_t next = 0; next < component_constraints_.size(); ++next) {
-        // Compacts the list on the way (one pass over it: fill reads it compacted).
-        auto& members = constraints_[component_constraints_[next]].members;
+        // One pass over the list: compacts it, counts its frozen members into R_c and n_c
+        // (in list order, as the fill subtracts them), lists its walked ones for the fill.
+        // Whether a member is walked depends on its own value only, so it is known here.
+        Constraint& constraint = constraints_[component_constraints_[next]];
+        auto& members = constraint.members;
+        constraint.remaining = constraint.capacity;
+        constraint.unfixed = constraint.live;
+        constraint.walked_first = static_cast<std::uint32_t>(walked_members_.size());
         std::size_t kept = 0;
         for (std::size_t i = 0; i < members.size(); ++i) {
             const Member member = members[i];
             Variable& variable = variables_[member.variable];
             if (variable.generation != member.generation) continue;
             members[kept++] = member;
-            if (variable.walked == epoch_ || (variable.value < threshold && !variable.fresh)) continue;
-            variable.walked = epoch_;
-            for (std::uint32_t k = 0; k < variable.count; ++k) visit(memberships_[variable.first + k]);
+            if (variable.walked != epoch_) {
+                if (variable.value < threshold && !variable.fresh) {  // frozen: fixed at its value
+                    variable.fixed = epoch_;
+                    constraint.remaining = std::max(0.0, constraint.remaining - variable.value);
+                    --constraint.unfixed;
+                    continue;
+                }
+                variable.walked = epoch_;
+                for (std::uint32_t k = 0; k < variable.count; ++k) visit(memberships_[variable.first + k]);
+            }
+            walked_members_.push_back(member.variable);
         }
         members.resize(kept);
+        constraint.walked_count = static_cast<std::uint32_t>(walked_members_.size()) - constraint.walked_first;
     }
 }
 ConstraintId MaxMinSolver::find_root(ConstraintId c) {
@@ -274,16 +300,9 @@ void MaxMinSolver::fill(bool walked) {
     pending_.clear();
     for (const ConstraintId c : component_constraints_) {
         Constraint& constraint = constraints_[c];
-        constraint.remaining = constraint.capacity;
-        constraint.unfixed = constraint.live;
-        if (walked) {  // frozen members count as fixed, at their values (the walk compacted the list)
-            for (const Member& member : constraint.members) {
-                Variable& variable = variables_[member.variable];
-                if (variable.walked == epoch_) continue;
-                variable.fixed = epoch_;
-                constraint.remaining = std::max(0.0, constraint.remaining - variable.value);
-                --constraint.unfixed;
-            }
+        if (!walked) {  // (the walk has set them, its frozen members counted as fixed)
+            constraint.remaining = constraint.capacity;
+            constraint.unfixed = constraint.live;
         }
         if (constraint.unfixed > 0) {
             pending_.push_back(Pending{constraint.remaining / constraint.unfixed, c, false});
@@ -302,15 +321,21 @@ void MaxMinSolver::fill(bool walked) {
 
     while (!pending_.empty()) {
         const Pending top = pop_pending();
-        if (top.is_bound) {
-            if (variables_[top.index].fixed != epoch_) fix(top.index, top.level);
+        if (top.is_bound()) {
+            if (variables_[top.index()].fixed != epoch_) fix(top.index(), top.level());
             continue;
         }
-        Constraint& constraint = constraints_[top.index];
+        Constraint& constraint = constraints_[top.index()];
         if (constraint.unfixed == 0) continue;
         const double level = constraint.remaining / constraint.unfixed;
-        if (level > top.level) {  // others were fixed below it since it was pushed: its level rose
-            push_pending(Pending{level, top.index, false});
+        if (level > top.level()) {  // others were fixed below it since it was pushed: its level rose
+            push_pending(Pending{level, top.index(), false});
+            continue;
+        }
+        if (walked) {  // its walked members, in list order (the others are frozen, fixed)
+            const VariableId* member = walked_members_.data() + constraint.walked_first;
+            for (std::uint32_t i = 0; i < constraint.walked_count; ++i)
+                if (variables_[member[i]].fixed != epoch_) fix(member[i], level);
             continue;
         }
         // Fix its unfixed members at the level, compacting the list on the way.

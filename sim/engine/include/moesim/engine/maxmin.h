@@ -47,7 +47,9 @@
 // member at ≥ λ0·(1 − 1e-9) (a lower threshold only widens the walk, which stays exact) and all
 // of its constraints; members below it are frozen: they keep their value and count in
 // R_c = C_c − Σ frozen on c. Progressive filling then runs over the walked part only, from
-// those R_c and n_c = its members there. Cost: O(Σ |members(c)| over the walked and changed
+// those R_c and n_c = its members there. Whether a member is frozen depends on its own value
+// only, so the walk's one pass over a constraint's list compacts it, subtracts the frozen
+// members from R_c (in list order) and lists the walked ones: the fill reads no frozen member. Cost: O(Σ |members(c)| over the walked and changed
 // constraints (log of it where variables were added) + U log C) for the U walked variables,
 // where the component solve costs O(E log C) over the whole component. When the fastest
 // variable leaves, or a new one takes a link whose other members are mostly bottlenecked
@@ -139,12 +141,19 @@ private:
         std::uint32_t bounded = 0;   // live members with a finite bound
         std::uint32_t added = 0;     // members added since the last solve (k_c of the entry level)
         std::uint32_t visited = 0;   // the solve epoch that took it (or, roots, its component)
+        std::uint32_t walked_first = 0;  // its walked members: walked_members_[first, first + count)
+        std::uint32_t walked_count = 0;
         bool dirty = false;
     };
-    struct Pending {  // a level at which a constraint (or a variable's bound) saturates
-        double level;
-        std::uint32_t index;
-        bool is_bound;
+    // A level at which a constraint (or a variable's bound) saturates, as one integer key in
+    // heap order: the level's bits (a non-negative double's bits order as its value), then
+    // bound (0) before constraint (1), then the index (< 2^31). One compare, no branch on NaN.
+    struct Pending {
+        Pending(double level, std::uint32_t index, bool is_bound);
+        double level() const;
+        std::uint32_t index() const { return static_cast<std::uint32_t>(key) & 0x7fffffffU; }
+        bool is_bound() const { return ((key >> 31) & 1U) == 0; }
+        unsigned __int128 key;
     };
 
     struct Later {  // heap order, as a type so the heap algorithms inline it
@@ -183,6 +192,7 @@ private:
     double removed_floor_ = kUnbounded;
     double added_floor_ = kUnbounded;
     std::vector<double> entry_values_;  // scratch of entry_level
+    std::vector<VariableId> walked_members_;  // per walked constraint, its walked members
     std::size_t walked_solves_ = 0;
     bool suffix_resolve_ = true;
     std::size_t variables_solved_ = 0;
