@@ -67,7 +67,9 @@ FlowId FlowNetwork::start_flow(Picoseconds now, double size_bytes, std::span<con
     flow.tag = tag;
     flow.sequence = next_sequence_++;
     flow.sharing = false;
-    flow.route.assign(route.begin(), route.end());  // reuses the slot's capacity
+    flow.route_size = static_cast<std::uint32_t>(route.size());
+    if (route.size() <= Flow::kInlineRoute) std::copy(route.begin(), route.end(), flow.inline_route.begin());
+    else flow.long_route.assign(route.begin(), route.end());  // reuses the slot's capacity
     ++active_flows_;
     const Picoseconds latency = route_latency_ps(route);
     const Entry entry{now + latency, flow.sequence, id};
@@ -96,33 +98,47 @@ Picoseconds FlowNetwork::next_event_time() const {
 void FlowNetwork::advance_to(Picoseconds now, std::vector<std::uint64_t>& finished_tags) {
     MOESIM_CHECK(now >= now_, "flow network moved back in time");
     now_ = now;
-    for (;;) {  // the queues and the heap merged in (time, sequence) order
+    // The queues and the heap merged in (time, sequence) order: the earliest source gives its
+    // entries in a run up to the next source's first one, so the sources are compared once a run.
+    for (;;) {
         EntryQueue* earliest = nullptr;
+        const Entry* next = nullptr;  // the first entry due of the other sources
         for (EntryQueue& queue : entry_queues_) {
             if (queue.empty() || queue.front().time > now) continue;
-            if (earliest == nullptr || enters_later(earliest->front(), queue.front())) earliest = &queue;
-        }
-        const bool heap = !entering_.empty() && entering_.front().time <= now &&
-                          (earliest == nullptr || enters_later(earliest->front(), entering_.front()));
-        if (earliest == nullptr && !heap) break;
-        FlowId id = 0;
-        if (heap) {
-            std::pop_heap(entering_.begin(), entering_.end(), enters_later);
-            id = entering_.back().flow;
-            entering_.pop_back();
-        } else {
-            id = earliest->entries[earliest->head++].flow;
-            if (earliest->empty()) {
-                earliest->entries.clear();
-                earliest->head = 0;
-            } else if (earliest->head >= 4096 && 2 * earliest->head >= earliest->entries.size()) {
-                // never empty for long: drop the entered part so the queue does not grow
-                earliest->entries.erase(earliest->entries.begin(),
-                                        earliest->entries.begin() + static_cast<std::ptrdiff_t>(earliest->head));
-                earliest->head = 0;
+            if (earliest == nullptr || enters_later(earliest->front(), queue.front())) {
+                if (earliest != nullptr) next = &earliest->front();
+                earliest = &queue;
+            } else if (next == nullptr || enters_later(*next, queue.front())) {
+                next = &queue.front();
             }
         }
-        enter(id, finished_tags);
+        if (!entering_.empty() && entering_.front().time <= now &&
+            (earliest == nullptr || enters_later(earliest->front(), entering_.front()))) {
+            // the heap's entry first: one from it (a heap is rare: past kEntryQueues latencies)
+            std::pop_heap(entering_.begin(), entering_.end(), enters_later);
+            const FlowId id = entering_.back().flow;
+            entering_.pop_back();
+            enter(id, finished_tags);
+            continue;
+        }
+        if (earliest == nullptr) break;
+        if (!entering_.empty() && entering_.front().time <= now &&
+            (next == nullptr || enters_later(*next, entering_.front())))
+            next = &entering_.front();
+        const Entry limit = next != nullptr ? *next : Entry{now + 1, 0, 0};  // (now + 1, 0): after every due entry
+        while (!earliest->empty() && enters_later(limit, earliest->front())) {
+            const FlowId id = earliest->entries[earliest->head++].flow;
+            enter(id, finished_tags);
+        }
+        if (earliest->empty()) {
+            earliest->entries.clear();
+            earliest->head = 0;
+        } else if (earliest->head >= 4096 && 2 * earliest->head >= earliest->entries.size()) {
+            // never empty for long: drop the entered part so the queue does not grow
+            earliest->entries.erase(earliest->entries.begin(),
+                                    earliest->entries.begin() + static_cast<std::ptrdiff_t>(earliest->head));
+            earliest->head = 0;
+        }
     }
     const Picoseconds horizon = now + options_.completion_slack_ps;
     while (!finishing_.empty() && finishing_.top_key().time <= horizon) {
@@ -135,16 +151,16 @@ void FlowNetwork::advance_to(Picoseconds now, std::vector<std::uint64_t>& finish
 void FlowNetwork::enter(FlowId id, std::vector<std::uint64_t>& finished_tags) {
     Flow& flow = flows_[id];
     flow.updated_ps = now_;
-    if (flow.remaining_bytes == 0 || (flow.route.empty() && flow.max_rate_Bps == kUnbounded)) {
+    if (flow.remaining_bytes == 0 || (flow.route_size == 0 && flow.max_rate_Bps == kUnbounded)) {
         finish(id, finished_tags);  // nothing to send, or nothing to slow it down
         return;
     }
-    if (flow.route.empty()) {  // only its own bound limits it: no sharing to solve
+    if (flow.route_size == 0) {  // only its own bound limits it: no sharing to solve
         flow.rate_Bps = flow.max_rate_Bps;
         reschedule(id);
         return;
     }
-    flow.variable = solver_.add_variable(flow.route, flow.max_rate_Bps);
+    flow.variable = solver_.add_variable(flow.route(), flow.max_rate_Bps);
     flow.sharing = true;
     if (flow.variable >= flow_of_variable_.size()) flow_of_variable_.resize(flow.variable + 1);
     flow_of_variable_[flow.variable] = id;

@@ -29,6 +29,7 @@
 // 1.4 times less CPU). Flows that finish together (within the slack) cost one re-solve.
 // Finishes are kept in an indexed heap keyed by (finish time, start sequence): a flow
 // whose rate moved gets its key changed in place, O(log F), no stale entries.
+#include <array>
 #include <cstdint>
 #include <span>
 #include <vector>
@@ -100,7 +101,16 @@ private:
         std::uint64_t sequence = 0;   // start order: breaks ties between equal finish times
         VariableId variable = 0;
         bool sharing = false;         // past its latency, a variable of the solver
-        std::vector<LinkId> route;    // the slot keeps its capacity for the next flow
+        // Its route: up to kInlineRoute links in the slot itself (no pointer to follow per
+        // flow: a route across a fat-tree has 4 constraints), a longer one in long_route.
+        static constexpr std::size_t kInlineRoute = 6;
+        std::uint32_t route_size = 0;
+        std::array<LinkId, kInlineRoute> inline_route{};
+        std::vector<LinkId> long_route;  // the slot keeps its capacity for the next flow
+        std::span<const LinkId> route() const {
+            return route_size <= kInlineRoute ? std::span<const LinkId>(inline_route.data(), route_size)
+                                              : std::span<const LinkId>(long_route);
+        }
     };
     struct Entry {  // a flow waiting out its latency
         Picoseconds time;

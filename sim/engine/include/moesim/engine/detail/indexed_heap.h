@@ -1,5 +1,5 @@
 #pragma once
-// A binary min-heap of item ids (dense uint32) keyed by (time, tiebreak), whose keys can
+// A 4-ary min-heap of item ids (dense uint32) keyed by (time, tiebreak), whose keys can
 // change in place: what the flow network needs to keep each flow's finish time without
 // leaving stale entries behind when rates change.
 #include <cstdint>
@@ -47,12 +47,15 @@ public:
         if (last.item == item) return;
         heap_[at] = last;
         position_[last.item] = at;
-        if (at > 0 && less(last.key, heap_[(at - 1) / 2].key)) sift_up(at);
+        if (at > 0 && less(last.key, heap_[(at - 1) / kArity].key)) sift_up(at);
         else sift_down(at);
     }
 
 private:
     static constexpr std::uint32_t kAbsent = std::numeric_limits<std::uint32_t>::max();
+    // Four children a node: half the depth of a binary heap, and a node's children lie side
+    // by side in memory, so a pop (the flow network's finish) touches fewer cache lines.
+    static constexpr std::uint32_t kArity = 4;
     // The key sits beside the item in the heap array: sifting compares neighbours in memory
     // instead of looking each item's key up elsewhere (the heap is walked once per finish).
     struct Node {
@@ -67,7 +70,7 @@ private:
     void sift_up(std::uint32_t i) {
         const Node node = heap_[i];
         while (i > 0) {
-            const std::uint32_t parent = (i - 1) / 2;
+            const std::uint32_t parent = (i - 1) / kArity;
             if (!less(node.key, heap_[parent].key)) break;
             heap_[i] = heap_[parent];
             position_[heap_[i].item] = i;
@@ -80,10 +83,12 @@ private:
         const auto n = static_cast<std::uint32_t>(heap_.size());
         const Node node = heap_[i];
         for (;;) {
-            const std::uint32_t left = 2 * i + 1;
-            if (left >= n) break;
-            std::uint32_t best = left;
-            if (left + 1 < n && less(heap_[left + 1].key, heap_[left].key)) best = left + 1;
+            const std::uint32_t first = kArity * i + 1;
+            if (first >= n) break;
+            std::uint32_t best = first;
+            const std::uint32_t end = first + kArity < n ? first + kArity : n;
+            for (std::uint32_t c = first + 1; c < end; ++c)
+                if (less(heap_[c].key, heap_[best].key)) best = c;
             if (!less(heap_[best].key, node.key)) break;
             heap_[i] = heap_[best];
             position_[heap_[i].item] = i;
