@@ -140,6 +140,32 @@ TEST_CASE("flows: the network alone, driven by hand", "[engine]") {
     CHECK(network.active_flow_count() == 0);
 }
 
+TEST_CASE("flows: routes longer than a flow slot holds inline, and a slot reused by a short one", "[engine]") {
+    // Eight links of 100..800 B/s: a 100 B flow over all of them runs at the slowest, 100 B/s,
+    // and finishes at 1 s; the slot it frees then carries a 300 B flow over the 400 B/s link
+    // alone, which must see that one link (the long route does not linger): 0.75 s more.
+    FlowNetwork network(FlowNetworkOptions{0});
+    std::vector<LinkId> links;
+    for (int i = 1; i <= 8; ++i) links.push_back(network.add_link(100.0 * i));
+    std::vector<std::uint64_t> finished;
+    const FlowId f1 = network.start_flow(0, 100, links, 1);
+    network.advance_to(0, finished);
+    network.update_rates(0);
+    CHECK(network.rate_Bps(f1) == Approx(100).epsilon(1e-12));
+    for (const LinkId l : links) CHECK(network.link_load_Bps(l) == Approx(100).epsilon(1e-12));
+    const Picoseconds one_s = units::kPsPerSecond;
+    CHECK(network.next_event_time() == one_s);
+    network.advance_to(one_s, finished);
+    CHECK(finished == std::vector<std::uint64_t>{1});
+    const FlowId f2 = network.start_flow(one_s, 300, route({links[3]}), 2);
+    CHECK(f2 == f1);  // the freed slot
+    network.advance_to(one_s, finished);
+    network.update_rates(one_s);
+    CHECK(network.rate_Bps(f2) == Approx(400).epsilon(1e-12));
+    CHECK(network.link_load_Bps(links[0]) == 0);
+    CHECK(network.next_event_time() == one_s + one_s * 3 / 4);
+}
+
 TEST_CASE("flows: incremental re-solves give the times of full re-solves", "[engine]") {
     // Random flows over random routes, starting at random times. Re-solving only the
     // changed components must give the finish times that re-solving everything gives.
