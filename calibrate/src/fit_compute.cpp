@@ -148,6 +148,7 @@ json fit_grouped_gemm(const Points& points, const hw::GpuSpec& gpu, const kernel
 
 json fit_attention(const Points& points, const hw::GpuSpec& gpu, const kernels::SuitePlan& plan) {
     const kernels::Measurement *decode_compute = nullptr, *decode_memory = nullptr, *prefill = nullptr;
+    std::map<double, const kernels::Measurement*> by_len;  // prefill: the fastest point of each seq_len
     for (const auto& m : points) {
         if (m.kind != "attention" || !is_bf16_attention(m)) continue;
         if (m.op == "decode") {
@@ -155,6 +156,10 @@ json fit_attention(const Points& points, const hw::GpuSpec& gpu, const kernels::
             if (!decode_memory || achieved_GBps(m) > achieved_GBps(*decode_memory)) decode_memory = &m;
         } else if (m.op == "prefill") {
             if (!prefill || achieved_TFLOPS(m) > achieved_TFLOPS(*prefill)) prefill = &m;
+            if (m.shape.count("seq_len")) {
+                auto& b = by_len[m.shape.at("seq_len")];
+                if (!b || achieved_TFLOPS(m) > achieved_TFLOPS(*b)) b = &m;
+            }
         } else {
             throw CalibrationError("measured point " + describe(m) + ": attention op \"" + m.op +
                                    "\" is not \"decode\" or \"prefill\"");
@@ -178,12 +183,6 @@ json fit_attention(const Points& points, const hw::GpuSpec& gpu, const kernels::
                 {"TFLOPS", pc},
                 {"source", "the fastest prefill point, " + measured_citation(*prefill, plan, rate_text(pc, "TFLOPS"))}};
     // Measured at several lengths: the fastest point of each is the curve along seq_len.
-    std::map<double, const kernels::Measurement*> by_len;
-    for (const auto& m : points)
-        if (m.kind == "attention" && m.op == "prefill" && is_bf16_attention(m) && m.shape.count("seq_len")) {
-            auto& b = by_len[m.shape.at("seq_len")];
-            if (!b || achieved_TFLOPS(m) > achieved_TFLOPS(*b)) b = &m;
-        }
     if (by_len.size() >= 2) {
         json curve = json::array();
         for (const auto& [len, m] : by_len) {

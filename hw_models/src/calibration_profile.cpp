@@ -339,19 +339,25 @@ DeepEpLowLatencyRates fit_low_latency(const Reader& r, const std::vector<DeepEpL
     return rates;
 }
 
-// Piecewise-linear in log2(x) through (x, y) sorted by x, clamped at both ends.
-double interpolate_log2(const std::vector<std::pair<double, double>>& xy, double x) {
-    MOESIM_CHECK(!xy.empty(), "empty series");
-    if (x <= xy.front().first) return xy.front().second;
-    if (x >= xy.back().first) return xy.back().second;
-    for (std::size_t i = 1; i < xy.size(); ++i) {
-        if (x <= xy[i].first) {
-            const double x0 = std::log2(xy[i - 1].first), x1 = std::log2(xy[i].first);
+// Piecewise-linear in log2(x) through points sorted by x (x_of, y_of read one), clamped at
+// both ends.
+template <typename Points, typename X, typename Y>
+double interpolate_log2(const Points& pts, double x, X x_of, Y y_of) {
+    MOESIM_CHECK(!pts.empty(), "empty series");
+    if (x <= x_of(pts.front())) return y_of(pts.front());
+    if (x >= x_of(pts.back())) return y_of(pts.back());
+    for (std::size_t i = 1; i < pts.size(); ++i) {
+        if (x <= x_of(pts[i])) {
+            const double x0 = std::log2(x_of(pts[i - 1])), x1 = std::log2(x_of(pts[i]));
             const double w = (std::log2(x) - x0) / (x1 - x0);
-            return xy[i - 1].second + w * (xy[i].second - xy[i - 1].second);
+            return y_of(pts[i - 1]) + w * (y_of(pts[i]) - y_of(pts[i - 1]));
         }
     }
-    return xy.back().second;
+    return y_of(pts.back());
+}
+
+double interpolate_log2(const std::vector<std::pair<double, double>>& xy, double x) {
+    return interpolate_log2(xy, x, [](const auto& p) { return p.first; }, [](const auto& p) { return p.second; });
 }
 
 // Nearest (N, K) series of `points` for `dtype` (falling back to any dtype), then
@@ -643,13 +649,8 @@ GemmLookup CalibrationProfile::grouped_gemm_lookup(const GroupedGemmShape& s, Dt
 
 double AttentionPoint::compute_efficiency_at(double seq_len) const {
     if (by_seq_len.empty()) return compute_efficiency;
-    if (seq_len <= by_seq_len.front().seq_len) return by_seq_len.front().compute_efficiency;
-    if (seq_len >= by_seq_len.back().seq_len) return by_seq_len.back().compute_efficiency;
-    std::size_t i = 1;
-    while (seq_len > by_seq_len[i].seq_len) ++i;
-    const AttentionSeqPoint &lo = by_seq_len[i - 1], &hi = by_seq_len[i];
-    const double w = std::log2(seq_len / lo.seq_len) / std::log2(hi.seq_len / lo.seq_len);
-    return lo.compute_efficiency + w * (hi.compute_efficiency - lo.compute_efficiency);
+    return interpolate_log2(by_seq_len, seq_len, [](const AttentionSeqPoint& p) { return p.seq_len; },
+                            [](const AttentionSeqPoint& p) { return p.compute_efficiency; });
 }
 
 double AttentionPoint::peak_compute_efficiency() const {
